@@ -1,0 +1,103 @@
+"""What the pipeline parser produces: concrete branches ready to be cross-validated.
+
+The parser (engine.pipeline.spec) turns the nested JSON/Python spec of DESIGN.md into a flat
+list of ConcreteBranch objects. Each one is a linear chain (preprocessing..., model) with the
+splitter that applies to it, so that the executor can cut it into (branch, fold) tasks.
+BranchGroup records every branch step so the parallel policy can decide per group.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
+
+
+@dataclass
+class StepSpec:
+    """One resolved step.
+
+    kind        "operator" (preprocessing/scaling), "model" or "splitter"
+    class_name  the registry short name (e.g. "SNV", "PLSRegression") or an allow-listed
+                dotted path; this is what is written back to JSON
+    params      the parameters given explicitly in the spec (JSON-able values)
+    estimator   an unfitted template instance; always clone() it before fitting
+    finetune    normalised finetune_params for a model step, else None
+    enabled     False when the user disabled the step in the editor (skipped when running)
+    """
+
+    kind: str
+    class_name: str
+    params: dict[str, Any]
+    estimator: Any
+    finetune: dict[str, Any] | None = None
+    enabled: bool = True
+
+    def label(self) -> str:
+        """Readable form used in branch names: "SNV", "PLSRegression(n_components=10)"."""
+        if not self.params:
+            return self.class_name
+        args = ", ".join(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}"
+                         for k, v in self.params.items())
+        return f"{self.class_name}({args})"
+
+    def to_json(self) -> dict[str, Any] | str:
+        """The JSON step form of DESIGN.md (a bare name when there are no params)."""
+        if self.kind == "model" and self.finetune is not None:
+            return {"model": {"class": self.class_name, "params": dict(self.params)},
+                    "finetune_params": self.finetune}
+        if not self.params:
+            return self.class_name
+        return {"class": self.class_name, "params": dict(self.params)}
+
+
+@dataclass
+class ConcreteBranch:
+    """One evaluable chain: preprocessing steps then exactly one model.
+
+    id      1-based, in expansion order (stable for a given spec)
+    group   index (0-based) of the outermost branch step this chain came from, or None
+    lane    1-based lane/alternative number inside that group, or None
+    """
+
+    id: int
+    name: str
+    steps: list[StepSpec]
+    splitter: StepSpec
+    group: int | None = None
+    lane: int | None = None
+
+    @property
+    def model(self) -> StepSpec:
+        return self.steps[-1]
+
+    @property
+    def preprocessing(self) -> list[StepSpec]:
+        return self.steps[:-1]
+
+    def build_pipeline(self) -> Pipeline:
+        """A fresh, unfitted sklearn Pipeline (clones of the templates, disabled steps left out)."""
+        chain = [(f"{i}_{s.class_name.rsplit('.', 1)[-1].lower()}", clone(s.estimator))
+                 for i, s in enumerate(self.steps) if s.enabled or s is self.model]
+        return Pipeline(chain)
+
+
+@dataclass
+class BranchGroup:
+    """One branch step of the spec, with its parallel settings as written by the user."""
+
+    index: int
+    where: str                 # e.g. "step 1" or "step 2 > branch 1 > step 1"
+    parallel: bool             # the spec's "parallel" flag
+    n_jobs: int                # the spec's "n_jobs" (1 = sequential, -1 = auto)
+    branch_ids: list[int] = field(default_factory=list)
+    parent: int | None = None  # index of the enclosing group for nested branch steps
+
+
+@dataclass
+class ExpandedPipeline:
+    name: str
+    branches: list[ConcreteBranch]
+    groups: list[BranchGroup]
+    spec: Any                  # the normalised JSON spec (list of steps)

@@ -1,0 +1,80 @@
+"""Run results and their JSON form (the "nirdesk.results/1" contract of DESIGN.md)."""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SCHEMA = "nirdesk.results/1"
+
+
+@dataclass
+class BranchResult:
+    """Everything nirdesk knows about one evaluated branch.
+
+    oof_predictions   one value per training row (NaN where the splitter never held the row out;
+                      the mean where it held it out several times), aligned with train_indices
+    test_predictions  aligned with the dataset's test_indices, or None without a test part
+    model             the pipeline refitted on all training rows (None if the branch failed)
+    """
+
+    id: int
+    name: str
+    steps: list[Any]
+    status: str = "ok"
+    metrics: dict[str, Any] = field(default_factory=lambda: {"cv": None, "test": None})
+    best_params: dict[str, Any] | None = None
+    seconds: float = 0.0
+    error: str | None = None
+    fold_seconds: list[float] = field(default_factory=list)
+    refit_seconds: float = 0.0
+    oof_predictions: np.ndarray | None = None
+    test_predictions: np.ndarray | None = None
+    model: Any = None
+    group: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "steps": self.steps, "status": self.status,
+                "metrics": self.metrics, "best_params": self.best_params,
+                "seconds": round(self.seconds, 6), "error": self.error}
+
+
+@dataclass
+class RunResult:
+    dataset: dict[str, Any]
+    branches: list[BranchResult]
+    parallel: list[dict[str, Any]]
+    best_branch: int | None
+    seconds: float
+    task: str = "regression"
+    train_indices: np.ndarray | None = None
+    test_indices: np.ndarray | None = None
+
+    def branch(self, branch_id: int) -> BranchResult:
+        return next(b for b in self.branches if b.id == branch_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"schema": SCHEMA, "dataset": self.dataset,
+                "branches": [b.to_json() for b in self.branches],
+                "parallel": self.parallel, "best_branch": self.best_branch,
+                "seconds": round(self.seconds, 6)}
+
+    def write_json(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(_json_safe(self.to_json()), indent=2) + "\n", encoding="utf-8")
+
+
+def _json_safe(value: Any) -> Any:
+    """numpy scalars to Python, NaN/inf to null (strict JSON)."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
