@@ -1,0 +1,48 @@
+"""nirdesk's spectral preprocessing operators, as scikit-learn transformers.
+
+Every operator subclasses :class:`SpectralOperator` (sklearn BaseEstimator +
+TransformerMixin), so it works in a plain sklearn Pipeline and with ``clone()``. Rows are
+spectra, columns are wavelengths; every computation is vectorised over the rows.
+
+Conventions the pipeline parser and the engine rely on:
+
+* ``op.check_params()`` validates the constructor parameters without data and raises
+  ValueError naming the parameter and the allowed values; ``fit`` runs it too, and adds
+  the checks that need the data (e.g. window_length larger than the number of columns).
+* ``type(op).needs_wavelengths`` is True for operators that use the wavelength axis
+  (CropRange, Detrend): set it with ``op.set_params(wavelengths=axis)`` before fitting,
+  where ``axis`` has one value per input column of that step.
+* ``op.transform_wavelengths(axis)`` returns the axis of the step's output columns (identity
+  except CropRange); it works on unfitted operators, so the engine can propagate the axis
+  along a chain before fitting.
+"""
+from __future__ import annotations
+
+from engine.operators._base import SpectralOperator
+from engine.operators.baseline import Baseline, Detrend, als_baseline
+from engine.operators.crop import CropRange
+from engine.operators.derivatives import FirstDerivative, SavitzkyGolay, SecondDerivative
+from engine.operators.normalize import Normalize
+from engine.operators.scatter import MSC, SNV
+
+__all__ = [
+    "SpectralOperator",
+    "SNV",
+    "MSC",
+    "Detrend",
+    "SavitzkyGolay",
+    "FirstDerivative",
+    "SecondDerivative",
+    "Normalize",
+    "CropRange",
+    "Baseline",
+    "als_baseline",
+    "OPERATORS",
+]
+
+#: Short name -> class, for every operator of this package.
+OPERATORS: dict[str, type[SpectralOperator]] = {
+    cls.__name__: cls
+    for cls in (SNV, MSC, Detrend, SavitzkyGolay, FirstDerivative, SecondDerivative,
+                Normalize, CropRange, Baseline)
+}

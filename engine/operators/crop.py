@@ -1,0 +1,142 @@
+"""Selection of a wavelength range.
+
+Why: the ends of NIR spectra are often noisy (detector limits) or irrelevant; keeping only
+an informative range removes noise and speeds up modelling.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.utils.validation import check_is_fitted
+
+from engine.operators._base import (SpectralOperator, as_axis, check_axis_length,
+                                    check_optional_axis, check_optional_real)
+
+__all__ = ["CropRange"]
+
+# Relative tolerance on the range ends, so that start=1100 still keeps a column whose
+# computed wavelength is 1099.9999999999998.
+_RTOL = 1e-9
+
+
+class CropRange(SpectralOperator):
+    """Keep the columns whose wavelength lies in the closed interval [start, stop].
+
+    Parameters
+    ----------
+    start, stop : float or None
+        Ends of the range, both inclusive. None means unbounded on that side. The order of
+        the two does not matter (start=2400, stop=1100 selects the same columns as
+        start=1100, stop=2400), so the range works the same on increasing and decreasing
+        (e.g. wavenumber) axes; the kept columns stay in their original order.
+    wavelengths : array-like of shape (n_features,) or None
+        The wavelength of every input column (list or ndarray). ``needs_wavelengths`` is
+        True: the engine injects the axis with ``set_params(wavelengths=...)`` before
+        fitting. When None, start and stop are **column indices** (0-based, both
+        inclusive, unlike Python slices): CropRange(10, 20) keeps columns 10..20.
+
+    A range that selects no column, or a wavelength axis whose length differs from the
+    number of input columns, is a ValueError (in ``check_params`` already when the
+    wavelengths are known, else in ``fit``).
+
+    Attributes
+    ----------
+    support_ : ndarray of bool, shape (n_features_in_,)
+        Mask of the kept columns.
+    indices_ : ndarray of int
+        Indices of the kept columns.
+    """
+
+    needs_wavelengths = True
+
+    def __init__(self, start: float | None = None, stop: float | None = None,
+                 wavelengths: ArrayLike | None = None) -> None:
+        self.start = start
+        self.stop = stop
+        self.wavelengths = wavelengths
+
+    # -- parameters ------------------------------------------------------------------------
+    def check_params(self) -> None:
+        """Raise ValueError unless start/stop are None or finite numbers and wavelengths is
+        None or a finite 1-D axis; when wavelengths is set, also if the range is empty."""
+        check_optional_real("CropRange", "start", self.start)
+        check_optional_real("CropRange", "stop", self.stop)
+        axis = check_optional_axis("CropRange", "wavelengths", self.wavelengths)
+        if axis is not None:
+            self._mask(axis, by_index=False)
+
+    def _bounds(self) -> tuple[float, float]:
+        lo = -np.inf if self.start is None else float(self.start)
+        hi = np.inf if self.stop is None else float(self.stop)
+        return (lo, hi) if lo <= hi else (hi, lo)
+
+    def _mask(self, axis: np.ndarray, *, by_index: bool) -> np.ndarray:
+        """Mask of the values of ``axis`` inside the range; ValueError if none is."""
+        lo, hi = self._bounds()
+        tol = _RTOL * max(float(np.max(np.abs(axis))), 1.0)
+        mask = (axis >= lo - tol) & (axis <= hi + tol)
+        if not mask.any():
+            what = "column indices" if by_index else "wavelengths"
+            hint = (" (start/stop are column indices because wavelengths is not set)"
+                    if by_index else "")
+            raise ValueError(f"CropRange: the range [{_fmt(self.start)}, {_fmt(self.stop)}] "
+                             f"selects no column; the {what} span {axis.min():g} to "
+                             f"{axis.max():g}{hint}")
+        return mask
+
+    def _selection_mask(self, n_features: int) -> np.ndarray:
+        axis = check_optional_axis("CropRange", "wavelengths", self.wavelengths)
+        check_axis_length("CropRange", axis, n_features)
+        if axis is None:
+            return self._mask(np.arange(n_features, dtype=np.float64), by_index=True)
+        return self._mask(axis, by_index=False)
+
+    # -- fit / transform -------------------------------------------------------------------
+    def _fit(self, X: np.ndarray) -> None:
+        self.support_ = self._selection_mask(X.shape[1])
+        self.indices_ = np.flatnonzero(self.support_)
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        return X[:, self.indices_]
+
+    def transform_wavelengths(self, wavelengths: ArrayLike) -> np.ndarray:
+        """The wavelengths of the columns that ``transform`` keeps.
+
+        ``wavelengths`` is the axis of the input columns. The columns are chosen from the
+        parameters exactly as ``fit`` does (by wavelength if ``self.wavelengths`` is set,
+        which must then have the same length, else by column index), so this works before
+        fitting; the engine calls it after injecting the axis to get the axis of the next
+        step's input.
+        """
+        axis = as_axis("CropRange", "wavelengths", wavelengths)
+        return axis[self._selection_mask(axis.size)]
+
+    def get_support(self, indices: bool = False) -> np.ndarray:
+        """Mask (or, with indices=True, the indices) of the kept input columns."""
+        check_is_fitted(self)
+        return self.indices_.copy() if indices else self.support_.copy()
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the kept columns: the input feature names (as passed, or seen in fit
+        for a DataFrame, else sklearn's default "x0", "x1", ...) restricted to the range,
+        so that a kept name tells which original column it is."""
+        check_is_fitted(self)
+        seen = getattr(self, "feature_names_in_", None)
+        if input_features is None:
+            names = seen if seen is not None else np.array(
+                [f"x{i}" for i in range(self.n_features_in_)], dtype=object)
+        else:
+            names = np.asarray(input_features, dtype=object)
+            if names.shape != (self.n_features_in_,):
+                raise ValueError(f"CropRange: input_features has {names.size} names but "
+                                 f"the input had {self.n_features_in_} columns")
+            if seen is not None and not np.array_equal(names, seen):
+                raise ValueError("CropRange: input_features is not equal to "
+                                 "feature_names_in_")
+        return np.asarray(names, dtype=object)[self.support_]
+
+
+def _fmt(value: float | None) -> str:
+    return "None" if value is None else f"{value:g}"
