@@ -65,20 +65,21 @@ def make_folds(branch: ConcreteBranch, dataset: SpectralDataset, seed: int) -> l
     GroupKFold keeps rows with the same sample id together (replicate scans of one sample).
     Too few training samples for the requested folds is the user's input problem (exit 2).
     """
-    from sklearn.base import clone
+    import copy
 
-    splitter = clone(branch.splitter.estimator)
-    params = splitter.get_params(deep=False) if hasattr(splitter, "get_params") else {}
-    if "random_state" in params and params["random_state"] is None and params.get("shuffle", True):
-        splitter.set_params(random_state=seed)
+    splitter = copy.deepcopy(branch.splitter.estimator)  # splitters are not sklearn estimators
+    unset = getattr(splitter, "random_state", 0) is None and getattr(splitter, "shuffle", True)
+    if branch.splitter_is_default or unset:
+        splitter.random_state = seed  # the default KFold(5, shuffle) follows --seed (0 by default)
     train = dataset.train_indices
-    n_splits = params.get("n_splits")
+    n_splits = getattr(splitter, "n_splits", None)
     if isinstance(n_splits, int) and n_splits > train.size:
         raise InputError(f"only {train.size} training samples for {branch.splitter.label()} "
                          f"({n_splits} folds); use fewer folds or more samples",
                          file=dataset.metadata.get("path", dataset.name))
     X_train, y_train = dataset.X[train], dataset.y[train]
-    groups = dataset.sample_ids[train]
+    # only group-aware splitters get groups (others warn that they ignore them)
+    groups = dataset.sample_ids[train] if "Group" in type(splitter).__name__ else None
     try:
         splits = list(splitter.split(X_train, y_train, groups))
     except ValueError as exc:
@@ -103,6 +104,8 @@ def prepare(expanded: ExpandedPipeline, dataset: SpectralDataset, seed: int) -> 
     prepared = []
     fold_cache: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
     for branch in expanded.branches:
+        if not branch.enabled:  # the user switched its model off in the editor
+            continue
         key = id(branch.splitter)
         if key not in fold_cache:
             fold_cache[key] = make_folds(branch, dataset, seed)

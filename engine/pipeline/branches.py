@@ -7,6 +7,7 @@ BranchGroup records every branch step so the parallel policy can decide per grou
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,13 +44,27 @@ class StepSpec:
         return f"{self.class_name}({args})"
 
     def to_json(self) -> dict[str, Any] | str:
-        """The JSON step form of DESIGN.md (a bare name when there are no params)."""
+        """The normal JSON step form of DESIGN.md, as the parser writes it back.
+
+        A bare name when there are no params (and the step is enabled); else
+        {"class", "params" (only if non-empty), "enabled": false (only if disabled)};
+        a tuned model is {"model": {"class"[, "params"]}, "finetune_params"[, "enabled"]}.
+        """
         if self.kind == "model" and self.finetune is not None:
-            return {"model": {"class": self.class_name, "params": dict(self.params)},
-                    "finetune_params": self.finetune}
-        if not self.params:
+            inner: dict[str, Any] = {"class": self.class_name}
+            if self.params:
+                inner["params"] = copy.deepcopy(self.params)
+            out: dict[str, Any] = {"model": inner,
+                                   "finetune_params": copy.deepcopy(self.finetune)}
+        elif not self.params and self.enabled:
             return self.class_name
-        return {"class": self.class_name, "params": dict(self.params)}
+        else:
+            out = {"class": self.class_name}
+            if self.params:
+                out["params"] = copy.deepcopy(self.params)
+        if not self.enabled:
+            out["enabled"] = False
+        return out
 
 
 @dataclass
@@ -59,6 +74,9 @@ class ConcreteBranch:
     id      1-based, in expansion order (stable for a given spec)
     group   index (0-based) of the outermost branch step this chain came from, or None
     lane    1-based lane/alternative number inside that group, or None
+    splitter_is_default  True when no splitter step applies and ``splitter`` is the default
+            KFold(5, shuffle=True, random_state=0), so a runner may re-seed it (--seed)
+            without overriding a splitter the user wrote
     """
 
     id: int
@@ -67,6 +85,7 @@ class ConcreteBranch:
     splitter: StepSpec
     group: int | None = None
     lane: int | None = None
+    splitter_is_default: bool = False
 
     @property
     def model(self) -> StepSpec:
@@ -75,6 +94,12 @@ class ConcreteBranch:
     @property
     def preprocessing(self) -> list[StepSpec]:
         return self.steps[:-1]
+
+    @property
+    def enabled(self) -> bool:
+        """False when the model step is disabled (or inside a disabled branch step): the
+        branch keeps its id and name, but the runner should skip it."""
+        return self.model.enabled
 
     def build_pipeline(self) -> Pipeline:
         """A fresh, unfitted sklearn Pipeline (clones of the templates, disabled steps left out)."""

@@ -1,0 +1,6 @@
+"""Models nirdesk adds to scikit-learn's (all plain sklearn estimators, DESIGN.md decision 6)."""
+from __future__ import annotations
+
+from engine.models.plsda import PLSDA
+
+__all__ = ["PLSDA"]

@@ -1,0 +1,221 @@
+"""parse_pipeline: a pipeline spec (JSON text/file, dict/list, Python objects) -> branches.
+
+Why one entry point for every form: the GUI editor, the CLI (a .json file) and user scripts
+(estimator objects, as in the nirs4all seed guide) must agree on what a spec means; they all
+go through the same validation, get the same SpecError messages (with ``where``), and get
+back the same normal JSON form, which is what a project stores.
+
+Normal form (``ExpandedPipeline.spec``; json.dumps of a normal-form input round-trips):
+
+* the top level keeps its shape: a list of steps, or {"name", "steps", ...} in input key order;
+* a step is "Name" when it has no params, else {"class": name, "params": {...}} (params
+  only if non-empty, "enabled": false only if disabled); names are registry names, or
+  allow-listed dotted paths for other classes;
+* a tuned model is {"model": {"class"[, "params"]}, "finetune_params": {...}} (tuples of
+  the Python API become lists);
+* a branch step keeps its keys in input order ("enabled" only when false); list lanes stay
+  lists; ``_or_`` alternatives keep their shape (a step, a list of steps, or null = no step).
+"""
+from __future__ import annotations
+
+import json
+import numbers
+import os
+from pathlib import Path
+from typing import Any
+
+from engine.errors import SpecError
+from engine.pipeline.branches import BranchGroup, ExpandedPipeline
+from engine.pipeline.expand import BranchNode, Node, StepNode, expand
+from engine.pipeline.steps import type_name, default_splitter, parse_step, where_of
+
+__all__ = ["parse_pipeline"]
+
+_TOP_KEYS = ("name", "steps", "description", "schema")
+_BRANCH_KEYS = ("branch", "parallel", "n_jobs", "enabled")
+
+
+def parse_pipeline(spec: Any, *, name: str | None = None) -> ExpandedPipeline:
+    """Validate and expand a pipeline spec.
+
+    ``spec`` is a list of steps, {"name": ..., "steps": [...]}, a JSON string of either, or
+    the path (str or Path) of a .json file holding one. ``name`` overrides the spec's name
+    (default: the spec's "name", else the file stem, else "pipeline").
+    Raises SpecError (a NirdeskInputError) for anything invalid; for a file, ``where``
+    starts with the file path.
+    """
+    if name is not None and not isinstance(name, str):
+        raise SpecError(f"name must be a string, got {type_name(name)}")
+    data, source = _load(spec)
+    try:
+        return _parse(data, name, Path(source).stem if source else None)
+    except SpecError as exc:
+        if source is None:
+            raise
+        where = f"{source}, {exc.where}" if exc.where else source
+        raise SpecError(exc.message, where=where) from None
+
+
+def _load(spec: Any) -> tuple[Any, str | None]:
+    """(decoded spec, file path or None)."""
+    path: Path | None = None
+    if isinstance(spec, os.PathLike):
+        path = Path(spec)
+    elif isinstance(spec, str):
+        if spec.lstrip().startswith(("[", "{")):
+            return _decode(spec, None), None
+        path = Path(spec)
+        if not path.is_file():
+            raise SpecError(f"not a JSON pipeline and no such file: {spec!r}")
+    else:
+        return spec, None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read the pipeline file: {exc}", where=str(path)) from None
+    return _decode(text, str(path)), str(path)
+
+
+def _decode(text: str, source: str | None) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SpecError(f"invalid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+                        where=source) from None
+
+
+def _parse(data: Any, name: str | None, file_stem: str | None) -> ExpandedPipeline:
+    spec_name = None
+    if isinstance(data, dict):
+        if "steps" not in data:
+            if {"branch", "class", "model"} & set(data):
+                raise SpecError("a pipeline is a list of steps; put this step in a list [...]")
+            raise SpecError("a pipeline object needs 'steps' (a list of steps)")
+        for key in data:
+            if key not in _TOP_KEYS:
+                raise SpecError(f"unknown key {key!r} in the pipeline (valid keys: "
+                                f"{', '.join(_TOP_KEYS)})")
+        spec_name = data.get("name")
+        if spec_name is not None and not isinstance(spec_name, str):
+            raise SpecError(f"'name' must be a string, got {type_name(spec_name)}")
+        steps_value = data["steps"]
+    elif isinstance(data, (list, tuple)):
+        steps_value = data
+    else:
+        raise SpecError("a pipeline is a list of steps or {\"name\": ..., \"steps\": [...]}; "
+                        f"got {type_name(data)}")
+    builder = _TreeBuilder()
+    nodes, steps_json = builder.steps(steps_value, ())
+    if not nodes:
+        raise SpecError("model missing: the pipeline has no steps")
+    branches = expand(nodes, builder.groups, default_splitter())
+    if isinstance(data, dict):
+        normal: Any = {k: (steps_json if k == "steps" else data[k]) for k in data}
+    else:
+        normal = steps_json
+    return ExpandedPipeline(name=name or spec_name or file_stem or "pipeline",
+                            branches=branches, groups=builder.groups, spec=normal)
+
+
+class _TreeBuilder:
+    """Parses steps into StepNode/BranchNode trees, numbering branch steps in spec order."""
+
+    def __init__(self) -> None:
+        self.groups: list[BranchGroup] = []
+        self._parents: list[int] = []
+
+    def steps(self, value: Any, path: tuple[str, ...], enabled: bool = True
+              ) -> tuple[list[Node], list[Any]]:
+        if not isinstance(value, (list, tuple)):
+            raise SpecError(f"steps must be a list, got {type_name(value)}",
+                            where=where_of(path) or None)
+        nodes: list[Node] = []
+        out: list[Any] = []
+        for k, item in enumerate(value, 1):
+            step_path = path + (f"step {k}",)
+            if isinstance(item, dict) and "branch" in item:
+                node, js = self.branch(item, step_path, enabled)
+            else:
+                step, js = parse_step(item, step_path, enabled)
+                node = StepNode(step, where_of(step_path, step.class_name))
+            nodes.append(node)
+            out.append(js)
+        return nodes, out
+
+    def branch(self, item: dict, path: tuple[str, ...], enabled: bool
+               ) -> tuple[BranchNode, dict]:
+        where = where_of(path, "branch")
+        for key in item:
+            if key not in _BRANCH_KEYS:
+                raise SpecError(f"unknown key {key!r} in branch step (valid keys: "
+                                f"{', '.join(_BRANCH_KEYS)})", where=where)
+        parallel = item.get("parallel", False)
+        if not isinstance(parallel, bool):
+            raise SpecError(f"'parallel' must be true or false, got {type_name(parallel)}",
+                            where=where)
+        n_jobs = item.get("n_jobs", 1)
+        if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral):
+            raise SpecError(f"'n_jobs' must be an integer (1 = sequential, N workers, -1 = "
+                            f"auto), got {type_name(n_jobs)}", where=where)
+        n_jobs = int(n_jobs)  # numpy integers from Python specs
+        if n_jobs != -1 and n_jobs < 1:
+            raise SpecError(f"'n_jobs' must be -1 (auto) or >= 1, got {n_jobs}", where=where)
+        own = item.get("enabled", True)
+        if not isinstance(own, bool):
+            raise SpecError(f"'enabled' must be true or false, got {type_name(own)}",
+                            where=where)
+        group = BranchGroup(index=len(self.groups), where=where_of(path), parallel=parallel,
+                            n_jobs=n_jobs, parent=self._parents[-1] if self._parents else None)
+        self.groups.append(group)
+        self._parents.append(group.index)
+        try:
+            lanes, lanes_json = self._lanes(item["branch"], path, where, enabled and own)
+        finally:
+            self._parents.pop()
+        values = {"branch": lanes_json, "parallel": parallel, "n_jobs": n_jobs, "enabled": own}
+        out = {key: values[key] for key in item if key != "enabled" or not own}
+        return BranchNode(group=group.index, where=group.where, lanes=lanes), out
+
+    def _lanes(self, value: Any, path: tuple[str, ...], where: str, enabled: bool
+               ) -> tuple[list[list[Node]], Any]:
+        lanes: list[list[Node]] = []
+        if isinstance(value, dict):
+            if "_or_" not in value or len(value) != 1:
+                extra = ", ".join(repr(k) for k in value if k != "_or_") or "none"
+                raise SpecError("a generator branch is {\"_or_\": [step, ...]}; only '_or_' is "
+                                f"supported (other keys: {extra})", where=where)
+            alternatives = value["_or_"]
+            if not isinstance(alternatives, (list, tuple)):
+                raise SpecError(f"'_or_' must be a list of alternatives, got "
+                                f"{type_name(alternatives)}", where=where)
+            if not alternatives:
+                raise SpecError("generator produces nothing: '_or_' is empty", where=where)
+            alts_json: list[Any] = []
+            for k, alt in enumerate(alternatives, 1):
+                lane_path = path + (f"branch {k}",)
+                if alt is None:
+                    nodes, js = [], None
+                elif isinstance(alt, (list, tuple)):
+                    nodes, js = self.steps(alt, lane_path, enabled)
+                else:
+                    nodes, one = self.steps([alt], lane_path, enabled)
+                    js = one[0]
+                lanes.append(nodes)
+                alts_json.append(js)
+            return lanes, {"_or_": alts_json}
+        if not isinstance(value, (list, tuple)):
+            raise SpecError("'branch' must be a list of branches (each a list of steps) or "
+                            f"{{\"_or_\": [...]}}; got {type_name(value)}", where=where)
+        if not value:
+            raise SpecError("branch step has no branches: 'branch' is an empty list",
+                            where=where)
+        lanes_json: list[Any] = []
+        for k, lane in enumerate(value, 1):
+            lane_path = path + (f"branch {k}",)
+            if not isinstance(lane, (list, tuple)):
+                raise SpecError(f"each branch must be a list of steps, got {type_name(lane)} "
+                                "(wrap a single step in [...])", where=where_of(lane_path))
+            nodes, js = self.steps(lane, lane_path, enabled)
+            lanes.append(nodes)
+            lanes_json.append(js)
+        return lanes, lanes_json

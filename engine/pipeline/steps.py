@@ -1,0 +1,343 @@
+"""One step of a pipeline spec (JSON value or Python object) -> a validated StepSpec.
+
+Why separate from the branch logic: resolving a class, checking its parameters and writing
+the step back in normal JSON form is the same wherever the step sits; the errors it raises
+carry the step's ``where`` so the GUI can point at the card and the CLI can print one line.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import inspect
+from typing import Any
+
+import numpy as np
+
+from engine import registry
+from engine.errors import SpecError
+from engine.pipeline.branches import StepSpec
+
+__all__ = ["default_splitter", "parse_step", "to_jsonable", "type_name", "where_of"]
+
+#: registry kind -> StepSpec.kind
+STEP_KINDS = {"preprocessing": "operator", "scaling": "operator", "model": "model",
+              "splitter": "splitter"}
+_CLASS_KEYS = ("class", "params", "enabled")
+_MODEL_KEYS = ("model", "finetune_params", "enabled")
+
+
+def where_of(path: tuple[str, ...], label: str | None = None) -> str:
+    """"step 2 > branch 1 > step 1 (SavitzkyGolay)" from path parts and a label."""
+    text = " > ".join(path)
+    return f"{text} ({label})" if label else text
+
+
+def type_name(value: Any) -> str:
+    """How a value reads in a message about JSON types ("a list", "null", "KFold")."""
+    return {dict: "an object", list: "a list", tuple: "a list", str: "a string",
+            bool: "a boolean", int: "a number", float: "a number",
+            type(None): "null"}.get(type(value), type(value).__name__)
+
+
+# -- JSON values --------------------------------------------------------------------------
+
+class _NotJsonable(TypeError):
+    pass
+
+
+def to_jsonable(value: Any) -> Any:
+    """The JSON form of a parameter value: tuples and arrays become lists, numpy scalars
+    Python ones. Raises TypeError for values a saved pipeline cannot hold (estimators,
+    functions, random generators...), since pipelines are stored as JSON (DESIGN.md 5)."""
+    if isinstance(value, np.generic):  # before int/float: np.float64 subclasses float
+        return to_jsonable(value.item())
+    if value is None or isinstance(value, (bool, str, int, float)):
+        return value
+    if isinstance(value, np.ndarray):
+        return to_jsonable(value.tolist())
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        bad = [k for k in value if not isinstance(k, str)]
+        if bad:
+            raise _NotJsonable(f"object keys must be strings, got {bad[0]!r}")
+        return {k: to_jsonable(v) for k, v in value.items()}
+    raise _NotJsonable(f"a {type(value).__name__}")
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether a parameter value equals the class default (same type, NaN == NaN)."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float) and a != a and b != b:
+        return True
+    try:
+        return bool(a == b)
+    except Exception:  # arrays and other values without a truth value
+        return False
+
+
+# -- classes and parameters ---------------------------------------------------------------
+
+def _signature(cls: type) -> tuple[dict[str, inspect.Parameter], bool]:
+    """Constructor parameters in declaration order, and whether **kwargs is accepted."""
+    params: dict[str, inspect.Parameter] = {}
+    var_kw = False
+    for p in list(inspect.signature(cls.__init__).parameters.values())[1:]:
+        if p.kind is p.VAR_KEYWORD:
+            var_kw = True
+        elif p.kind is not p.VAR_POSITIONAL:
+            params[p.name] = p
+    return params, var_kw
+
+
+def _resolve(value: Any, path: tuple[str, ...], hint: str | None) -> tuple[type, str]:
+    """(class, normal name) for a name string or a class object."""
+    try:
+        if isinstance(value, str):
+            cls = registry.resolve_class(value)
+            return cls, registry.allowed_name_of(cls)
+        if inspect.isclass(value):
+            return value, registry.allowed_name_of(value)
+    except SpecError as exc:
+        raise SpecError(exc.message, where=where_of(path, hint)) from None
+    raise SpecError(f"'class' must be a class name (string), got {type_name(value)}",
+                    where=where_of(path, hint))
+
+
+def _check_instance(obj: Any, where: str) -> None:
+    """Data-free validation: the operator's check_params() and sklearn's own constraints."""
+    checks = []
+    if callable(getattr(obj, "check_params", None)):
+        checks.append(obj.check_params)
+    if hasattr(type(obj), "_parameter_constraints") and callable(
+            getattr(obj, "_validate_params", None)):
+        checks.append(obj._validate_params)
+    for check in checks:
+        try:
+            check()
+        except (ValueError, TypeError) as exc:  # sklearn's InvalidParameterError is both
+            raise SpecError(f"bad parameter value: {exc}", where=where) from None
+
+
+def _build(cls: type, name: str, params: Any, where: str) -> Any:
+    """Instantiate ``cls`` from spec params after checking names and values."""
+    if not isinstance(params, dict):
+        raise SpecError(f"'params' must be an object (dict), got {type_name(params)}",
+                        where=where)
+    sig, var_kw = _signature(cls)
+    for key in params:
+        if not isinstance(key, str) or (key not in sig and not var_kw):
+            close = difflib.get_close_matches(str(key), list(sig), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            valid = ", ".join(sig) or "(none)"
+            raise SpecError(f"unknown parameter {key!r} for {name}{hint} "
+                            f"(valid parameters: {valid})", where=where)
+    kwargs = {}
+    for key, value in params.items():
+        default = sig[key].default if key in sig else None
+        # JSON has no tuples; give back a tuple where the class default is one
+        # (MinMaxScaler.feature_range, MLPRegressor.hidden_layer_sizes).
+        kwargs[key] = tuple(value) if isinstance(default, tuple) and isinstance(value, list) \
+            else value
+    try:
+        obj = cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise SpecError(f"bad parameter value: {exc}", where=where) from None
+    _check_instance(obj, where)
+    return obj
+
+
+def _object_params(obj: Any, name: str, where: str) -> dict[str, Any]:
+    """The parameters of an estimator/splitter object that differ from the class defaults."""
+    sig, _ = _signature(type(obj))
+    if callable(getattr(obj, "get_params", None)):
+        current = obj.get_params(deep=False)
+    else:  # sklearn splitters have no get_params but store their arguments as attributes
+        current = {k: getattr(obj, k) for k in sig if hasattr(obj, k)}
+    order = list(sig) + [k for k in current if k not in sig]
+    params = {}
+    for key in order:
+        if key not in current:
+            continue
+        default = sig[key].default if key in sig else inspect.Parameter.empty
+        if default is not inspect.Parameter.empty and _same(current[key], default):
+            continue
+        try:
+            params[key] = to_jsonable(current[key])
+        except TypeError as exc:
+            raise SpecError(f"parameter {key!r} of {name} holds {exc}, which a pipeline spec "
+                            "cannot store (use numbers, strings, booleans, lists, objects or "
+                            "null)", where=where) from None
+    return params
+
+
+def _is_step_object(value: Any) -> bool:
+    return (callable(getattr(value, "get_params", None)) and callable(getattr(value, "fit", None))
+            ) or (callable(getattr(value, "split", None))
+                  and callable(getattr(value, "get_n_splits", None)))
+
+
+def _plain(value: Any, path: tuple[str, ...]) -> tuple[str, str, dict[str, Any], Any]:
+    """(kind, normal name, params, template) for a name, a class, an instance or a
+    {"class": ..., "params": ...} object (keys other than those are checked by callers)."""
+    if isinstance(value, dict):
+        cls_value = value.get("class")
+        hint = cls_value if isinstance(cls_value, str) else getattr(cls_value, "__name__", None)
+        if not inspect.isclass(cls_value) and _is_step_object(cls_value):
+            if "params" in value:
+                raise SpecError("give either an estimator object or 'params', not both",
+                                where=where_of(path, type(cls_value).__name__))
+            return _plain(cls_value, path)
+        cls, name = _resolve(cls_value, path, hint)
+        where = where_of(path, name)
+        raw = value.get("params", {})
+        if isinstance(raw, dict):
+            try:
+                raw = to_jsonable(raw)
+            except TypeError as exc:
+                raise SpecError(f"'params' holds {exc}, which a pipeline spec cannot store",
+                                where=where) from None
+        template = _build(cls, name, raw, where)
+        params = raw
+    elif isinstance(value, str) or inspect.isclass(value):
+        hint = value if isinstance(value, str) else value.__name__
+        cls, name = _resolve(value, path, hint)
+        where = where_of(path, name)
+        params, template = {}, _build(cls, name, {}, where)
+    elif _is_step_object(value):
+        try:
+            name = registry.allowed_name_of(value)
+        except SpecError as exc:
+            raise SpecError(exc.message, where=where_of(path, type(value).__name__)) from None
+        cls, where = type(value), where_of(path, name)
+        params, template = _object_params(value, name, where), value
+        _check_instance(value, where)
+    else:
+        raise SpecError("a step must be a class name, {\"class\": ..., \"params\": {...}}, "
+                        "{\"model\": ..., \"finetune_params\": {...}}, {\"branch\": ...} or an "
+                        f"estimator; got {type_name(value)}", where=where_of(path))
+    kind = registry.kind_of(cls)
+    if kind is None:
+        raise SpecError(f"{name} is neither a preprocessing operator, a model nor a CV "
+                        "splitter", where=where)
+    return STEP_KINDS[kind], name, params, template
+
+
+def _check_keys(value: dict, allowed: tuple[str, ...], where: str) -> None:
+    for key in value:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise SpecError(f"unknown key {key!r} in step{hint} (valid keys: "
+                            f"{', '.join(allowed)})", where=where)
+
+
+def _enabled(value: dict, where: str) -> bool:
+    enabled = value.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise SpecError(f"'enabled' must be true or false, got {type_name(enabled)}",
+                        where=where)
+    return enabled
+
+
+# -- finetune -----------------------------------------------------------------------------
+
+def _finetune(value: Any, template: Any, name: str, where: str) -> dict[str, Any]:
+    """finetune_params as a JSON dict (tuples -> lists); shallow checks only (the tuner
+    validates the search space itself)."""
+    if not isinstance(value, dict):
+        raise SpecError(f"'finetune_params' must be an object (dict), got {type_name(value)}",
+                        where=where)
+    try:
+        ft = to_jsonable(value)
+    except TypeError as exc:
+        raise SpecError(f"'finetune_params' holds {exc}, which a pipeline spec cannot store",
+                        where=where) from None
+    for key, low in (("n_trials", 1), ("n_jobs", None)):
+        if key in ft:
+            v = ft[key]
+            ok = isinstance(v, int) and not isinstance(v, bool) and (
+                v >= 1 if low else (v == -1 or v >= 1))
+            if not ok:
+                allowed = "an integer >= 1" if low else "-1 (auto) or an integer >= 1"
+                raise SpecError(f"finetune_params.{key} must be {allowed}, got {v!r}",
+                                where=where)
+    if "model_params" in ft:
+        space = ft["model_params"]
+        if not isinstance(space, dict):
+            raise SpecError("finetune_params.model_params must be an object (dict) mapping "
+                            f"parameter names to ranges, got {type_name(space)}", where=where)
+        sig, var_kw = _signature(type(template))
+        for key in space:
+            if key not in sig and not var_kw:
+                raise SpecError(f"finetune_params.model_params: unknown parameter {key!r} for "
+                                f"{name} (valid parameters: {', '.join(sig)})", where=where)
+    return ft
+
+
+# -- steps --------------------------------------------------------------------------------
+
+def parse_step(value: Any, path: tuple[str, ...], parent_enabled: bool = True
+               ) -> tuple[StepSpec, Any]:
+    """A non-branch step -> (StepSpec, its normal JSON form).
+
+    ``StepSpec.enabled`` is False when the step or an enclosing branch step is disabled;
+    the JSON carries only the step's own flag.
+    """
+    if isinstance(value, dict):
+        if "model" in value:
+            return _model_step(value, path, parent_enabled)
+        if "class" not in value:
+            keys = ", ".join(map(str, value)) or "none"
+            if "_or_" in value:
+                msg = "'_or_' is only supported inside a branch: {\"branch\": {\"_or_\": [...]}}"
+            else:
+                msg = f"a step object needs 'class', 'model' or 'branch' (got keys: {keys})"
+            raise SpecError(msg, where=where_of(path))
+        kind, name, params, template = _plain(value, path)
+        where = where_of(path, name)
+        _check_keys(value, _CLASS_KEYS, where)
+        own = _enabled(value, where)
+    else:
+        kind, name, params, template = _plain(value, path)
+        own = True
+    step = StepSpec(kind=kind, class_name=name, params=params, estimator=template, enabled=own)
+    js = step.to_json()
+    return dataclasses.replace(step, enabled=own and parent_enabled), js
+
+
+def _model_step(value: dict, path: tuple[str, ...], parent_enabled: bool
+                ) -> tuple[StepSpec, Any]:
+    """{"model": <step>, "finetune_params": {...}} (finetune_params optional)."""
+    inner = value["model"]
+    if isinstance(inner, dict):
+        hint = inner.get("class") if isinstance(inner.get("class"), str) else None
+        _check_keys(inner, ("class", "params"), where_of(path, hint))
+        if "class" not in inner:
+            raise SpecError("'model' needs a 'class'", where=where_of(path))
+    kind, name, params, template = _plain(inner, path)
+    where = where_of(path, name)
+    _check_keys(value, _MODEL_KEYS, where)
+    if kind != "model":
+        raise SpecError(f"'model' must name a model; {name} is a "
+                        f"{'splitter' if kind == 'splitter' else 'preprocessing step'}",
+                        where=where)
+    own = _enabled(value, where)
+    finetune = None
+    if "finetune_params" in value:
+        finetune = _finetune(value["finetune_params"], template, name, where)
+    step = StepSpec(kind="model", class_name=name, params=params, estimator=template,
+                    finetune=finetune, enabled=own)
+    js = step.to_json()
+    return dataclasses.replace(step, enabled=own and parent_enabled), js
+
+
+def default_splitter() -> StepSpec:
+    """KFold(5, shuffle=True, random_state=0): used by every model no splitter step precedes."""
+    from sklearn.model_selection import KFold
+    params = {"n_splits": 5, "shuffle": True, "random_state": 0}
+    return StepSpec(kind="splitter", class_name="KFold", params=params,
+                    estimator=KFold(**params))
