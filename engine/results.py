@@ -36,11 +36,12 @@ class BranchResult:
     test_predictions: np.ndarray | None = None
     model: Any = None
     group: int | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "steps": self.steps, "status": self.status,
                 "metrics": self.metrics, "best_params": self.best_params,
-                "seconds": round(self.seconds, 6), "error": self.error}
+                "seconds": round(self.seconds, 6), "error": self.error, "warnings": self.warnings}
 
 
 @dataclass

@@ -6,6 +6,7 @@ on a pool and merges them with the same code, so both give identical numbers.
 """
 from __future__ import annotations
 
+import re
 import time
 import traceback
 from dataclasses import dataclass
@@ -144,7 +145,17 @@ def merge_branch(prep: PreparedBranch, results: list[FoldResult], dataset: Spect
     out.fold_seconds = [r.seconds for r in cv]
     out.refit_seconds = refit.seconds
     out.seconds = sum(out.fold_seconds) + refit.seconds
+    out.warnings = _distinct_warnings(w for r in cv + [refit] for w in r.warnings)
     return out
+
+
+def _distinct_warnings(messages) -> list[str]:
+    """One entry per kind of warning: the same ConvergenceWarning from five folds differs only
+    in its numbers (duality gap), which would bury the one warning that matters."""
+    seen: dict[str, str] = {}
+    for message in messages:
+        seen.setdefault(re.sub(r"\d[\d.e+-]*", "#", message), message)
+    return list(seen.values())
 
 
 def _per_row(train: np.ndarray, idx: np.ndarray, pred: np.ndarray, classification: bool) -> np.ndarray:
@@ -239,7 +250,10 @@ def _branch_line(b: BranchResult, classification: bool) -> str:
     label = "BAcc CV" if classification else "RMSECV"
     test = b.metrics["test"]
     tail = f", {'BAcc test' if classification else 'RMSEP'} {_fmt(test[key])}" if test else ""
-    return f"[{b.id}] {b.name}: {label} {_fmt(b.metrics['cv'][key])}{tail} ({b.seconds:.2f} s)"
+    line = f"[{b.id}] {b.name}: {label} {_fmt(b.metrics['cv'][key])}{tail} ({b.seconds:.2f} s)"
+    if b.warnings:
+        line += f"\n    warning: {b.warnings[0]}" + (f" (+{len(b.warnings) - 1} more)" if len(b.warnings) > 1 else "")
+    return line
 
 
 def timing_table(result: RunResult) -> str:

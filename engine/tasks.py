@@ -6,7 +6,8 @@ can run it unchanged (the parallel executor sends exactly these arguments to its
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ class FoldResult:
     predictions: np.ndarray
     seconds: float
     model: Any = None          # the fitted pipeline, only for the REFIT task
+    warnings: list[str] = field(default_factory=list)  # distinct warnings raised while fitting
 
 
 def fit_predict(branch_id: int, fold: int, pipeline: Any, X: np.ndarray, y: np.ndarray,
@@ -34,12 +36,18 @@ def fit_predict(branch_id: int, fold: int, pipeline: Any, X: np.ndarray, y: np.n
     """
     start = time.perf_counter()
     model = clone(pipeline)
-    model.fit(X[train_idx], y[train_idx])
-    if predict_idx.size:
-        predictions = np.asarray(model.predict(X[predict_idx]))
-        if predictions.ndim == 2 and predictions.shape[1] == 1:
-            predictions = predictions[:, 0]
-    else:
-        predictions = np.empty(0, dtype=y.dtype)
+    # Warnings (e.g. a Lasso that did not converge) are collected and reported once per branch
+    # instead of flooding the terminal or the log with one copy per fold.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X[train_idx], y[train_idx])
+        if predict_idx.size:
+            predictions = np.asarray(model.predict(X[predict_idx]))
+            if predictions.ndim == 2 and predictions.shape[1] == 1:
+                predictions = predictions[:, 0]
+        else:
+            predictions = np.empty(0, dtype=y.dtype)
+    messages = list(dict.fromkeys(f"{w.category.__name__}: {str(w.message).splitlines()[0]}"
+                                  for w in caught))
     return FoldResult(branch_id, fold, predict_idx, predictions, time.perf_counter() - start,
-                      model if fold == REFIT else None)
+                      model if fold == REFIT else None, messages)

@@ -198,3 +198,14 @@ def test_group_kfold_keeps_replicates_together(tecator_dir):
     for train, val in make_folds(branch, ds, seed=0):
         assert not set(ds.sample_ids[train]) & set(ds.sample_ids[val])
     assert run(spec, ds, verbose=0).branches[0].status == "ok"
+
+
+def test_fit_warnings_are_collected_once_per_branch(tecator_dir):
+    ds = load_dataset(tecator_dir)
+    spec = [{"class": "Lasso", "params": {"alpha": 1e-4, "max_iter": 5}}]
+    with __import__("warnings").catch_warnings():
+        __import__("warnings").simplefilter("error")  # nothing may leak out of the runner
+        b = run(spec, ds, verbose=0).branches[0]
+    assert b.status == "ok"
+    assert len(b.warnings) == 1 and b.warnings[0].startswith("ConvergenceWarning")
+    assert b.to_json()["warnings"] == b.warnings
