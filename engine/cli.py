@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                      help="0 quiet, 1 a line per branch, 2 also a timing table")
     run.add_argument("--seed", type=int, default=0, help="seed for every random_state left unset")
+    run.add_argument("--parallel-branches", type=int, metavar="N",
+                     help="override every branch step's n_jobs: 1 sequential, N workers, -1 auto")
     info = sub.add_parser("info", help="describe a dataset (or a pipeline JSON file)")
     info.add_argument("path")
     info.add_argument("--target", help="target to describe (default: all)")
@@ -56,21 +58,49 @@ def load_pipeline_file(path: str) -> object:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
     from engine.io import load_dataset
     from engine.pipeline import parse_pipeline
+    from engine.progress import ProgressPrinter
     from engine.run import run
 
+    if args.parallel_branches is not None and (args.parallel_branches == 0 or args.parallel_branches < -1):
+        raise SpecError(f"--parallel-branches must be -1 (auto) or >= 1, not {args.parallel_branches}")
     spec = load_pipeline_file(args.pipeline)
     try:
         expanded = parse_pipeline(spec, name=Path(args.pipeline).stem)
     except SpecError as exc:
         raise SpecError(exc.message, where=f"{args.pipeline}, {exc.where}" if exc.where else args.pipeline) from exc
     dataset = load_dataset(args.data, target=args.target)
-    result = run(expanded, dataset, verbose=args.verbose, seed=args.seed)
+
+    # Ctrl-C asks the run to cancel (workers killed, finished branches kept); a second one
+    # interrupts at once.
+    cancel = threading.Event()
+
+    def on_sigint(signum, frame):  # noqa: ARG001
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    progress = ProgressPrinter() if args.verbose else None
+    try:
+        result = run(expanded, dataset, verbose=args.verbose, seed=args.seed,
+                     parallel_branches=args.parallel_branches, cancel=cancel,
+                     log=progress.log if progress else print, on_event=progress)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if progress:
+            progress.close()
     if args.out:
         result.write_json(args.out)
         if args.verbose:
             print(f"results written to {args.out}")
+    if result.cancelled:
+        print("nirdesk run: cancelled; finished branches were kept", file=sys.stderr)
+        return EXIT_CANCELLED
     failed = [b for b in result.branches if b.status != "ok"]
     return EXIT_FAILURE if failed and len(failed) == len(result.branches) else EXIT_OK
 

@@ -54,6 +54,7 @@ class RunResult:
     task: str = "regression"
     train_indices: np.ndarray | None = None
     test_indices: np.ndarray | None = None
+    cancelled: bool = False
 
     def branch(self, branch_id: int) -> BranchResult:
         return next(b for b in self.branches if b.id == branch_id)

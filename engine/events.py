@@ -1,0 +1,76 @@
+"""The engine's progress stream (DESIGN.md decision 4).
+
+A run reports what happens as small immutable events given to one callback, in the thread
+that called run(). The CLI prints them; the GUI's QThread turns them into Qt signals. Task
+events are throttled (a GUI cannot show more than ~20 updates a second); branch and run
+events are never dropped.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    n_branches: int
+    n_tasks: int
+    plan: list[dict[str, Any]]          # the results JSON "parallel" section: decisions + reasons
+    branch_names: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TaskDone:
+    branch_id: int
+    fold: int                           # -1 = the refit on all training rows
+    done: int                           # tasks finished so far in the run
+    total: int
+    elapsed: float                      # seconds since the run started
+
+
+@dataclass(frozen=True)
+class BranchDone:
+    branch_id: int
+    result: Any                         # engine.results.BranchResult (status "ok")
+
+
+@dataclass(frozen=True)
+class BranchFailed:
+    branch_id: int
+    error: str
+    result: Any = None
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    result: Any                         # engine.results.RunResult
+
+
+@dataclass(frozen=True)
+class RunCancelled:
+    result: Any                         # RunResult with finished branches kept, others "cancelled"
+
+
+Event = RunStarted | TaskDone | BranchDone | BranchFailed | RunFinished | RunCancelled
+EventCallback = Callable[[Event], None]
+
+
+class Throttled:
+    """Wraps a callback: TaskDone at most every ``interval`` seconds (the last one of a run is
+    always delivered through the branch/run events that follow); everything else immediately."""
+
+    def __init__(self, callback: EventCallback | None, interval: float = 0.05) -> None:
+        self._callback = callback
+        self._interval = interval
+        self._last = 0.0
+
+    def __call__(self, event: Event) -> None:
+        if self._callback is None:
+            return
+        if isinstance(event, TaskDone):
+            now = time.monotonic()
+            if now - self._last < self._interval and event.done < event.total:
+                return
+            self._last = now
+        self._callback(event)
