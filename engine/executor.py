@@ -93,7 +93,28 @@ def run_pool_task(branch_id: int, fold: int, pipeline: Any, x_path: str, y_path:
                   train_idx: np.ndarray, predict_idx: np.ndarray) -> FoldResult:
     """The function a worker runs: fit_predict on the memory-mapped dataset."""
     X, y = _shared_arrays(x_path, y_path)
-    return fit_predict(branch_id, fold, pipeline, X, y, train_idx, predict_idx)
+    try:
+        return fit_predict(branch_id, fold, pipeline, X, y, train_idx, predict_idx)
+    finally:
+        _release_freed_memory()
+
+
+def _release_freed_memory() -> None:
+    """Give the task's freed working arrays back to the OS (glibc keeps them in its heap
+    otherwise), so an idle warm worker holds only what it needs and the gauges tell the truth."""
+    global _MALLOC_TRIM
+    if _MALLOC_TRIM is None:
+        try:
+            import ctypes
+
+            _MALLOC_TRIM = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _MALLOC_TRIM = False
+    if _MALLOC_TRIM:
+        _MALLOC_TRIM(0)
+
+
+_MALLOC_TRIM: Any = None
 
 
 def error_text(exc: BaseException) -> str:
