@@ -152,11 +152,11 @@ def child(case: str, copy: bool) -> dict:
             def close(self):
                 pass
 
-        def run_pool_task(bid, fold, pipeline, X, y, tr, va):
-            from engine.tasks import fit_predict
+        def run_pool_task(kind, bid, fold, pipeline, X, y, tr, va, extra=None):
+            from engine.tasks import execute_task as fit_predict
             import engine.executor as worker_module  # a deep copy kept per worker
             worker_module._WORKER_DATA["copy"] = held = (np.array(X), np.array(y))
-            return fit_predict(bid, fold, pipeline, held[0], held[1], tr, va)
+            return fit_predict(kind, bid, fold, pipeline, held[0], held[1], tr, va, extra)
 
         executor.run_pool_task = run_pool_task
         executor.SharedData = CopyShared

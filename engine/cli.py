@@ -34,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                      help="0 quiet, 1 a line per branch, 2 also a timing table")
     run.add_argument("--seed", type=int, default=0, help="seed for every random_state left unset")
+    run.add_argument("--study-storage", metavar="URL",
+                     help="keep each finetuned branch's Optuna study here (e.g. sqlite:///study.db) "
+                          "to open it in optuna-dashboard")
     run.add_argument("--parallel-branches", type=int, metavar="N",
                      help="override every branch step's n_jobs: 1 sequential, N workers, -1 auto")
     info = sub.add_parser("info", help="describe a dataset (or a pipeline JSON file)")
@@ -89,6 +92,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         result = run(expanded, dataset, verbose=args.verbose, seed=args.seed,
                      parallel_branches=args.parallel_branches, cancel=cancel,
+                     study_storage=args.study_storage,
                      log=progress.log if progress else print, on_event=progress)
     finally:
         signal.signal(signal.SIGINT, previous)

