@@ -30,6 +30,11 @@ class ProgressPrinter:
         if isinstance(event, RunStarted):
             workers = ", ".join(f"{g['step']}: {g['mode']} x{g['workers']}" for g in event.plan)
             self.log(f"{event.n_branches} branches, {event.n_tasks} tasks" + (f" ({workers})" if workers else ""))
+            for group in event.plan:  # why a branch step the user may expect in parallel is not
+                why = [r for r in group["reasons"] if r["severity"] == "info"
+                       and r["code"] in ("too_small", "blas_bound", "trials_too_small", "workers_capped")]
+                if why:
+                    self.log(f"  {group['step']}: {why[0]['message']}")
         elif isinstance(event, TaskDone) and self.live:
             filled = int(self.width * event.done / max(event.total, 1))
             eta = event.elapsed / event.done * (event.total - event.done) if event.done else 0.0

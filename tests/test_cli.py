@@ -122,7 +122,7 @@ def test_info_describes_dataset_and_pipeline(tecator_dir, capsys):
     assert "moisture" in out and "fat" in out and "protein" in out
     assert cli_main(["info", str(DEMO_PIPELINE)]) == 0
     out = capsys.readouterr().out
-    assert "4 branches" in out and "SNV > PLSRegression(n_components=10)" in out
+    assert "4 branches" in out and "SNV > PLSRegression(n_components=10, scale=False)" in out
 
 
 def test_console_script_end_to_end(tecator_dir, tmp_path):
