@@ -22,9 +22,24 @@ class ProgressPrinter:
         self._bar = ""
 
     def log(self, message: str) -> None:
-        self._clear()
-        print(message, file=self.stream, flush=True)
-        self._draw()
+        if self.stream is None:
+            return
+        try:
+            self._clear()
+            print(message, file=self.stream, flush=True)
+            self._draw()
+        except BrokenPipeError:  # `nirdesk run ... | head`: stop printing, let the run finish
+            self._silence()
+
+    def _silence(self) -> None:
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, self.stream.fileno())  # so the interpreter's final flush is quiet
+        except (OSError, ValueError, AttributeError):
+            pass
+        self.stream = None
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, RunStarted):
@@ -35,7 +50,7 @@ class ProgressPrinter:
                        and r["code"] in ("too_small", "blas_bound", "trials_too_small", "workers_capped")]
                 if why:
                     self.log(f"  {group['step']}: {why[0]['message']}")
-        elif isinstance(event, TaskDone) and self.live:
+        elif isinstance(event, TaskDone) and self.live and self.stream is not None:
             filled = int(self.width * event.done / max(event.total, 1))
             eta = event.elapsed / event.done * (event.total - event.done) if event.done else 0.0
             self._bar = (f"[{'#' * filled}{'.' * (self.width - filled)}] {event.done}/{event.total} tasks"
@@ -47,10 +62,10 @@ class ProgressPrinter:
         self._bar = ""
 
     def _clear(self) -> None:
-        if self.live and self._bar:
+        if self.live and self._bar and self.stream is not None:
             self.stream.write("\r" + " " * len(self._bar) + "\r")
 
     def _draw(self) -> None:
-        if self.live and self._bar:
+        if self.live and self._bar and self.stream is not None:
             self.stream.write(self._bar)
             self.stream.flush()
