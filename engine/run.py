@@ -1,8 +1,10 @@
 """Evaluate every branch of a pipeline by cross-validation, refit, and score the test part.
 
-This module decides *what* to compute (folds, tasks, merging, metrics); it runs the tasks in
-order in this process. The parallel executor (next issue) runs the same (branch, fold) tasks
-on a pool and merges them with the same code, so both give identical numbers.
+This module decides *what* to compute: folds (once, in the main process), the jobs that turn
+each branch into tasks (engine.jobs), the per-branch-step plan (engine.policy), and how the
+results are merged into metrics. The tasks run either here, one after the other, or on the
+shared worker pool (engine.executor); both paths go through the same task function and the
+same merge, so a parallel run's numbers are identical to a sequential run's.
 """
 from __future__ import annotations
 
