@@ -14,7 +14,6 @@ import shutil
 import tempfile
 import threading
 import time
-import traceback
 from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,8 +120,9 @@ _MALLOC_TRIM: Any = None
 
 
 def error_text(exc: BaseException) -> str:
-    """The last line of an exception ("ValueError: ..."), never a traceback."""
-    return traceback.format_exception_only(type(exc), exc)[-1].strip()
+    """One line for the user: "ValueError: ...", never a traceback or a module path."""
+    message = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {message[0]}" if message else type(exc).__name__
 
 
 def _is_worker_death(exc: BaseException) -> bool:

@@ -286,6 +286,15 @@ def run(pipeline: Any, dataset: SpectralDataset, *, verbose: int = 1, seed: int 
     if target is not None:
         dataset.select_target(target)
     prepared = prepare(expanded, dataset, seed)
+    for prep in prepared:  # finetune_params errors are input errors: refuse before any work
+        if prep.branch.model.finetune is not None:
+            from engine.tuning.space import parse_finetune, resolve_param
+
+            where = f"branch {prep.branch.id} ({prep.branch.name})"
+            config = parse_finetune(prep.branch.model.finetune,
+                                    classification=dataset.is_classification, where=where)
+            for dim in config.dimensions:
+                resolve_param(prep.pipeline, dim.key, where=where)
     pool = pool or default_pool()
     plan = decide(expanded, machine=MachineFacts.current(pool_warm_workers=pool.warm_workers),
                   data=DataFacts.from_dataset(dataset), mode=mode, override_n_jobs=parallel_branches)
@@ -297,12 +306,6 @@ def run(pipeline: Any, dataset: SpectralDataset, *, verbose: int = 1, seed: int 
             log(f"warning: {reason.message}" + (f" - fix: {reason.fix}" if reason.fix else ""))
     collector = _Collector(prepared, dataset, emit, verbose, log, start)
     cancelled = False
-    for prep in prepared:  # finetune_params errors are input errors: refuse before any work
-        if prep.branch.model.finetune is not None:
-            from engine.tuning.space import parse_finetune
-
-            parse_finetune(prep.branch.model.finetune, classification=dataset.is_classification,
-                           where=f"branch {prep.branch.id} ({prep.branch.name})")
     try:
         for group in plan.groups:
             ids = set(group.branch_ids)

@@ -165,3 +165,12 @@ def test_bad_finetune_params_exit_2(tecator_dir, tmp_path, capsys):
     assert cli_main(["run", str(spec), "--data", str(tecator_dir)]) == 2
     err = capsys.readouterr().err
     assert "alpha" in err and err.count("\n") == 1
+
+
+def test_unknown_tuned_step_parameter_is_refused_before_any_work(tecator_dir, tmp_path, capsys):
+    spec = tmp_path / "bad_step.json"
+    spec.write_text(json.dumps(["SNV", {"model": {"class": "PLSRegression"}, "finetune_params": {
+        "model_params": {"n_components": ["int", 1, 5], "SNV__window": ["categorical", [1, 2]]}}}]))
+    assert cli_main(["run", str(spec), "--data", str(tecator_dir)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "SNV" in captured.err and captured.err.count("\n") == 1
