@@ -1,4 +1,5 @@
-"""`nirdesk run` and `nirdesk info`: headless use of the engine (DESIGN.md "Command line").
+"""`nirdesk run`, `nirdesk predict` and `nirdesk info`: headless use of the engine
+(DESIGN.md "Command line").
 
 Exit codes: 0 done; 2 bad input or arguments (one line on stderr, no traceback); 1 a failure
 inside the run (a bug, reported with its traceback); 130 cancelled (Ctrl-C).
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -39,7 +41,21 @@ def build_parser() -> argparse.ArgumentParser:
                           "to open it in optuna-dashboard")
     run.add_argument("--parallel-branches", type=int, metavar="N",
                      help="override every branch step's n_jobs: 1 sequential, N workers, -1 auto")
-    info = sub.add_parser("info", help="describe a dataset (or a pipeline JSON file)")
+    run.add_argument("--save", metavar="PROJECT",
+                     help="add the dataset, pipeline and run (with its fitted models) to this "
+                          ".nirdesk project, creating it if needed")
+    pred = sub.add_parser("predict", help="apply a saved branch's model to new spectra")
+    pred.add_argument("project", help="the .nirdesk project holding the trained run")
+    pred.add_argument("--data", required=True, help="new spectra: dataset folder or CSV file "
+                                                    "(targets optional)")
+    pred.add_argument("--out", required=True, help="write the predictions CSV here")
+    pred.add_argument("--branch", type=int, metavar="ID",
+                      help="branch id (default: the run's best branch)")
+    pred.add_argument("--run", type=int, metavar="ID", help="run id (default: the latest run)")
+    pred.add_argument("--resample", action="store_true",
+                      help="interpolate spectra whose wavelengths differ onto the model's")
+    pred.add_argument("--verbose", type=int, choices=(0, 1), default=1)
+    info = sub.add_parser("info", help="describe a dataset, a pipeline JSON file or a project")
     info.add_argument("path")
     info.add_argument("--target", help="target to describe (default: all)")
     return parser
@@ -61,13 +77,8 @@ def load_pipeline_file(path: str) -> object:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import signal
-    import threading
-
     from engine.io import load_dataset
     from engine.pipeline import parse_pipeline
-    from engine.progress import ProgressPrinter
-    from engine.run import run
 
     if args.parallel_branches is not None and (args.parallel_branches == 0 or args.parallel_branches < -1):
         raise SpecError(f"--parallel-branches must be -1 (auto) or >= 1, not {args.parallel_branches}")
@@ -77,6 +88,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     except SpecError as exc:
         raise SpecError(exc.message, where=f"{args.pipeline}, {exc.where}" if exc.where else args.pipeline) from exc
     dataset = load_dataset(args.data, target=args.target)
+    project = _project_for_saving(args.save) if args.save else None
+    try:
+        return _run_and_report(args, expanded, dataset, spec, project)
+    finally:
+        if project is not None:
+            project.close()
+
+
+def _run_and_report(args: argparse.Namespace, expanded, dataset, spec, project) -> int:
+    import signal
+    import threading
+
+    from engine.progress import ProgressPrinter
+    from engine.run import run
 
     # Ctrl-C asks the run to cancel (workers killed, finished branches kept); a second one
     # interrupts at once.
@@ -102,6 +127,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         result.write_json(args.out)
         if args.verbose:
             print(f"results written to {args.out}")
+    if args.save:
+        name = spec.get("name") if isinstance(spec, dict) else None
+        saved = _save_run(project, args.save, result, dataset, spec,
+                          name if isinstance(name, str) else expanded.name)
+        if saved is None:
+            return EXIT_FAILURE
+        if args.verbose:
+            print(f"saved as run {saved} in {args.save}")
     if result.cancelled:
         print("nirdesk run: cancelled; finished branches were kept", file=sys.stderr)
         return EXIT_CANCELLED
@@ -109,7 +142,59 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_FAILURE if failed and len(failed) == len(result.branches) else EXIT_OK
 
 
+def _project_for_saving(path: str):
+    """Vet --save before the run (a bad project file must not cost a whole run): an existing
+    file is opened (checked, migrated); a new one is only created once there is a result."""
+    from engine.errors import InputError
+    from engine.store import Project
+
+    target = Path(path)
+    if target.exists():
+        return Project.open(target)
+    if not target.parent.is_dir():
+        raise InputError("the folder for the project does not exist", file=path)
+    return None
+
+
+def _save_run(project, path: str, result, dataset, spec, name: str) -> int | None:
+    """Add the run to the project; a failing disk is reported in one line (exit 1)."""
+    from engine.store import Project
+
+    try:
+        project = project or Project.create(path)
+        with project:
+            return project.record_run(result, dataset, spec, name)
+    except (sqlite3.Error, OSError) as exc:
+        print(f"nirdesk run: could not save to {path}: {exc}", file=sys.stderr)
+        return None
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from engine.predict import predict
+
+    log = print if args.verbose else (lambda message: None)
+    result = predict(args.project, args.data, branch=args.branch, resample=args.resample,
+                     run_id=args.run, log=log)
+    result.write_csv(args.out)
+    if args.verbose:
+        tail = ""
+        if result.metrics:
+            key, label = (("balanced_accuracy", "BAcc") if result.task == "classification"
+                          else ("rmse", "RMSEP"))
+            value = result.metrics.get(key)
+            tail = f"; {label} {value:.4g}" if value is not None else ""
+        print(f"{len(result.predictions)} predictions written to {args.out}{tail}")
+    return EXIT_OK
+
+
 def cmd_info(args: argparse.Namespace) -> int:
+    from engine.store import is_project_path
+
+    if is_project_path(args.path):
+        from engine.store.describe import describe_project
+
+        print(describe_project(args.path))
+        return EXIT_OK
     from engine.info import describe_path
 
     print(describe_path(args.path, target=args.target))
@@ -119,9 +204,12 @@ def cmd_info(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"run": cmd_run, "info": cmd_info}[args.command](args)
+        return {"run": cmd_run, "predict": cmd_predict, "info": cmd_info}[args.command](args)
     except NirdeskInputError as exc:
         print(f"nirdesk {args.command}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except sqlite3.DatabaseError as exc:  # a project damaged in a way the open checks missed
+        print(f"nirdesk {args.command}: the project file is damaged ({exc})", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print(f"nirdesk {args.command}: cancelled", file=sys.stderr)

@@ -255,6 +255,8 @@ def _trunk_plan(branches: list[ConcreteBranch], ctx: _Context) -> GroupPlan:
     """Branches outside any branch step: sequential (nothing to run them beside)."""
     plan = GroupPlan(group=None, where="top level", branch_ids=[b.id for b in branches],
                      trial_n_jobs={b.id: 1 for b in branches})
+    if ctx.mode in SEQUENTIAL_MODES:  # say why, as a branch step does (predict logs it)
+        plan.reasons.append(_predict_reason(ctx.mode))
     if ctx.mode == "train":
         _assign_trials(plan, _active(branches), ctx)
     return plan

@@ -1,0 +1,49 @@
+"""`nirdesk info PROJECT.nirdesk`: what a project holds, read without modifying it."""
+from __future__ import annotations
+
+import os
+
+from engine.store.project import Project, RunSummary
+
+__all__ = ["describe_project"]
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+def _run_line(r: RunSummary) -> str:
+    head = (f"  [{r.id}] {r.created}  {r.pipeline_name} on {r.dataset_name}"
+            f" ({r.target or 'no target'}): {r.n_branches} branch{'' if r.n_branches == 1 else 'es'}")
+    if r.cancelled:
+        head += ", cancelled"
+    if r.best_branch is None:
+        return head + ", no successful branch"
+    key, label = (("balanced_accuracy", "BAcc CV") if r.task == "classification"
+                  else ("rmse", "RMSECV"))
+    score = (r.best_cv or {}).get(key)
+    return head + f"\n      best [{r.best_branch}] {r.best_name}: {label} {_fmt(score)}"
+
+
+def describe_project(path: str | os.PathLike) -> str:
+    with Project.open(path, readonly=True) as project:
+        meta = project.meta()
+        lines = [f"project      {project.path}",
+                 f"format       nirdesk project, schema {project.schema_version}"
+                 + (f" (the file is schema {project.migrated_from}; read as "
+                    f"{project.schema_version}, not modified)" if project.migrated_from else ""),
+                 f"created      {meta.get('created', '?')} by nirdesk {meta.get('created_by', '?')}",
+                 f"modified     {meta.get('modified', '?')} by nirdesk {meta.get('written_by', '?')}"]
+        datasets = project.datasets()
+        lines.append(f"datasets     {len(datasets)}")
+        for d in datasets:
+            targets = ", ".join(d["targets"]) or "no targets"
+            lines.append(f"  [{d['id']}] {d['name']}: {d['n_samples']} samples x "
+                         f"{d['n_wavelengths']} wavelengths; {targets}")
+        pipelines = project.pipelines()
+        lines.append(f"pipelines    {len(pipelines)}")
+        lines += [f"  [{p.id}] {p.name}" for p in pipelines]
+        runs = project.runs()
+        lines.append(f"runs         {len(runs)}")
+        lines += [_run_line(r) for r in runs]
+    return "\n".join(lines)

@@ -1,0 +1,95 @@
+"""File-level operations of the project store: atomic replace, fsync, copies beside a file.
+
+Why separate: these are the few steps where the project is handled as a whole file rather
+than through SQLite transactions (creating a file, Save As, keeping the original of a file
+before migrating it), and each must be atomic on its own: write a temporary file in the same
+folder (same file system), fsync it, ``os.replace`` it over the target, fsync the folder.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import tempfile
+from pathlib import Path
+
+from engine.store.schema import migrate
+
+__all__ = ["atomic_copy", "fsync_dir", "fsync_file", "keep_original", "migrated_in_memory",
+           "temp_beside"]
+
+
+def fsync_file(path: Path) -> None:
+    """Flush a file's data to the disk (read-write handle: Windows refuses fsync otherwise)."""
+    fd = os.open(path, os.O_RDWR)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename durable (POSIX); Windows cannot open a directory and needs nothing."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def temp_beside(path: Path) -> Path:
+    """An unused temporary name in ``path``'s folder (same file system: os.replace is atomic)."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    os.unlink(name)
+    return Path(name)
+
+
+def atomic_copy(conn: sqlite3.Connection, target: Path) -> None:
+    """A consistent snapshot of ``conn``'s database as ``target``, replaced atomically."""
+    temp = temp_beside(target)
+    try:
+        dest = sqlite3.connect(str(temp))
+        try:
+            conn.backup(dest)
+            dest.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            dest.close()
+        fsync_file(temp)
+        os.replace(temp, target)
+        fsync_dir(target.parent)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def migrated_in_memory(conn: sqlite3.Connection, version: int) -> sqlite3.Connection:
+    """A migrated in-memory copy of a read-only file (the file itself stays untouched)."""
+    memory = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    try:
+        conn.backup(memory)
+    finally:
+        conn.close()
+    memory.execute("BEGIN")
+    migrate(memory, version)
+    memory.execute("COMMIT")
+    return memory
+
+
+def keep_original(file: Path, version: int) -> None:
+    """Copy an older-schema file aside once before migrating it, so an older nirdesk (or a
+    colleague's) can still open the original.
+
+    The copy is named ``<stem>.schema-v<N><suffix>`` next to the file.
+    """
+    backup = file.with_name(f"{file.stem}.schema-v{version}{file.suffix or '.nirdesk'}")
+    if backup.exists():
+        return
+    temp = temp_beside(backup)
+    try:
+        shutil.copy2(file, temp)
+        fsync_file(temp)
+        os.replace(temp, backup)
+    finally:
+        temp.unlink(missing_ok=True)

@@ -1,0 +1,513 @@
+"""A nirdesk project: one SQLite file holding datasets, pipelines, runs and fitted models.
+
+Why SQLite (DESIGN.md decision 5, "SQLite as an application file format"): one file to keep
+and send, transactions instead of hand-made crash safety, partial reads (a project with fifty
+runs opens without loading fifty sets of models), and a format every language can read.
+
+Crash safety: every save is ONE transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``) in SQLite's
+rollback-journal mode with ``synchronous = FULL``. Killing the process at any moment leaves
+either the state before the save or the state after it; an interrupted save leaves a hot
+journal that the next open rolls back (engine.store.check). The rollback journal is chosen
+over WAL on purpose: WAL needs shared memory and so does not work on network folders, and it
+keeps -wal/-shm files next to the project while it is open; with a rollback journal the
+project is a single file whenever no save is in progress.
+
+Only the main process writes (DESIGN.md decision 1): a Project remembers the process that
+opened it and refuses writes from any other (a forked worker). Calls from several threads of
+that process are serialised by a lock.
+
+Nothing is loaded with pickle: arrays are .npy read with ``allow_pickle=False``, JSON is
+JSON, and models go through the trusted-type check of engine.store.models.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.dataset import SpectralDataset
+from engine.errors import InputError
+from engine.results import RunResult, _json_safe
+from engine.store import arrays
+from engine.store.check import check_project_file, read_only_uri
+from engine.store.files import (atomic_copy, fsync_dir, fsync_file, keep_original,
+                                migrated_in_memory, temp_beside)
+from engine.store.models import blob_types, dump_model, load_model_blob
+from engine.store.records import RunSummary, StoredPipeline, StoredRun
+from engine.store.schema import SCHEMA_VERSION, create_schema, migrate
+
+__all__ = ["PROJECT_SUFFIX", "Project", "RunSummary", "StoredPipeline", "StoredRun"]
+
+PROJECT_SUFFIX = ".nirdesk"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _dumps(value: Any) -> str:
+    """Strict JSON (NaN/inf become null, numpy scalars become Python numbers)."""
+    return json.dumps(_json_safe(value), allow_nan=False, ensure_ascii=False)
+
+
+def app_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("nirdesk")
+    except Exception:  # noqa: BLE001 - a frozen bundle without metadata
+        return "unknown"
+
+
+def library_versions() -> dict[str, str]:
+    """The versions a model was fitted with (skops warns when loading across versions)."""
+    import platform
+
+    import sklearn
+    import skops
+
+    return {"nirdesk": app_version(), "python": platform.python_version(),
+            "numpy": np.__version__, "scikit-learn": sklearn.__version__,
+            "skops": skops.__version__}
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA journal_mode = DELETE")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+
+
+# -- the project -----------------------------------------------------------------------------------
+
+
+class Project:
+    """An open project file. Create with :meth:`create`, open with :meth:`open`.
+
+    Every ``save_*`` / ``set_*`` / ``delete_*`` call is one transaction; :meth:`transaction`
+    groups several into one (``record_run`` does this for dataset + pipeline + run).
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, *, readonly: bool,
+                 schema_version: int, migrated_from: int | None = None,
+                 recovered: bool = False) -> None:
+        self._conn = conn
+        self.path = path
+        self.readonly = readonly
+        self.schema_version = schema_version
+        self.migrated_from = migrated_from   # the file's version before migration, if any
+        self.recovered = recovered           # a journal was rolled back on open (a crash)
+        self._pid = os.getpid()
+        self._lock = threading.RLock()
+        self._depth = 0
+
+    # -- opening and closing ---------------------------------------------------------------
+    @classmethod
+    def create(cls, path: str | os.PathLike, *, overwrite: bool = False) -> Project:
+        """Make a new, empty project file (atomically: a crash leaves no half-made file)."""
+        target = Path(path)
+        if target.exists() and not overwrite:
+            raise InputError("a file with this name already exists", file=str(target))
+        if not target.parent.is_dir():
+            raise InputError("the folder does not exist", file=str(target))
+        temp = temp_beside(target)
+        try:
+            conn = sqlite3.connect(str(temp), isolation_level=None)
+            try:
+                _configure(conn)
+                conn.execute("BEGIN IMMEDIATE")
+                create_schema(conn)
+                now, version = _now(), app_version()
+                conn.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", [
+                    ("format", "nirdesk.project"), ("created", now), ("modified", now),
+                    ("created_by", version), ("written_by", version)])
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+            fsync_file(temp)
+            os.replace(temp, target)
+            fsync_dir(target.parent)
+        finally:
+            temp.unlink(missing_ok=True)
+        return cls.open(target)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike, *, readonly: bool = False) -> Project:
+        """Open an existing project; refuses (InputError, file unchanged) anything unusable.
+
+        An older schema is migrated: in place (after copying the original to
+        ``<name>.schema-v<N>.nirdesk`` next to it, once) when writable, in memory when
+        ``readonly`` (``nirdesk info``/``predict`` never modify the project).
+        """
+        file = Path(path)
+        facts = check_project_file(file)
+        version = facts.schema_version
+        migrated_from = version if version < SCHEMA_VERSION else None
+        conn: sqlite3.Connection | None = None
+        try:
+            if readonly:
+                conn = sqlite3.connect(read_only_uri(file), uri=True, isolation_level=None,
+                                       check_same_thread=False, timeout=10)
+                if migrated_from is not None:
+                    conn = migrated_in_memory(conn, version)
+            else:
+                if migrated_from is not None:
+                    keep_original(file, version)
+                conn = sqlite3.connect(str(file), isolation_level=None, check_same_thread=False,
+                                       timeout=10)
+                _configure(conn)
+                if migrated_from is not None:
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        migrate(conn, version)
+                        conn.execute("COMMIT")
+                    except BaseException:
+                        conn.execute("ROLLBACK")
+                        raise
+        except BaseException as exc:
+            if conn is not None:
+                conn.close()
+            if isinstance(exc, sqlite3.Error):
+                raise InputError(f"cannot open the project ({exc})", file=str(file)) from None
+            raise
+        return cls(conn, file, readonly=readonly, schema_version=SCHEMA_VERSION,
+                   migrated_from=migrated_from, recovered=facts.recovered)
+
+    @classmethod
+    def open_or_create(cls, path: str | os.PathLike) -> Project:
+        return cls.open(path) if Path(path).exists() else cls.create(path)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None  # type: ignore[assignment]
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def save_as(self, path: str | os.PathLike, *, switch: bool = True) -> None:
+        """Write the whole project to ``path`` atomically (temp file, fsync, os.replace).
+
+        The copy is a consistent snapshot (SQLite's backup API, under this project's lock).
+        With ``switch`` this Project then works on the new file; the old file stays as it was.
+        Also the way to make a crash-restore copy (``switch=False``).
+        """
+        target = Path(path)
+        if not target.parent.is_dir():
+            raise InputError("the folder does not exist", file=str(target))
+        with self._lock:
+            conn = self._connection()
+            if self._depth:
+                raise RuntimeError("save_as inside a transaction")
+            atomic_copy(conn, target)
+            if switch:
+                self._conn.close()
+                fresh = Project.open(target, readonly=False)
+                self._conn, self.path, self.readonly = fresh._conn, target, False
+
+    # -- transactions -------------------------------------------------------------------------
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise RuntimeError("the project is closed")
+        return self._conn
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write: everything inside is committed together or not at all.
+
+        Nested use joins the outer transaction. Refused in a read-only project and in any
+        process other than the one that opened the project.
+        """
+        if self.readonly:
+            raise RuntimeError("the project was opened read-only")
+        if os.getpid() != self._pid:
+            raise RuntimeError("only the process that opened the project may write to it")
+        with self._lock:
+            conn = self._connection()
+            outer = self._depth == 0
+            if outer:
+                conn.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield conn
+                if outer:
+                    conn.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                                     [("modified", _now()), ("written_by", app_version())])
+                    conn.execute("COMMIT")
+            except BaseException:
+                if outer:
+                    conn.execute("ROLLBACK")
+                raise
+            finally:
+                self._depth -= 1
+
+    def _read(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
+        """Rows of a query; a file damaged in a way the open checks cannot see (a value of the
+        wrong kind, say) is the file's problem: InputError, not a crash."""
+        with self._lock:
+            try:
+                return self._connection().execute(sql, tuple(params)).fetchall()
+            except sqlite3.DatabaseError as exc:
+                raise InputError(f"cannot read the project ({exc})", file=str(self.path)) from None
+
+    # -- meta ------------------------------------------------------------------------------------
+    def meta(self) -> dict[str, str]:
+        return dict(self._read("SELECT key, value FROM meta"))
+
+    # -- datasets --------------------------------------------------------------------------------
+    def save_dataset(self, ds: SpectralDataset) -> int:
+        """Store a dataset (or find the identical one already stored) and return its id.
+
+        Identity is the content hash of X, wavelengths, targets (names and values), sample
+        ids and the partition; the name and the selected target do not count.
+        """
+        blobs = {"X": arrays.to_npy(ds.X), "wavelengths": arrays.to_npy(ds.wavelengths),
+                 "targets": arrays.targets_to_npy(ds.targets),
+                 "sample_ids": arrays.to_npy(ds.sample_ids), "test_mask": arrays.to_npy(ds.test_mask)}
+        digest = arrays.content_hash(blobs)
+        metadata = json.dumps(ds.metadata, default=str, ensure_ascii=False)
+        with self.transaction() as conn:
+            row = conn.execute("SELECT id FROM datasets WHERE content_hash = ?", (digest,)).fetchone()
+            if row:
+                return int(row[0])
+            cur = conn.execute(
+                "INSERT INTO datasets(name, content_hash, n_samples, n_wavelengths, X, wavelengths,"
+                " targets, target_names, sample_ids, test_mask, created, metadata)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (ds.name, digest, ds.n_samples, ds.n_wavelengths, blobs["X"], blobs["wavelengths"],
+                 blobs["targets"], json.dumps(ds.target_names, ensure_ascii=False),
+                 blobs["sample_ids"], blobs["test_mask"], _now(), metadata))
+            return int(cur.lastrowid)
+
+    def delete_dataset(self, dataset_id: int) -> None:
+        """Remove a dataset no run refers to (a run's dataset is part of its record)."""
+        with self.transaction() as conn:
+            used = conn.execute("SELECT count(*) FROM runs WHERE dataset_id = ?", (dataset_id,)).fetchone()[0]
+            if used:
+                raise ValueError(f"dataset {dataset_id} is used by {used} run(s); delete them first")
+            conn.execute("DELETE FROM datasets WHERE id = ?", (dataset_id,))
+
+    def datasets(self) -> list[dict[str, Any]]:
+        """id, name, sizes, target names and hash of every stored dataset (no arrays)."""
+        rows = self._read("SELECT id, name, n_samples, n_wavelengths, target_names, content_hash,"
+                          " created FROM datasets ORDER BY id")
+        return [{"id": r[0], "name": r[1], "n_samples": r[2], "n_wavelengths": r[3],
+                 "targets": json.loads(r[4]), "content_hash": r[5], "created": r[6]} for r in rows]
+
+    def load_dataset(self, dataset_id: int) -> SpectralDataset:
+        rows = self._read("SELECT name, X, wavelengths, targets, target_names, sample_ids, test_mask,"
+                          " metadata, content_hash FROM datasets WHERE id = ?", (dataset_id,))
+        if not rows:
+            raise InputError(f"the project has no dataset {dataset_id}", file=str(self.path))
+        name, X, wl, targets, names, ids, mask, metadata, digest = rows[0]
+        where = str(self.path)
+        parts = {"X": X, "wavelengths": wl, "targets": targets, "sample_ids": ids, "test_mask": mask}
+        if arrays.content_hash(parts) != digest:  # SQLite has no checksums of its own
+            raise InputError(f"dataset {dataset_id} ({name}) is damaged: its content hash does "
+                             "not match", file=where)
+        meta = json.loads(metadata or "{}")
+        meta["project_dataset_id"] = int(dataset_id)
+        return SpectralDataset(
+            X=arrays.from_npy(X, "spectra", where), wavelengths=arrays.from_npy(wl, "wavelengths", where),
+            targets=arrays.targets_from_npy(targets, json.loads(names), where),
+            sample_ids=arrays.from_npy(ids, "sample ids", where),
+            test_mask=arrays.from_npy(mask, "partition", where), name=name, metadata=meta)
+
+    # -- pipelines -------------------------------------------------------------------------------
+    def save_pipeline(self, spec: Any, name: str | None = None) -> int:
+        """Store a pipeline spec as JSON (an identical name + spec is stored once).
+
+        ``spec`` is the JSON form (list or {"name", "steps"}), or an ExpandedPipeline, or a
+        Python-object spec (normalised to JSON by the parser first).
+        """
+        from engine.pipeline import ExpandedPipeline, parse_pipeline
+
+        if isinstance(spec, ExpandedPipeline):
+            name, spec = name or spec.name, spec.spec
+        try:
+            text = json.dumps(spec, allow_nan=False, ensure_ascii=False)
+        except (TypeError, ValueError):
+            expanded = parse_pipeline(spec)
+            name, spec = name or expanded.name, expanded.spec
+            text = json.dumps(spec, allow_nan=False, ensure_ascii=False)
+        if name is None:
+            name = spec.get("name") if isinstance(spec, dict) else None
+            name = name if isinstance(name, str) else "pipeline"
+        digest = arrays.content_hash({"spec": json.dumps(spec, sort_keys=True).encode()})
+        with self.transaction() as conn:
+            row = conn.execute("SELECT id FROM pipelines WHERE name = ? AND spec_hash = ?",
+                               (name, digest)).fetchone()
+            if row:
+                return int(row[0])
+            cur = conn.execute("INSERT INTO pipelines(name, spec, spec_hash, created)"
+                               " VALUES (?, ?, ?, ?)", (name, text, digest, _now()))
+            return int(cur.lastrowid)
+
+    def load_pipeline(self, pipeline_id: int) -> StoredPipeline:
+        rows = self._read("SELECT id, name, spec, created FROM pipelines WHERE id = ?", (pipeline_id,))
+        if not rows:
+            raise InputError(f"the project has no pipeline {pipeline_id}", file=str(self.path))
+        r = rows[0]
+        return StoredPipeline(id=r[0], name=r[1], spec=json.loads(r[2]), created=r[3])
+
+    def pipelines(self) -> list[StoredPipeline]:
+        return [StoredPipeline(id=r[0], name=r[1], spec=json.loads(r[2]), created=r[3])
+                for r in self._read("SELECT id, name, spec, created FROM pipelines ORDER BY id")]
+
+    # -- runs ------------------------------------------------------------------------------------
+    def save_run(self, result: RunResult, dataset_id: int, pipeline_id: int) -> int:
+        """Store a run: results JSON, plan, predictions and every fitted final model.
+
+        The models are serialised before the transaction starts, so the file is locked only
+        for the inserts.
+        """
+        models = []
+        for b in result.branches:
+            if b.status == "ok" and b.model is not None:
+                blob = dump_model(b.model)
+                models.append((b.id, blob, hashlib.sha256(blob).hexdigest(),
+                               json.dumps(blob_types(blob))))
+        preds = []
+        for b in result.branches:
+            for kind, values in (("cv", b.oof_predictions), ("test", b.test_predictions)):
+                if values is not None:
+                    preds.append((b.id, kind, arrays.to_npy(np.asarray(values))))
+        idx = [None if a is None else arrays.to_npy(np.asarray(a, dtype=np.int64))
+               for a in (result.train_indices, result.test_indices)]
+        results_json = _dumps(result.to_json())
+        with self.transaction() as conn:
+            row = conn.execute("SELECT wavelengths FROM datasets WHERE id = ?", (dataset_id,)).fetchone()
+            if row is None:
+                raise ValueError(f"no dataset {dataset_id} in the project")
+            if conn.execute("SELECT 1 FROM pipelines WHERE id = ?", (pipeline_id,)).fetchone() is None:
+                raise ValueError(f"no pipeline {pipeline_id} in the project")
+            wavelengths = row[0]
+            cur = conn.execute(
+                "INSERT INTO runs(created, dataset_id, pipeline_id, target, task, best_branch,"
+                " n_branches, plan, results, seconds, cancelled, train_indices, test_indices, versions)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (_now(), dataset_id, pipeline_id, result.dataset.get("target"), result.task,
+                 result.best_branch, len(result.branches), _dumps(result.parallel), results_json,
+                 float(result.seconds), int(bool(result.cancelled)), idx[0], idx[1],
+                 json.dumps(library_versions())))
+            run_id = int(cur.lastrowid)
+            conn.executemany("INSERT INTO branch_models(run_id, branch_id, model, sha256, wavelengths,"
+                             " types) VALUES (?, ?, ?, ?, ?, ?)",
+                             [(run_id, bid, blob, digest, wavelengths, types)
+                              for bid, blob, digest, types in models])
+            conn.executemany("INSERT INTO predictions(run_id, branch_id, kind, data) VALUES (?, ?, ?, ?)",
+                             [(run_id, bid, kind, blob) for bid, kind, blob in preds])
+            return run_id
+
+    def record_run(self, result: RunResult, dataset: SpectralDataset, pipeline: Any,
+                   pipeline_name: str | None = None) -> int:
+        """Dataset + pipeline + run in one transaction (what ``nirdesk run --save`` does)."""
+        with self.transaction():
+            dataset_id = self.save_dataset(dataset)
+            pipeline_id = self.save_pipeline(pipeline, pipeline_name)
+            return self.save_run(result, dataset_id, pipeline_id)
+
+    def delete_run(self, run_id: int) -> None:
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+
+    def runs(self) -> list[RunSummary]:
+        """Every run, oldest first, with its best branch and that branch's CV metrics."""
+        rows = self._read(
+            "SELECT r.id, r.created, r.dataset_id, d.name, r.pipeline_id, p.name, r.target, r.task,"
+            " r.n_branches, r.best_branch, r.results, r.seconds, r.cancelled"
+            " FROM runs r JOIN datasets d ON d.id = r.dataset_id"
+            " JOIN pipelines p ON p.id = r.pipeline_id ORDER BY r.id")
+        out = []
+        for r in rows:
+            results = json.loads(r[10])
+            best = next((b for b in results.get("branches", []) if b["id"] == r[9]), None)
+            out.append(RunSummary(id=r[0], created=r[1], dataset_id=r[2], dataset_name=r[3],
+                                  pipeline_id=r[4], pipeline_name=r[5], target=r[6], task=r[7],
+                                  n_branches=r[8], best_branch=r[9],
+                                  best_name=best["name"] if best else None,
+                                  best_cv=(best or {}).get("metrics", {}).get("cv"),
+                                  seconds=r[11], cancelled=bool(r[12])))
+        return out
+
+    def latest_run_id(self) -> int | None:
+        rows = self._read("SELECT max(id) FROM runs")
+        return rows[0][0]
+
+    def load_run(self, run_id: int) -> StoredRun:
+        where = str(self.path)
+        rows = self._read("SELECT id, created, dataset_id, pipeline_id, results, plan, seconds,"
+                          " cancelled, task, train_indices, test_indices, versions"
+                          " FROM runs WHERE id = ?", (run_id,))
+        if not rows:
+            raise InputError(f"the project has no run {run_id}", file=where)
+        r = rows[0]
+        run = StoredRun(id=r[0], created=r[1], dataset_id=r[2], pipeline_id=r[3],
+                        results=json.loads(r[4]), plan=json.loads(r[5]), seconds=r[6],
+                        cancelled=bool(r[7]), task=r[8],
+                        train_indices=None if r[9] is None else arrays.from_npy(r[9], "indices", where),
+                        test_indices=None if r[10] is None else arrays.from_npy(r[10], "indices", where),
+                        versions=json.loads(r[11]))
+        for bid, kind, blob in self._read("SELECT branch_id, kind, data FROM predictions"
+                                          " WHERE run_id = ? ORDER BY branch_id", (run_id,)):
+            run.predictions.setdefault(bid, {})[kind] = arrays.from_npy(blob, "predictions", where)
+        run.model_branches = [b for (b,) in self._read(
+            "SELECT branch_id FROM branch_models WHERE run_id = ? ORDER BY branch_id", (run_id,))]
+        return run
+
+    # -- models ----------------------------------------------------------------------------------
+    def _model_row(self, run_id: int, branch_id: int) -> tuple[bytes, str, bytes]:
+        rows = self._read("SELECT model, sha256, wavelengths FROM branch_models WHERE run_id = ?"
+                          " AND branch_id = ?", (run_id, branch_id))
+        if not rows:
+            run = self._read("SELECT results FROM runs WHERE id = ?", (run_id,))
+            if not run:
+                raise InputError(f"the project has no run {run_id}", file=str(self.path))
+            branches = {b["id"]: b for b in json.loads(run[0][0]).get("branches", [])}
+            if branch_id not in branches:
+                known = ", ".join(map(str, branches)) or "none"
+                raise InputError(f"run {run_id} has no branch {branch_id} (branches: {known})",
+                                 file=str(self.path))
+            raise InputError(f"branch {branch_id} of run {run_id} has no saved model (status "
+                             f"{branches[branch_id]['status']})", file=str(self.path))
+        return rows[0]
+
+    def load_model(self, run_id: int, branch_id: int, *, extra_trusted: Iterable[str] = ()) -> Any:
+        """The branch's final fitted pipeline; refused (InputError) if it names untrusted types."""
+        blob, digest, _ = self._model_row(run_id, branch_id)
+        where = f"{self.path}, run {run_id}, branch {branch_id}"
+        if hashlib.sha256(blob).hexdigest() != digest:  # SQLite has no checksums of its own
+            raise InputError("the saved model is damaged (its checksum does not match)", file=where)
+        return load_model_blob(blob, extra_trusted, where=where)
+
+    def model_wavelengths(self, run_id: int, branch_id: int) -> np.ndarray:
+        """The wavelengths the model's input columns stand for (the training data's axis)."""
+        _, _, wl = self._model_row(run_id, branch_id)
+        return arrays.from_npy(wl, "model wavelengths", str(self.path))
+
+    # -- UI state --------------------------------------------------------------------------------
+    def set_ui_state(self, key: str, value: Any) -> None:
+        with self.transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO ui_state(key, value) VALUES (?, ?)",
+                         (key, _dumps(value)))
+
+    def get_ui_state(self, key: str, default: Any = None) -> Any:
+        rows = self._read("SELECT value FROM ui_state WHERE key = ?", (key,))
+        return json.loads(rows[0][0]) if rows else default
+
+    # -- checks ----------------------------------------------------------------------------------
+    def integrity_check(self) -> list[str]:
+        """SQLite's full integrity check (slower than the quick check done on open)."""
+        return [r[0] for r in self._read("PRAGMA integrity_check")]
