@@ -1,54 +1,110 @@
-"""A minimal main window on the demo dataset (the full app shell is the next GUI issue)."""
+"""Start the desktop window: `nirdesk [--data PATH] [--target NAME] [--pipeline JSON]
+[--screenshot PNG] [--exit-after-load]`.
+
+Start-up is kept short: only Qt and pyqtgraph load before the window shows; the engine
+(CSV parsing, scikit-learn) loads on the background thread with the first dataset.
+"""
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+import time
 from typing import Sequence
 
+TIMING_ENV = "NIRDESK_TIMING"  # "1": print start-up milestones (bench/gui.py reads them)
 
-def build_main_window(dataset):
-    """The window: a one-line dataset summary over every spectrum drawn as ONE curve item."""
-    import numpy as np
-    import pyqtgraph as pg
-    from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
 
-    window = QMainWindow()
-    window.setWindowTitle(f"nirdesk - {dataset.name}")
-    central = QWidget()
-    layout = QVBoxLayout(central)
-    summary = QLabel(f"{dataset.name}: {dataset.n_samples} spectra x {dataset.n_wavelengths} "
-                     f"wavelengths, {dataset.n_train} train / {dataset.n_test} test, "
-                     f"target {dataset.target}")
-    summary.setObjectName("datasetSummary")
-    layout.addWidget(summary)
-    plot = pg.PlotWidget(labels={"bottom": "wavelength (nm)", "left": "absorbance"})
-    plot.setObjectName("spectraPlot")
-    n, p = dataset.X.shape
-    connect = np.ones(n * p, dtype=bool)
-    connect[p - 1::p] = False  # break the line between spectra: one item for all of them
-    plot.addItem(pg.PlotCurveItem(np.tile(dataset.wavelengths, n), dataset.X.ravel(),
-                                  connect=connect, pen=pg.mkPen(60, 120, 200, 80)))
-    layout.addWidget(plot)
-    window.setCentralWidget(central)
-    window.resize(1000, 650)
-    return window
+def _timing(label: str) -> None:
+    if os.environ.get(TIMING_ENV):
+        print(f"nirdesk-timing {label} {time.time():.6f}", file=sys.stderr, flush=True)
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="nirdesk", description="NIR modelling workbench "
+                                     "(headless commands: nirdesk run | info | predict)")
+    parser.add_argument("--data", help="dataset to open: a folder or a CSV file "
+                        "(default: the bundled demo on the first start, then the last one)")
+    parser.add_argument("--target", help="target column to select in that dataset")
+    parser.add_argument("--pipeline", help="pipeline JSON whose branches the view can apply "
+                        "(default: the bundled demo pipeline)")
+    parser.add_argument("--screenshot", metavar="PNG", help="render the main window once the "
+                        "data is loaded and drawn, save it as PNG and exit (saved settings are "
+                        "neither read nor written)")
+    parser.add_argument("--size", default="1280x800", help="window size for --screenshot "
+                        "(default 1280x800)")
+    parser.add_argument("--exit-after-load", action="store_true",
+                        help="quit as soon as the data is loaded and drawn (tests, benchmarks)")
+    args = parser.parse_args(list(argv))
+    try:
+        w, h = (int(v) for v in args.size.lower().split("x"))
+        args.size = (w, h)
+    except ValueError:
+        parser.error(f"--size must look like 1280x800, not {args.size!r}")
+    return args
 
 
 def run_gui(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="nirdesk", description="NIR modelling workbench")
-    parser.add_argument("--data", help="dataset to open (default: the bundled tecator demo)")
-    args = parser.parse_args(list(argv))
-
+    args = parse_args(argv)
+    from PySide6.QtCore import QObject, QEvent, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from engine.io import load_dataset
-    from engine.resources import demo_dataset_path
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("nirdesk")
+    app.setOrganizationName("nirdesk")
+    app.setApplicationDisplayName("nirdesk")
 
-    app = QApplication.instance() or QApplication([])
-    window = build_main_window(load_dataset(args.data or demo_dataset_path()))
+    from app.main_window import MainWindow
+    from app.settings import AppSettings
+
+    batch = bool(args.screenshot or args.exit_after_load)
+    window = MainWindow(AppSettings(persistent=not batch), quiet_errors=batch)
+    if args.screenshot:
+        window.apply_default_size()
+        window.resize(*args.size)
+    else:
+        window.restore_layout()
+
+    class FirstPaint(QObject):
+        def eventFilter(self, obj, event):  # noqa: N802 (Qt name)
+            if event.type() == QEvent.Type.Paint:
+                _timing("shown")
+                obj.removeEventFilter(self)
+            return False
+
+    first_paint = FirstPaint(window)
+    window.installEventFilter(first_paint)
+    window.dataset_loaded.connect(lambda _ds: _timing("loaded"))
     window.show()
+    QTimer.singleShot(0, lambda: window.start(args.data, args.target, args.pipeline))
+
+    result = {"code": 0}
+
+    if batch:
+        from app.screenshot import WhenSettled, save_screenshot
+
+        def finish(timed_out: bool) -> None:
+            _timing("drawn")
+            if timed_out:
+                print("nirdesk: timed out waiting for the data to load and draw",
+                      file=sys.stderr)
+            if args.screenshot:
+                try:
+                    path = save_screenshot(window, args.screenshot)
+                    print(f"screenshot saved: {path}")
+                except OSError as exc:
+                    print(f"nirdesk: {exc}", file=sys.stderr)
+                    result["code"] = 1
+            if window.errors and result["code"] == 0 and args.data:
+                result["code"] = 2  # the data given on the command line could not be used
+            window.close()
+
+        WhenSettled(window, finish)
+
     code = app.exec()
-    # close plot widgets explicitly before interpreter teardown (PySide6 exit-abort pitfall)
-    for child in window.findChildren(__import__("pyqtgraph").PlotWidget):
-        child.close()
-    window.close()
-    return code
+    # Stop threads and close plot widgets before interpreter teardown (the PySide6 exit-abort
+    # pitfall: a live QThread or plot item at exit can turn exit code 0 into an abort).
+    window.shutdown()
+    window.deleteLater()
+    app.processEvents()
+    return result["code"] or code
