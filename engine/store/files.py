@@ -39,6 +39,14 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def replace_durably(temp: Path, target: Path) -> None:
+    """Move a finished temp file over ``target`` so that a crash leaves the old or the new
+    file, never a mix: flush its data, rename atomically, then flush the rename."""
+    fsync_file(temp)
+    os.replace(temp, target)
+    fsync_dir(target.parent)
+
+
 def temp_beside(path: Path) -> Path:
     """An unused temporary name in ``path``'s folder (same file system: os.replace is atomic)."""
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -57,9 +65,7 @@ def atomic_copy(conn: sqlite3.Connection, target: Path) -> None:
             dest.execute("PRAGMA journal_mode = DELETE")
         finally:
             dest.close()
-        fsync_file(temp)
-        os.replace(temp, target)
-        fsync_dir(target.parent)
+        replace_durably(temp, target)
     finally:
         temp.unlink(missing_ok=True)
 

@@ -39,7 +39,7 @@ from engine.errors import InputError
 from engine.results import RunResult, _json_safe
 from engine.store import arrays
 from engine.store.check import check_project_file, read_only_uri
-from engine.store.files import (atomic_copy, fsync_dir, fsync_file, keep_original,
+from engine.store.files import (atomic_copy, keep_original, replace_durably,
                                 migrated_in_memory, temp_beside)
 from engine.store.models import blob_types, dump_model, load_model_blob
 from engine.store.records import RunSummary, StoredPipeline, StoredRun
@@ -132,9 +132,7 @@ class Project:
                 conn.execute("COMMIT")
             finally:
                 conn.close()
-            fsync_file(temp)
-            os.replace(temp, target)
-            fsync_dir(target.parent)
+            replace_durably(temp, target)
         finally:
             temp.unlink(missing_ok=True)
         return cls.open(target)
