@@ -8,6 +8,8 @@ same merge, so a parallel run's numbers are identical to a sequential run's.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import functools
 import re
 import threading
@@ -262,7 +264,8 @@ def run(pipeline: Any, dataset: SpectralDataset, *, verbose: int = 1, seed: int 
         target: str | None = None, log: Log = print, parallel_branches: int | None = None,
         on_event: EventCallback | None = None, cancel: threading.Event | None = None,
         pool: TaskPool | None = None, mode: str = "train",
-        in_process_sequential: bool = True, study_storage: str | None = None) -> RunResult:
+        in_process_sequential: bool = True, study_storage: str | None = None,
+        max_workers: int | None = None, machine: MachineFacts | None = None) -> RunResult:
     """Cross-validate every branch on the training rows, refit on all of them, score the test rows.
 
     The parallel policy decides, per branch step, whether its branches run on the worker
@@ -277,6 +280,10 @@ def run(pipeline: Any, dataset: SpectralDataset, *, verbose: int = 1, seed: int 
     Finetuned branches are searched first (exact PLS component sweep, or Optuna trials on the
     same pool; ``study_storage`` keeps each branch's study in an Optuna storage URL), then
     refitted with the best parameters.
+
+    ``max_workers`` caps the workers of every group and of parallel trials (the GUI's global
+    worker count; None or -1 = every usable CPU). ``machine`` replaces the measured facts of
+    this machine (a cluster backend passes its own cores and memory).
 
     Bad input (unknown target, too few samples for the folds, invalid spec) raises a
     NirdeskInputError before any work starts.
@@ -296,8 +303,13 @@ def run(pipeline: Any, dataset: SpectralDataset, *, verbose: int = 1, seed: int 
             for dim in config.dimensions:
                 resolve_param(prep.pipeline, dim.key, where=where)
     pool = pool or default_pool()
-    plan = decide(expanded, machine=MachineFacts.current(pool_warm_workers=pool.warm_workers),
-                  data=DataFacts.from_dataset(dataset), mode=mode, override_n_jobs=parallel_branches)
+    facts = machine or MachineFacts.current(pool_warm_workers=pool.warm_workers)
+    if max_workers is not None and max_workers != -1:
+        if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
+            raise ValueError(f"max_workers must be -1 (auto) or >= 1, got {max_workers!r}")
+        facts = dataclasses.replace(facts, usable_cpus=min(facts.usable_cpus, max_workers))
+    plan = decide(expanded, machine=facts, data=DataFacts.from_dataset(dataset), mode=mode,
+                  override_n_jobs=parallel_branches)
     emit = Throttled(on_event)
     emit(RunStarted(len(prepared), sum(len(p.folds) + 1 for p in prepared), plan.to_json(),
                     {p.branch.id: p.branch.name for p in prepared}))
