@@ -194,7 +194,12 @@ def predict(project: Any, data: str | os.PathLike | SpectralDataset, branch: int
         if classification:
             error = (predictions.astype(str) != reference.astype(str)).astype(np.int64)
         else:
-            reference = reference.astype(np.float64)
+            try:
+                reference = reference.astype(np.float64)
+            except (TypeError, ValueError):
+                raise InputError(f"the {target!r} column holds text (e.g. {reference[0]!r}) but "
+                                 f"the model predicts numbers", file=dataset.name if isinstance(
+                                     data, SpectralDataset) else str(data)) from None
             error = predictions.astype(np.float64) - reference
         scores = M.score(reference, predictions, classification)
     return PredictionResult(sample_ids=dataset.sample_ids, predictions=predictions,

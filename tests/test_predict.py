@@ -188,3 +188,17 @@ def test_the_api_takes_an_open_project_and_a_loaded_dataset(setup):
         result = predict(project, ds, log=messages.append)
     np.testing.assert_array_equal(result.predictions[stored.test_indices], stored.predictions[1]["test"])
     assert any("predict mode" in m for m in messages)
+
+
+def test_a_text_reference_column_is_refused_with_one_line(setup, capsys):
+    """New data whose target column holds words (a lab's 'high'/'low' grades) cannot be compared
+    with a regression model's numbers: exit 2 naming the column, no traceback."""
+    folder = write_folder(setup["root"] / "text_y", setup["wl"], setup["X_new"][:4], None,
+                          setup["ids"][:4])
+    (folder / "y.csv").write_text("api_mg\nhigh\nlow\nhigh\nlow\n")
+    out = setup["root"] / "text_y.csv"
+    assert cli_main(["predict", str(setup["project"]), "--data", str(folder), "--branch", "1",
+                     "--out", str(out), "--verbose", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "'api_mg' column holds text" in err and "text_y" in err and not out.exists()
