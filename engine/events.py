@@ -18,6 +18,9 @@ class RunStarted:
     n_tasks: int
     plan: list[dict[str, Any]]          # the results JSON "parallel" section: decisions + reasons
     branch_names: dict[int, str] = field(default_factory=dict)
+    # the branch ids each plan entry runs, in plan order (so a GUI can group its rows without
+    # re-deriving the policy's ownership rule)
+    group_branch_ids: list[list[int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,8 @@ class TaskDone:
     done: int                           # tasks finished so far in the run
     total: int
     elapsed: float                      # seconds since the run started
+    branch_done: int = 0                # tasks of this branch finished so far
+    branch_total: int = 0               # tasks this branch needs (grows when a search adds trials)
 
 
 @dataclass(frozen=True)

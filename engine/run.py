@@ -213,7 +213,8 @@ class _Collector:
     def progress(self, bid: int, fold: int) -> None:
         self.done += 1
         self.counted[bid] += 1
-        self.emit(TaskDone(bid, fold, self.done, self.total, time.perf_counter() - self.start))
+        self.emit(TaskDone(bid, fold, self.done, self.total, time.perf_counter() - self.start,
+                           self.counted[bid], max(self.expected[bid], self.counted[bid])))
 
     def on_result(self, part: FoldResult) -> None:
         bid = part.branch_id
@@ -312,7 +313,8 @@ def run(pipeline: Any, dataset: SpectralDataset, *, verbose: int = 1, seed: int 
                   override_n_jobs=parallel_branches)
     emit = Throttled(on_event)
     emit(RunStarted(len(prepared), sum(len(p.folds) + 1 for p in prepared), plan.to_json(),
-                    {p.branch.id: p.branch.name for p in prepared}))
+                    {p.branch.id: p.branch.name for p in prepared},
+                    [list(g.branch_ids) for g in plan.groups]))
     if verbose >= 1:
         for reason in (r for g in plan.groups for r in g.reasons if r.severity == "warning"):
             log(f"warning: {reason.message}" + (f" - fix: {reason.fix}" if reason.fix else ""))

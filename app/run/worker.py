@@ -67,21 +67,26 @@ def n_folds(branch: Any) -> int | None:
     return value if isinstance(value, int) and value >= 1 else None
 
 
-def annotate_plan(plan: list[dict[str, Any]], expanded: Any,
-                  names: dict[int, str]) -> list[dict[str, Any]]:
+def annotate_plan(plan: list[dict[str, Any]], expanded: Any, names: dict[int, str],
+                  group_ids: list[list[int]] | None = None) -> list[dict[str, Any]]:
     """A copy of the plan JSON where every entry also has
 
     branch_ids  the branches it runs (only those that run: disabled ones are left out)
     tasks       {branch id: expected tasks, or None when unknown (tuned branches)}
     tuned       {branch id: True when the branch searches its parameters}
 
-    Plan entries are in the policy's order: by their smallest branch id (of all branches,
-    disabled ones included), which is how the groups are rebuilt here.
+    ``group_ids`` (the engine's RunStarted.group_branch_ids) names each entry's branches; an
+    older engine without it: the entries are in the policy's order, by their smallest branch
+    id (of all branches, disabled ones included), which is how the groups are rebuilt here.
     """
-    owned: dict[int | None, list[Any]] = {}
-    for branch in expanded.branches:
-        owned.setdefault(owner_group(expanded, branch), []).append(branch)
-    groups = sorted(owned.values(), key=lambda bs: min(b.id for b in bs))
+    if group_ids is not None and len(group_ids) == len(plan):
+        by_id = {b.id: b for b in expanded.branches}
+        groups = [[by_id[i] for i in ids if i in by_id] for ids in group_ids]
+    else:
+        owned: dict[int | None, list[Any]] = {}
+        for branch in expanded.branches:
+            owned.setdefault(owner_group(expanded, branch), []).append(branch)
+        groups = sorted(owned.values(), key=lambda bs: min(b.id for b in bs))
     out = copy.deepcopy(plan)
     if len(groups) != len(out):  # should not happen; fall back to one group of everything
         groups = [list(expanded.branches)] + [[] for _ in out[1:]]
@@ -144,7 +149,8 @@ class RunWorker(QObject):
         """Called by the engine on this thread: translate, never touch a widget."""
         if isinstance(event, RunStarted):
             names = dict(event.branch_names)
-            self.started.emit(annotate_plan(event.plan, state["expanded"], names), names)
+            self.started.emit(annotate_plan(event.plan, state["expanded"], names,
+                                            getattr(event, "group_branch_ids", None) or None), names)
         elif isinstance(event, TaskDone):
             self.task_done.emit(event)
         elif isinstance(event, (BranchDone, BranchFailed)):
