@@ -3,8 +3,12 @@ the GUI thread and writes the results into the WorkbenchState.
 
     central          view controls (toolbar) over the spectra plot
     left docks       Dataset (summary, target chooser), Selection (table)
-    right docks      Pipeline editor | Run            (placeholders for the next versions)
-    bottom docks     Results | Resources              (placeholders)
+    right docks      Pipeline editor | Run
+    bottom docks     Results | Resources | Runs history
+    toolbar          Run (F5), Cancel (Esc while running), worker count
+
+The work panels (editor, run, results, gauges, projects) and the rules connecting them live in
+app.workbench.Workbench; this module keeps the docks, menus and the dataset side.
 """
 from __future__ import annotations
 
@@ -20,12 +24,12 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QM
 from app import dialogs, gc_guard, tasks
 from app.dataset_panel import DatasetPanel
 from app.loader import Jobs
-from app.placeholders import PLACEHOLDERS, placeholder
 from app.selection_table import SelectionTable
 from app.settings import AppSettings
 from app.spectra_view import SpectraView
 from app.state import PREPROCESSED, RAW, WorkbenchState
 from app.view_controls import ViewControls
+from app.workbench import Workbench
 
 KEPT = "The dataset already open stays open."
 CACHE_SIZE = 4  # preprocessed versions of the open dataset kept for instant switching
@@ -38,7 +42,11 @@ SHORTCUTS = (("Ctrl+O", "Open a dataset file"), ("Ctrl+Shift+O", "Open a dataset
              ("Ctrl+0", "Reset zoom"), ("Esc", "Clear the selection"),
              ("Shift+drag", "Select the spectra crossing a box"),
              ("click / Ctrl+click", "Select a spectrum / add or remove one"),
-             ("drag, right-drag, wheel", "Pan, zoom"), ("Ctrl+Q", "Quit"))
+             ("drag, right-drag, wheel", "Pan, zoom"),
+             ("F5 / Esc", "Run the pipeline / cancel the run"),
+             ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo a pipeline edit"),
+             ("Ctrl+D / Del / Space", "Duplicate / delete / enable-disable the selected step"),
+             ("Ctrl+Q", "Quit"))
 
 
 class MainWindow(QMainWindow):
@@ -82,6 +90,9 @@ class MainWindow(QMainWindow):
         self.selection_table = SelectionTable(self.state)
         self.selection_table.row_activated.connect(self.view.show_row)
         self.docks: dict[str, QDockWidget] = {}
+        self.bench = Workbench(self)
+        self.addToolBar(self.bench.run_toolbar)
+        self.bench.attach_actions([self.actions["clear_selection"]])
         self._make_docks()
         self._make_menus()
         self._make_status_bar()
@@ -127,6 +138,8 @@ class MainWindow(QMainWindow):
           tip="Save the plot with its colour bar as a PNG image")
         a("export_svg", "Export SVG\u2026", lambda: self._ask_export("svg"), "Ctrl+Shift+E",
           tip="Save the plot as an SVG vector drawing")
+        a("predict", "&Predict new spectra\u2026", self._open_predict, "Ctrl+P",
+          tip="Apply a trained branch of the project to new spectra")
         a("quit", "&Quit", self.close, "Ctrl+Q")
         group = QActionGroup(self)
         for mode, key in (("target", "Ctrl+1"), ("partition", "Ctrl+2")):
@@ -159,9 +172,11 @@ class MainWindow(QMainWindow):
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
         dock("datasetDock", "Dataset", self.dataset_panel, left)
         dock("selectionDock", "Selection", self.selection_table, left)
-        for name, (title, what) in PLACEHOLDERS.items():
-            area = right if name in ("pipelineDock", "runDock") else bottom
-            dock(name, title, placeholder(title, what), area)
+        b = self.bench
+        dock("pipelineDock", "Pipeline editor", b.editor, right)
+        dock("runDock", "Run", b.run_panel, right)
+        dock("resultsDock", "Results", b.results_widget, bottom)
+        dock("gaugesDock", "Resources", b.gauges, bottom)
         self.setCorner(Qt.Corner.BottomLeftCorner, left)
         self.setCorner(Qt.Corner.BottomRightCorner, right)
         self.splitDockWidget(self.docks["datasetDock"], self.docks["selectionDock"],
@@ -184,6 +199,19 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.actions["export_svg"])
         file_menu.addSeparator()
         file_menu.addAction(self.actions["quit"])
+        edit_menu = bar.addMenu("&Edit")
+        editor_actions = self.bench.editor.actions()
+        for name in ("undo", "redo", None, "duplicate", "delete", "toggle_enabled", None,
+                     "add_branch", "add_lane", None, "import_json", "export_json"):
+            if name is None:
+                edit_menu.addSeparator()
+            elif name in editor_actions:
+                edit_menu.addAction(editor_actions[name])
+        run_menu = bar.addMenu("&Run")
+        run_menu.addAction(self.bench.run_toolbar.run_action)
+        run_menu.addAction(self.bench.run_toolbar.cancel_action)
+        run_menu.addSeparator()
+        run_menu.addAction(self.actions["predict"])
         view_menu = bar.addMenu("&View")
         for name in ("colour_target", "colour_partition", None, "band", "preprocessed",
                      None, "box_select", "clear_selection", "reset_zoom", None):
@@ -259,12 +287,18 @@ class MainWindow(QMainWindow):
 
     def _size_docks(self, w: int, h: int) -> None:
         self.resizeDocks([self.docks["datasetDock"], self.docks["pipelineDock"]],
-                         [max(260, int(w * 0.22)), max(180, int(w * 0.15))],
+                         [max(240, int(w * 0.2)), max(360, int(w * 0.3))],
                          Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["resultsDock"]], [max(90, int(h * 0.12))],
+        self.resizeDocks([self.docks["resultsDock"]], [max(200, int(h * 0.3))],
                          Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["datasetDock"], self.docks["selectionDock"]],
                          [int(h * 0.55), int(h * 0.45)], Qt.Orientation.Vertical)
+
+    def raise_dock(self, name: str) -> None:
+        dock = self.docks.get(name)
+        if dock is not None:
+            dock.show()
+            dock.raise_()
 
     def reset_layout(self) -> None:
         if self._default_state is not None:
@@ -377,6 +411,7 @@ class MainWindow(QMainWindow):
                 self.settings.set_last_pipeline(path)
             self.statusBar().showMessage(
                 f"Pipeline {result.name}: {len(result.branches)} branches", 5000)
+            self.bench.show_pipeline(result)
             self.pipeline_loaded.emit(result)
         elif kind == "preprocess":
             key = self._pre_keys.pop(token, None)
@@ -394,6 +429,7 @@ class MainWindow(QMainWindow):
         self._rebuild_recent_menu()
         ds = loaded.dataset
         self.setWindowTitle(f"nirdesk \u2014 {ds.name}")
+        self.bench.dataset_opened(ds)
         self.statusBar().showMessage(
             f"Opened {ds.name}: {ds.n_samples:,} spectra \u00d7 {ds.n_wavelengths:,} points",
             8000)
@@ -417,6 +453,30 @@ class MainWindow(QMainWindow):
                          "Showing the raw spectra.", bug=False)
             self.state.set_display(RAW)
             self.preprocessing_failed.emit(dialogs.error_text(exc))
+
+    def pipeline_edited(self, expanded) -> None:
+        """The editor's pipeline changed: its branches become the choices under Show (an
+        incomplete pipeline keeps the last runnable one on show; the editor says why)."""
+        if expanded is not None:
+            self.state.set_pipeline(expanded, self.state.pipeline_path)
+            self.pipeline_loaded.emit(expanded)
+
+    def report_line(self, title: str, line: str) -> None:
+        """A one-line problem (the engine's message names file, row, column): status bar,
+        and a dialog unless errors are quiet (screenshots, batch)."""
+        self.errors.append(line)
+        self.statusBar().showMessage(f"{title}: {line}", 15000)
+        if self.quiet_errors:
+            print(f"nirdesk: {title}: {line}", file=sys.stderr)
+            return
+        box = dialogs.QMessageBox(self)
+        box.setIcon(dialogs.QMessageBox.Icon.Warning)
+        box.setWindowTitle("nirdesk")
+        box.setText(f"<b>{title}</b>")
+        box.setInformativeText(line)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.open()
+        self.error_box = box
 
     def _report(self, title: str, exc: BaseException, tb: str, kept: str | None,
                 bug: bool | None = None) -> None:
@@ -506,6 +566,9 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().clearMessage()
 
+    def _open_predict(self) -> None:
+        self.bench.open_predict(self.bench.project_path())
+
     # -- export, help -----------------------------------------------------------------------
     def _ask_export(self, fmt: str) -> None:
         name = (self.state.dataset.name if self.state.dataset else "spectra") + f".{fmt}"
@@ -548,9 +611,12 @@ class MainWindow(QMainWindow):
     # -- settled / closing ------------------------------------------------------------------
     def is_settled(self) -> bool:
         """Nothing loading or computing, and the spectra on screen are up to date."""
-        return not self.jobs.is_busy() and self.view.is_drawn()
+        return not self.jobs.is_busy() and self.view.is_drawn() and self.bench.is_settled()
 
     def closeEvent(self, event) -> None:
+        if not self._closed and not self.bench.confirm_close():
+            event.ignore()
+            return
         if self.settings.persistent:
             self.settings.save_window_layout(self.saveGeometry(), self.saveState())
             self.settings.save_view_options(self.state.colour_mode, self.state.band)
@@ -564,6 +630,7 @@ class MainWindow(QMainWindow):
             return
         self._closed = True
         self.jobs.shutdown()
+        self.bench.shutdown()
         self.view.shutdown()
         if self.error_box is not None:
             self.error_box.close()

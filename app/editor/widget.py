@@ -273,6 +273,10 @@ class PipelineEditor(QWidget):
 
     # -- badges -------------------------------------------------------------------------------
 
+    def badges_pending(self) -> bool:
+        """A badge computation is scheduled but has not run yet."""
+        return self._badge_timer.isActive()
+
     def refresh_badges(self) -> None:
         """Recompute the policy badges now (normally via the 100 ms debounce timer)."""
         self._badge_timer.stop()

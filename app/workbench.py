@@ -1,0 +1,214 @@
+"""The panels around the spectra view and how they talk to each other.
+
+Why a separate object from the main window: the window owns docks, menus and the dataset
+view; this object owns the *work* panels (pipeline editor, run controller + toolbar + panel,
+results, resource gauges, runs history, predict) and the few rules that connect them:
+
+    editor edit      -> the window's pipeline (branches under Show) + policy badges + dirty
+    dataset opened   -> the editor's policy facts (data size) + dirty
+    Run (F5)         -> RunController.start(dataset, editor spec, workers from the toolbar)
+    run events       -> run panel (progress) and results panel (rows as branches finish)
+    run finished     -> results of the whole run, recorded in the project (autosaved)
+    history choice   -> that stored run shown in the results panel
+
+Each panel only knows its own job (napari's split: widgets observe models, a controller
+connects them). Everything slow runs off the GUI thread inside the panels themselves.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
+
+from app.editor.widget import PipelineEditor
+from app.gauges import ResourceGauges
+from app.predict_panel import PredictPanel
+from app.run import RunController, RunPanel, RunToolbar, confirm_close
+
+if TYPE_CHECKING:  # pragma: no cover
+    from app.main_window import MainWindow
+
+EDIT_DEBOUNCE_MS = 150   # typing in the inspector: re-parse the pipeline once it pauses
+
+
+class Workbench(QObject):
+    """Builds the work panels for ``window`` and connects them (see the module docstring)."""
+
+    run_finished = Signal(object)     # engine.results.RunResult (also when cancelled)
+
+    def __init__(self, window: MainWindow, pool_factory: Any = None) -> None:
+        super().__init__(window)
+        self.window = window
+        kwargs = {} if pool_factory is None else {"pool_factory": pool_factory}
+        self.run_controller = RunController(window, **kwargs)
+        self.run_toolbar = RunToolbar(window)
+        self.run_panel = RunPanel()
+        self.run_panel.setObjectName("runPanel")
+        self.run_panel.attach(self.run_controller)
+        self.gauges = ResourceGauges()
+        self.gauges.setObjectName("resourceGauges")
+        self.gauges.set_worker_pids_provider(self.run_controller.worker_pids)
+        self.editor = PipelineEditor()
+        self.editor.setObjectName("pipelineEditor")
+        self._loading_spec = False
+        self._edit_timer = QTimer(self)
+        self._edit_timer.setSingleShot(True)
+        self._edit_timer.setInterval(EDIT_DEBOUNCE_MS)
+        self._edit_timer.timeout.connect(self._apply_edit)
+        from PySide6.QtWidgets import QLabel
+        self.results_widget = QLabel("Results")
+        self.predict_dialog: QDialog | None = None
+        self.predict_panel: PredictPanel | None = None
+        self.last_result: Any = None
+        self._closed = False
+
+        rc = self.run_controller
+        self.run_toolbar.run_action.triggered.connect(lambda _checked=False: self.start_run())
+        rc.finished.connect(self._on_run_finished)
+        rc.failed.connect(self._on_run_failed)
+        rc.running_changed.connect(self._on_running_changed)
+        self.editor.spec_changed.connect(self._on_spec_edited)
+        self.editor.message.connect(lambda text: window.statusBar().showMessage(text, 8000))
+        self.run_toolbar.workers_changed.connect(self.editor.set_global_workers)
+        self.editor.set_global_workers(self.run_toolbar.workers())
+
+    # -- wiring that needs the window's actions ---------------------------------------------
+    def attach_actions(self, esc_actions: list) -> None:
+        self.run_toolbar.attach(self.run_controller, esc_actions=esc_actions)
+
+    def start(self) -> None:
+        """Start the gauges' timer (after the window is shown)."""
+        self.gauges.start()
+
+    # -- pipeline editor --------------------------------------------------------------------
+    def show_pipeline(self, expanded: Any) -> None:
+        """A pipeline file was opened: the editor shows it (its undo history starts afresh)."""
+        self._loading_spec = True
+        try:
+            self.editor.set_spec(expanded.spec)
+        finally:
+            self._loading_spec = False
+
+    def dataset_opened(self, dataset: Any) -> None:
+        """The policy badges judge the real data size; the palette offers the task's models."""
+        self.refresh_policy_facts(dataset)
+        self.editor.palette.set_task("classification" if dataset.is_classification
+                                     else "regression")
+
+    def refresh_policy_facts(self, dataset: Any = None) -> None:
+        from engine.machine import DataFacts, MachineFacts
+
+        dataset = dataset if dataset is not None else self.window.state.dataset
+        warm = len(self.run_controller.worker_pids())
+        self.editor.set_context(MachineFacts.current(pool_warm_workers=warm),
+                                DataFacts.from_dataset(dataset) if dataset is not None else None)
+
+    def _on_spec_edited(self, _spec: Any) -> None:
+        if self._loading_spec:
+            return
+        self._edit_timer.start()
+
+    def _apply_edit(self) -> None:
+        """After an edit pauses: the window's branches follow the editor (runnable specs only;
+        an incomplete one keeps the last runnable pipeline on show, the editor says why)."""
+        expanded = self.editor.controller.doc.expanded()
+        self.window.pipeline_edited(expanded)
+
+    def flush_edits(self) -> None:
+        """Apply a pending edit now (before a run or a save)."""
+        if self._edit_timer.isActive():
+            self._edit_timer.stop()
+            self._apply_edit()
+
+    # -- running ----------------------------------------------------------------------------
+    def current_pipeline(self) -> Any:
+        """What a run runs: the editor's pipeline when it is runnable, else None."""
+        self.flush_edits()
+        return self.editor.controller.doc.expanded()
+
+    def start_run(self) -> bool:
+        """F5: run the current pipeline on the open dataset with the toolbar's worker count."""
+        w = self.window
+        st = w.state
+        if self.run_controller.is_running():
+            return False
+        if st.dataset is None:
+            w.statusBar().showMessage("Open a dataset first: nothing to run on", 8000)
+            return False
+        pipeline = self.current_pipeline()
+        if pipeline is None:
+            why = self.editor.controller.doc.error() or "the pipeline has no step"
+            w.statusBar().showMessage(f"The pipeline cannot run yet: {why}", 10000)
+            return False
+        if st.dataset.target is None:
+            w.statusBar().showMessage("This dataset has no target column to model", 8000)
+            return False
+        started = self.run_controller.start(st.dataset, pipeline,
+                                            workers=self.run_toolbar.workers(),
+                                            target=st.dataset.target)
+        if started:
+            w.raise_dock("runDock")
+        return started
+
+    def _on_running_changed(self, running: bool) -> None:
+        w = self.window
+        if running:
+            w.statusBar().showMessage("Running\u2026")
+
+    def _on_run_failed(self, message: str) -> None:
+        self.window.report_line("Cannot run the pipeline", message)
+
+    def _on_run_finished(self, result: Any) -> None:
+        self.last_result = result
+        ok = sum(1 for b in result.branches if b.status == "ok")
+        n = len(result.branches)
+        word = "cancelled" if result.cancelled else "finished"
+        self.window.statusBar().showMessage(
+            f"Run {word}: {ok} of {n} branches ok in {result.seconds:.1f} s", 15000)
+        self.refresh_policy_facts()   # the pool is warm now: the badges may change
+        self.run_finished.emit(result)
+
+    def project_path(self) -> str | None:
+        return None
+
+    # -- predict ----------------------------------------------------------------------------
+    def open_predict(self, project_path: str | None) -> PredictPanel:
+        """The Predict window (non-modal): pick a trained branch, open new spectra."""
+        if self.predict_dialog is None:
+            dialog = QDialog(self.window)
+            dialog.setObjectName("predictDialog")
+            dialog.setWindowTitle("nirdesk \u2014 predict new spectra")
+            layout = QVBoxLayout(dialog)
+            layout.setContentsMargins(4, 4, 4, 4)
+            self.predict_panel = PredictPanel(dialog)
+            layout.addWidget(self.predict_panel)
+            dialog.resize(1000, 640)
+            self.predict_dialog = dialog
+        assert self.predict_panel is not None
+        self.predict_panel.set_project(project_path)
+        self.predict_dialog.show()
+        self.predict_dialog.raise_()
+        return self.predict_panel
+
+    def is_settled(self) -> bool:
+        """No edit or badge computation pending and no run going (screenshots wait for it)."""
+        return (not self._edit_timer.isActive() and not self.editor.badges_pending()
+                and not self.run_controller.is_running())
+
+    # -- closing ----------------------------------------------------------------------------
+    def confirm_close(self, ask: Any = None) -> bool:
+        """A run is going: ask, cancel and wait (the GUI keeps painting); True = may close."""
+        return confirm_close(self.run_controller, self.window, ask=ask)
+
+    def shutdown(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.gauges.stop()
+        if self.predict_panel is not None:
+            self.predict_panel.shutdown()
+        if self.predict_dialog is not None:
+            self.predict_dialog.close()
+        self.run_panel.close()
+        self.run_controller.shutdown()
