@@ -1,5 +1,5 @@
-"""Start the desktop window: `nirdesk [--data PATH] [--target NAME] [--pipeline JSON]
-[--screenshot PNG] [--exit-after-load]`.
+"""Start the desktop window: `nirdesk [PROJECT] [--data PATH] [--target NAME] [--pipeline JSON]
+[--screenshot PNG] [--exit-after-load]`; `nirdesk --version`; `nirdesk --self-test`.
 
 Start-up is kept short: only Qt and pyqtgraph load before the window shows; the engine
 (CSV parsing, scikit-learn) loads on the background thread with the first dataset.
@@ -23,6 +23,12 @@ def _timing(label: str) -> None:
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="nirdesk", description="NIR modelling workbench "
                                      "(headless commands: nirdesk run | info | predict)")
+    parser.add_argument("project", nargs="?", default=None, help="a .nirdesk project to open "
+                        "(what a double-click on a project file passes)")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument("--self-test", action="store_true", help="check this installation: "
+                        "open the window offscreen on the demo data, run a small pipeline on 2 "
+                        "worker processes, print a report; exit 0 when everything works")
     parser.add_argument("--data", help="dataset to open: a folder or a CSV file "
                         "(default: the bundled demo on the first start, then the last one)")
     parser.add_argument("--target", help="target column to select in that dataset")
@@ -44,8 +50,38 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
+
+
+def set_app_icon(app) -> None:
+    """Window/taskbar icon from the bundled PNGs (no SVG plugin needed), and the .desktop
+    entry's name so that Wayland shells match the window to the installed launcher."""
+    from PySide6.QtCore import QSize
+    from PySide6.QtGui import QIcon
+
+    from engine.resources import resources_dir
+
+    icon = QIcon()
+    for size in ICON_SIZES:
+        path = resources_dir() / "icons" / f"nirdesk-{size}.png"
+        if path.is_file():
+            icon.addFile(str(path), QSize(size, size))
+    if not icon.isNull():
+        app.setWindowIcon(icon)
+    app.setDesktopFileName("nirdesk")
+
+
 def run_gui(argv: Sequence[str]) -> int:
     args = parse_args(argv)
+    if args.version:
+        from app.main import app_version
+
+        print(f"nirdesk {app_version()}")
+        return 0
+    if args.self_test:
+        from app.selftest import run_self_test
+
+        return run_self_test()
     from PySide6.QtCore import QObject, QEvent, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -53,6 +89,7 @@ def run_gui(argv: Sequence[str]) -> int:
     app.setApplicationName("nirdesk")
     app.setOrganizationName("nirdesk")
     app.setApplicationDisplayName("nirdesk")
+    set_app_icon(app)
 
     from app.main_window import MainWindow
     from app.settings import AppSettings
