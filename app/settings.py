@@ -101,6 +101,35 @@ class AppSettings:
         self._set("view/colour_mode", colour_mode)
         self._set("view/band", bool(band))
 
+    # -- execution (Settings > Execution) ---------------------------------------------------
+    def execution_backend(self) -> str:
+        """"loky" (this machine, the default) or "dask" (a Dask cluster)."""
+        value = str(self._get("execution/backend", "loky"))
+        return value if value in ("loky", "dask") else "loky"
+
+    def execution_scheduler(self) -> str:
+        """The last Dask scheduler address entered ("" if none)."""
+        return str(self._get("execution/scheduler", "") or "")
+
+    def execution_workers(self) -> int:
+        """The local worker count: -1 = auto (every usable CPU), else >= 1."""
+        value = _int(self._get("execution/workers", -1))
+        return value if value >= 1 else -1
+
+    def execution_choice(self):  # -> engine.backends.ExecutionChoice
+        """The three settings as the engine's ExecutionChoice (what make_pool takes)."""
+        from engine.backends import ExecutionChoice
+
+        return ExecutionChoice(self.execution_backend(), self.execution_scheduler(),
+                               self.execution_workers())
+
+    def save_execution(self, backend: str, scheduler: str, workers: int) -> None:
+        """Remember the Execution page; the scheduler address is kept even for "loky" so that
+        switching back to the cluster does not mean typing it again."""
+        self._set("execution/backend", backend if backend in ("loky", "dask") else "loky")
+        self._set("execution/scheduler", str(scheduler or "").strip())
+        self._set("execution/workers", int(workers) if int(workers) >= 1 else -1)
+
 
 def _bool(value: Any) -> bool:
     if isinstance(value, str):

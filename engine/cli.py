@@ -41,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
                           "to open it in optuna-dashboard")
     run.add_argument("--parallel-branches", type=int, metavar="N",
                      help="override every branch step's n_jobs: 1 sequential, N workers, -1 auto")
+    run.add_argument("--backend", choices=("loky", "dask"), default="loky",
+                     help="where tasks run: loky (this machine, default) or dask (a Dask cluster, "
+                          "needs --scheduler and pip install 'nirdesk[cluster]')")
+    run.add_argument("--scheduler", metavar="ADDRESS",
+                     help="the Dask scheduler for --backend dask, e.g. tcp://10.0.0.5:8786")
     run.add_argument("--save", metavar="PROJECT",
                      help="add the dataset, pipeline and run (with its fitted models) to this "
                           ".nirdesk project, creating it if needed")
@@ -82,6 +87,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.parallel_branches is not None and (args.parallel_branches == 0 or args.parallel_branches < -1):
         raise SpecError(f"--parallel-branches must be -1 (auto) or >= 1, not {args.parallel_branches}")
+    _check_backend_args(args)
     spec = load_pipeline_file(args.pipeline)
     try:
         expanded = parse_pipeline(spec, name=Path(args.pipeline).stem)
@@ -89,11 +95,52 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise SpecError(exc.message, where=f"{args.pipeline}, {exc.where}" if exc.where else args.pipeline) from exc
     dataset = load_dataset(args.data, target=args.target)
     project = _project_for_saving(args.save) if args.save else None
+    pool = None
     try:
+        pool, args.machine = _backend_pool(args)
+        args.pool = pool
         return _run_and_report(args, expanded, dataset, spec, project)
     finally:
+        if pool is not None:
+            pool.shutdown()
         if project is not None:
             project.close()
+
+
+def _check_backend_args(args: argparse.Namespace) -> None:
+    """--backend/--scheduler make sense together; refuse the rest before any work."""
+    if args.backend != "dask":
+        if args.scheduler:
+            raise SpecError("--scheduler is for --backend dask (add --backend dask)")
+        return
+    from engine.backends import DaskMissing, dask_available
+
+    if not dask_available():
+        raise DaskMissing()
+    if not args.scheduler:
+        raise SpecError("--backend dask needs --scheduler ADDRESS (the tcp://HOST:PORT that "
+                        "`dask scheduler` prints)")
+
+
+def _backend_pool(args: argparse.Namespace):
+    """(pool, machine facts) for run(): (None, None) = the local loky pool measuring this
+    machine; for dask a pool connected to the scheduler (ClusterError -> exit 2, one line,
+    after at most about 5 s) and the cluster's threads and memory for the policy."""
+    if args.backend != "dask":
+        return None, None
+    from engine.backends import ExecutionChoice, machine_facts, make_pool
+
+    pool = make_pool(ExecutionChoice("dask", args.scheduler))
+    try:
+        facts = machine_facts(pool)
+    except BaseException:
+        pool.shutdown()
+        raise
+    if args.verbose:
+        cores, workers = facts.usable_cpus, len(pool.workers())
+        print(f"Dask cluster {pool.address}: {workers} worker{'s' if workers != 1 else ''}, "
+              f"{cores} thread{'s' if cores != 1 else ''}")
+    return pool, facts
 
 
 def _run_and_report(args: argparse.Namespace, expanded, dataset, spec, project) -> int:
@@ -118,7 +165,9 @@ def _run_and_report(args: argparse.Namespace, expanded, dataset, spec, project) 
         result = run(expanded, dataset, verbose=args.verbose, seed=args.seed,
                      parallel_branches=args.parallel_branches, cancel=cancel,
                      study_storage=args.study_storage,
-                     log=progress.log if progress else print, on_event=progress)
+                     log=progress.log if progress else print, on_event=progress,
+                     pool=getattr(args, "pool", None), machine=getattr(args, "machine", None),
+                     in_process_sequential=getattr(args, "pool", None) is None)
     finally:
         signal.signal(signal.SIGINT, previous)
         if progress:
