@@ -69,8 +69,9 @@ class MainWindow(QMainWindow):
         self._cache: dict[tuple, Any] = {}
         self._pre_keys: dict[int, tuple] = {}
         self._pipeline_paths: dict[int, str] = {}
+        self._startup_tokens: set[int] = set()   # loads the user did not ask for: not dirty
         self._closed = False
-        self.setWindowTitle("nirdesk")
+        self.setWindowTitle("nirdesk[*]")
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
 
@@ -177,12 +178,14 @@ class MainWindow(QMainWindow):
         dock("runDock", "Run", b.run_panel, right)
         dock("resultsDock", "Results", b.results_widget, bottom)
         dock("gaugesDock", "Resources", b.gauges, bottom)
-        self.setCorner(Qt.Corner.BottomLeftCorner, left)
+        dock("historyDock", "Runs history", b.history, bottom)
+        self.setCorner(Qt.Corner.BottomLeftCorner, bottom)  # results span under the dataset
         self.setCorner(Qt.Corner.BottomRightCorner, right)
         self.splitDockWidget(self.docks["datasetDock"], self.docks["selectionDock"],
                              Qt.Orientation.Vertical)
         self.tabifyDockWidget(self.docks["pipelineDock"], self.docks["runDock"])
         self.tabifyDockWidget(self.docks["resultsDock"], self.docks["gaugesDock"])
+        self.tabifyDockWidget(self.docks["gaugesDock"], self.docks["historyDock"])
         self.docks["pipelineDock"].raise_()
         self.docks["resultsDock"].raise_()
         self._default_state = None
@@ -190,9 +193,16 @@ class MainWindow(QMainWindow):
     def _make_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
+        project = self.bench.project
+        for name in ("new", "open"):
+            file_menu.addAction(project.actions[name])
+        file_menu.addMenu(project.recent_menu)
+        file_menu.addAction(project.actions["save"])
+        file_menu.addAction(project.actions["save_as"])
+        file_menu.addSeparator()
         for name in ("open_dataset", "open_folder", "open_pipeline"):
             file_menu.addAction(self.actions[name])
-        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu = file_menu.addMenu("Recent &datasets")
         self.recent_menu.setObjectName("recentMenu")
         file_menu.addSeparator()
         file_menu.addAction(self.actions["export_png"])
@@ -260,8 +270,7 @@ class MainWindow(QMainWindow):
         if pipeline is None:
             last = self.settings.last_pipeline()
             pipeline = last if last and Path(last).exists() else str(demo_pipeline_path())
-        self.open_dataset(data, target)
-        self.open_pipeline(pipeline)
+        self._startup_tokens = {self.open_dataset(data, target), self.open_pipeline(pipeline)}
         self.settings.mark_started()
 
     def restore_layout(self) -> bool:
@@ -403,10 +412,12 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         if kind == "load":
-            self._dataset_ready(result)
+            self._dataset_ready(result, token not in self._startup_tokens)
         elif kind == "pipeline":
             path = self._pipeline_paths.pop(token, None)
             self.state.set_pipeline(result, path)
+            if token not in self._startup_tokens:
+                self.bench.mark_dirty("pipeline")
             if path:
                 self.settings.set_last_pipeline(path)
             self.statusBar().showMessage(
@@ -422,13 +433,17 @@ class MainWindow(QMainWindow):
                 if key == self._display_key():
                     self.state.set_shown(result)
 
-    def _dataset_ready(self, loaded: tasks.LoadedDataset) -> None:
-        self._cache.clear()
-        self.state.set_dataset(loaded.dataset, loaded.raw, loaded.path)
+    def _dataset_ready(self, loaded: tasks.LoadedDataset, by_user: bool) -> None:
         self.settings.add_recent(loaded.path)
         self._rebuild_recent_menu()
-        ds = loaded.dataset
-        self.setWindowTitle(f"nirdesk \u2014 {ds.name}")
+        self.show_dataset(loaded.dataset, loaded.raw, loaded.path)
+        if by_user:
+            self.bench.mark_dirty("dataset")
+
+    def show_dataset(self, ds, raw, path: str | None) -> None:
+        """Make ``ds`` the open dataset (loaded from a file, or from a project)."""
+        self._cache.clear()
+        self.state.set_dataset(ds, raw, path)
         self.bench.dataset_opened(ds)
         self.statusBar().showMessage(
             f"Opened {ds.name}: {ds.n_samples:,} spectra \u00d7 {ds.n_wavelengths:,} points",
@@ -500,6 +515,7 @@ class MainWindow(QMainWindow):
             self._on_display()
 
     def _on_target(self) -> None:
+        self.bench.mark_dirty("target")
         if self.state.display == PREPROCESSED:
             self._on_display()  # a supervised step would fit differently
 

@@ -51,3 +51,45 @@ def save_screenshot(window, path: str | Path) -> Path:
     if pixmap.isNull() or not pixmap.save(str(path), "PNG"):
         raise OSError(f"cannot write the screenshot to {path}")
     return path
+
+
+class AfterRun(QObject):
+    """`nirdesk --demo-run`: once the window has settled, press Run; when the run has finished
+    and the results are drawn, call ``callback(ok: bool, message: str)``.
+
+    ok is False when the run could not start (no dataset, invalid pipeline), when a branch
+    failed, or when the whole thing timed out."""
+
+    def __init__(self, window, callback: Callable[[bool, str], None],
+                 timeout_s: float = TIMEOUT_S) -> None:
+        super().__init__(window)
+        self._window = window
+        self._callback = callback
+        self._timeout_s = timeout_s
+        self._result = None
+        WhenSettled(window, self._loaded, timeout_s)
+
+    def _loaded(self, timed_out: bool) -> None:
+        w = self._window
+        if timed_out or w.state.dataset is None:
+            self._callback(False, "the demo data did not load")
+            return
+        w.bench.run_finished.connect(self._finished)
+        if not w.bench.start_run():
+            self._callback(False, "the run did not start: " + (w.errors[-1] if w.errors else
+                                                               w.statusBar().currentMessage()))
+
+    def _finished(self, result) -> None:
+        self._result = result
+        WhenSettled(self._window, self._drawn, self._timeout_s)
+
+    def _drawn(self, timed_out: bool) -> None:
+        result = self._result
+        failed = [b for b in result.branches if b.status != "ok"]
+        if timed_out:
+            self._callback(False, "timed out waiting for the results to draw")
+        elif failed:
+            self._callback(False, f"{len(failed)} branch(es) did not finish: " +
+                           "; ".join(f"{b.name}: {b.error}" for b in failed))
+        else:
+            self._callback(True, f"{len(result.branches)} branches ok in {result.seconds:.1f} s")

@@ -24,12 +24,26 @@ from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
 from app.editor.widget import PipelineEditor
 from app.gauges import ResourceGauges
 from app.predict_panel import PredictPanel
+from app.project import LoadedProject, ProjectController, RunsHistory, WorkspaceSnapshot
+from app.results.panel import ResultsPanel
 from app.run import RunController, RunPanel, RunToolbar, confirm_close
 
 if TYPE_CHECKING:  # pragma: no cover
     from app.main_window import MainWindow
 
-EDIT_DEBOUNCE_MS = 150   # typing in the inspector: re-parse the pipeline once it pauses
+EDIT_DEBOUNCE_MS = 150
+
+
+def batch_ask(kind: str, **info: Any) -> Any:
+    """The answers of a window nobody sits at (--screenshot, --demo-run, --self-test): never
+    block on a prompt; keep crashed sessions for the next interactive start; errors go to
+    stderr; unsaved work of the batch session is discarded."""
+    import sys
+
+    if kind == "error":
+        print(f"nirdesk: {info.get('title', 'error')}: {info.get('message', '')}", file=sys.stderr)
+        return None
+    return {"unsaved": "discard", "restore": "later"}.get(kind)   # typing in the inspector: re-parse the pipeline once it pauses
 
 
 class Workbench(QObject):
@@ -56,8 +70,22 @@ class Workbench(QObject):
         self._edit_timer.setSingleShot(True)
         self._edit_timer.setInterval(EDIT_DEBOUNCE_MS)
         self._edit_timer.timeout.connect(self._apply_edit)
-        from PySide6.QtWidgets import QLabel
-        self.results_widget = QLabel("Results")
+        self.results = ResultsPanel()
+        self.results.setObjectName("resultsPanel")
+        self.results_widget = self.results
+        self._run_dataset: Any = None
+        self._run_spec: Any = None
+        self.project = ProjectController(window, window.settings, self._snapshot,
+                                         self._apply_project,
+                                         ask=batch_ask if window.quiet_errors else None)
+        self.history = RunsHistory()
+        self.history.setObjectName("runsHistory")
+        self.history.setMinimumWidth(240)  # its button row must not widen the whole window
+        self.history.bind(self.project)
+        self.history.run_selected.connect(self.project.load_run)
+        self.project.run_loaded.connect(self._show_stored_run)
+        self.project.project_opened.connect(self._on_project_opened)
+        self.project.failed.connect(lambda line: window.statusBar().showMessage(line, 15000))
         self.predict_dialog: QDialog | None = None
         self.predict_panel: PredictPanel | None = None
         self.last_result: Any = None
@@ -65,6 +93,9 @@ class Workbench(QObject):
 
         rc = self.run_controller
         self.run_toolbar.run_action.triggered.connect(lambda _checked=False: self.start_run())
+        rc.started.connect(self._on_run_started)
+        rc.task_done.connect(lambda event: self.results.mark_running(event.branch_id))
+        rc.branch_finished.connect(self.results.add_branch)
         rc.finished.connect(self._on_run_finished)
         rc.failed.connect(self._on_run_failed)
         rc.running_changed.connect(self._on_running_changed)
@@ -114,6 +145,7 @@ class Workbench(QObject):
         an incomplete one keeps the last runnable pipeline on show, the editor says why)."""
         expanded = self.editor.controller.doc.expanded()
         self.window.pipeline_edited(expanded)
+        self.project.mark_dirty("pipeline")
 
     def flush_edits(self) -> None:
         """Apply a pending edit now (before a run or a save)."""
@@ -148,6 +180,8 @@ class Workbench(QObject):
                                             workers=self.run_toolbar.workers(),
                                             target=st.dataset.target)
         if started:
+            self._run_dataset = st.dataset
+            self._run_spec = pipeline.spec
             w.raise_dock("runDock")
         return started
 
@@ -156,21 +190,79 @@ class Workbench(QObject):
         if running:
             w.statusBar().showMessage("Running\u2026")
 
+    def _on_run_started(self, _plan: Any, names: dict) -> None:
+        self.results.begin_run(self._run_dataset, names)
+        self.window.raise_dock("resultsDock")
+
     def _on_run_failed(self, message: str) -> None:
         self.window.report_line("Cannot run the pipeline", message)
 
     def _on_run_finished(self, result: Any) -> None:
         self.last_result = result
+        self.results.finish_run(result)
         ok = sum(1 for b in result.branches if b.status == "ok")
         n = len(result.branches)
         word = "cancelled" if result.cancelled else "finished"
         self.window.statusBar().showMessage(
             f"Run {word}: {ok} of {n} branches ok in {result.seconds:.1f} s", 15000)
         self.refresh_policy_facts()   # the pool is warm now: the badges may change
+        spec = self._run_spec
+        if spec is not None and self._run_dataset is not None:
+            self.project.record_run(result, self._run_dataset, spec)
+            if self.predict_panel is not None:
+                self.predict_panel.set_project(self.project_path())
         self.run_finished.emit(result)
 
+    # -- project --------------------------------------------------------------------------
     def project_path(self) -> str | None:
-        return None
+        """The project file the Predict window reads models from: the user's file, else the
+        session's working copy (where runs are recorded before the first Save)."""
+        return self.project.path or str(self.project.working_file)
+
+    def _pipeline_spec(self) -> Any:
+        """The spec a project stores: the editor's when runnable, else the last runnable one."""
+        expanded = self.editor.controller.doc.expanded()
+        if expanded is None:
+            expanded = self.window.state.pipeline
+        return None if expanded is None else expanded.spec
+
+    def _snapshot(self) -> WorkspaceSnapshot:
+        st = self.window.state
+        return WorkspaceSnapshot(st.dataset, st.dataset_path, self._pipeline_spec(),
+                                 {"colour_mode": st.colour_mode, "band": st.band,
+                                  "branch_id": st.branch_id,
+                                  "workers": self.run_toolbar.workers()})
+
+    def _apply_project(self, loaded: LoadedProject) -> None:
+        """An opened/restored project replaces what the window shows (None = keep)."""
+        w, st = self.window, self.window.state
+        if loaded.dataset is not None:
+            w.show_dataset(loaded.dataset, loaded.raw, loaded.dataset_path)
+        if loaded.pipeline is not None:
+            st.set_pipeline(loaded.pipeline, None)
+            self.show_pipeline(loaded.pipeline)
+        ui = loaded.ui_state or {}
+        if ui.get("colour_mode") in ("target", "partition"):
+            st.set_colour_mode(ui["colour_mode"])
+        if isinstance(ui.get("band"), bool):
+            st.set_band(ui["band"])
+        if isinstance(ui.get("workers"), int):
+            self.run_toolbar.set_workers(ui["workers"])
+        self.results.clear()
+
+    def _on_project_opened(self, _path: str) -> None:
+        runs = self.project.runs()
+        if runs:   # show the newest run's results, as the user left them
+            self.project.load_run(runs[-1].id)
+        if self.predict_panel is not None:
+            self.predict_panel.set_project(self.project_path())
+
+    def _show_stored_run(self, stored: Any) -> None:
+        self.results.set_run(stored.to_run_result(), self.window.state.dataset)
+        self.window.raise_dock("resultsDock")
+
+    def mark_dirty(self, reason: str) -> None:
+        self.project.mark_dirty(reason)
 
     # -- predict ----------------------------------------------------------------------------
     def open_predict(self, project_path: str | None) -> PredictPanel:
@@ -198,17 +290,24 @@ class Workbench(QObject):
 
     # -- closing ----------------------------------------------------------------------------
     def confirm_close(self, ask: Any = None) -> bool:
-        """A run is going: ask, cancel and wait (the GUI keeps painting); True = may close."""
-        return confirm_close(self.run_controller, self.window, ask=ask)
+        """True when the window may close: a run going was stopped (asked first; the GUI
+        keeps painting while it stops) and unsaved project changes were saved or discarded."""
+        if ask is None and self.window.quiet_errors:
+            ask = lambda _parent: True  # noqa: E731 - batch: stop the run, no question
+        if not confirm_close(self.run_controller, self.window, ask=ask):
+            return False
+        return self.project.maybe_close()
 
     def shutdown(self) -> None:
         if self._closed:
             return
         self._closed = True
         self.gauges.stop()
+        self.project.shutdown()
         if self.predict_panel is not None:
             self.predict_panel.shutdown()
         if self.predict_dialog is not None:
             self.predict_dialog.close()
         self.run_panel.close()
         self.run_controller.shutdown()
+        self.results.shutdown()

@@ -20,3 +20,22 @@ def tablet_dir() -> Path:
 @pytest.fixture(scope="session")
 def tecator_dir() -> Path:
     return REPO_DIR / "resources" / "demo" / "tecator"
+
+
+@pytest.fixture(autouse=True)
+def _private_autosave_dir(tmp_path_factory, monkeypatch):
+    """Every window's project working copy (and crash-restore scan) stays in a temporary
+    folder: tests never read or write the user's real autosave folder."""
+    monkeypatch.setenv("NIRDESK_AUTOSAVE_DIR", str(tmp_path_factory.mktemp("autosave")))
+
+
+@pytest.fixture(autouse=True)
+def _no_blocking_project_prompts(monkeypatch):
+    """A window closed by a test with unsaved changes must not wait for a modal Save/Discard
+    box nobody will click: such windows discard (the prompts themselves are tested in
+    test_project_gui.py with an injected ``ask``)."""
+    from app.workbench import batch_ask
+
+    monkeypatch.setattr("app.project.controller.default_ask",
+                        lambda parent: lambda kind, **info: batch_ask(kind, **info)
+                        if kind != "error" else None)

@@ -102,7 +102,8 @@ def test_first_run_opens_the_demo_dataset_and_pipeline(make_window):
     w = make_window()
     ds = w.state.dataset
     assert ds.name == "tecator" and ds.n_samples == 215
-    assert w.windowTitle() == "nirdesk \u2014 tecator"
+    # the title names the project (none saved yet); loading the demo is not an unsaved change
+    assert w.windowTitle() == "nirdesk \u2014 Untitled[*]" and not w.isWindowModified()
     assert [b.id for b in w.state.pipeline.branches] == [1, 2, 3, 4]
     panel = w.dataset_panel
     assert panel.samples.text() == "215 spectra \u00d7 100 points"

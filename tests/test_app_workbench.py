@@ -1,0 +1,146 @@
+"""The assembled window (pytest-qt, offscreen): the editor, the run toolbar/panel, the results,
+the gauges and the project work together - F5 runs what the editor shows, the results fill
+and equal an independent scikit-learn computation, the run lands in the project (title marked
+unsaved, history row), a reopened project shows the same run, closing during a run asks."""
+from __future__ import annotations
+
+import numpy as np
+import psutil
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from sklearn.cross_decomposition import PLSRegression
+from sklearn.metrics import mean_squared_error
+from sklearn.model_selection import KFold
+
+from app.main_window import MainWindow
+from app.settings import AppSettings
+from engine.io import load_dataset
+from engine.registry import allow_module_prefix
+from tests.reference import RefSNV
+
+allow_module_prefix("tests")  # tests.faulty.SlowRegressor by dotted class path
+WAIT = 60_000
+SPEC = [{"branch": [["SNV", {"class": "PLSRegression",
+                             "params": {"n_components": 5, "scale": False}}],
+                    ["MSC", {"class": "Ridge", "params": {"alpha": 1.0}}]], "n_jobs": 2}]
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, tecator_dir):
+    spec = tmp_path / "two.json"
+    import json
+
+    spec.write_text(json.dumps(SPEC))
+    w = MainWindow(AppSettings(tmp_path / "settings.ini"))
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    w.activateWindow()
+    QTest.qWaitForWindowActive(w, 5000)
+    w.start(str(tecator_dir), "fat", str(spec))
+    qtbot.waitUntil(lambda: w.state.dataset is not None and w.state.pipeline is not None
+                    and w.is_settled(), timeout=WAIT)
+    yield w
+    w.bench.project.ask = lambda kind, **info: {"unsaved": "discard"}.get(kind)
+    w.close()
+    w.shutdown()
+
+
+def _independent_snv_pls_rmsecv(tecator_dir) -> float:
+    """Branch 1 (SNV > PLS(5)) cross-validated with plain numpy/scikit-learn: KFold(5,
+    shuffle, random_state 0) on the training rows, the engine's default splitter."""
+    ds = load_dataset(tecator_dir, target="fat")
+    train = ds.train_indices
+    X, y = RefSNV().fit_transform(ds.X[train]), ds.y[train]
+    pred = np.empty_like(y)
+    for tr, va in KFold(5, shuffle=True, random_state=0).split(X):
+        pred[va] = np.ravel(PLSRegression(5, scale=False).fit(X[tr], y[tr]).predict(X[va]))
+    return float(np.sqrt(mean_squared_error(y, pred)))
+
+
+def test_f5_runs_the_editors_pipeline_and_fills_results_and_project(window, qtbot, tecator_dir):
+    w = window
+    assert not w.isWindowModified()
+    assert len(w.bench.editor.spec()[0]["branch"]) == 2
+    with qtbot.waitSignal(w.bench.run_finished, timeout=WAIT) as finished:
+        QTest.keyClick(w, Qt.Key.Key_F5)
+    result = finished.args[0]
+    assert [b.status for b in result.branches] == ["ok", "ok"]
+    # the run panel and the results panel both saw every branch
+    assert w.bench.run_panel.branch_status(1) == "ok" and w.bench.run_panel.branch_status(2) == "ok"
+    rmsecv = result.branch(1).metrics["cv"]["rmse"]
+    assert rmsecv == pytest.approx(_independent_snv_pls_rmsecv(tecator_dir), rel=1e-9)
+    board = w.bench.results.model
+    assert board.rowCount() == 2 and board.status(1) == "ok"
+    assert board.result(1).metrics["cv"]["rmse"] == rmsecv
+    # recorded in the project: unsaved marker, one row in the runs history
+    qtbot.waitUntil(lambda: len(w.bench.project.runs()) == 1, timeout=WAIT)
+    assert w.isWindowModified()
+    assert w.bench.history.table.rowCount() == 1
+
+
+def test_an_edit_in_the_editor_becomes_the_windows_pipeline_and_marks_unsaved(window, qtbot):
+    w = window
+    editor = w.bench.editor
+    editor.controller.add_lane((0,))
+    editor.controller.insert_step((0, 2), 0, {"class": "PLSRegression",
+                                              "params": {"n_components": 3}})
+    qtbot.waitUntil(lambda: len(w.state.pipeline.branches) == 3, timeout=WAIT)
+    assert w.isWindowModified()
+    # Ctrl+Z in the editor undoes it; the window follows
+    editor.actions()["undo"].trigger()
+    editor.actions()["undo"].trigger()
+    qtbot.waitUntil(lambda: len(w.state.pipeline.branches) == 2, timeout=WAIT)
+
+
+def test_saved_project_reopens_with_its_run_in_the_results(window, qtbot, tmp_path):
+    w = window
+    with qtbot.waitSignal(w.bench.run_finished, timeout=WAIT) as finished:
+        w.bench.start_run()
+    rmsecv = finished.args[0].branch(1).metrics["cv"]["rmse"]
+    qtbot.waitUntil(lambda: len(w.bench.project.runs()) == 1, timeout=WAIT)
+    path = tmp_path / "saved.nirdesk"
+    assert w.bench.project.save_as(str(path))
+    assert not w.isWindowModified() and "saved.nirdesk" in w.windowTitle()
+
+    w2 = MainWindow(AppSettings(tmp_path / "settings2.ini"))
+    qtbot.addWidget(w2)
+    try:
+        with qtbot.waitSignal(w2.bench.project.run_loaded, timeout=WAIT):
+            assert w2.bench.project.open_project(str(path))
+        assert w2.state.dataset.name == "tecator" and w2.state.dataset.target == "fat"
+        assert w2.bench.editor.spec() == w.bench.editor.spec()
+        qtbot.waitUntil(lambda: w2.bench.results.selected_branch() is not None, timeout=WAIT)
+        assert w2.bench.history.table.rowCount() == 1
+        stored = w2.bench.project.runs()[0]
+        assert stored.n_branches == 2
+        board = w2.bench.results.model
+        assert board.rowCount() == 2
+        assert board.result(1).metrics["cv"]["rmse"] == pytest.approx(rmsecv, rel=1e-12)
+    finally:
+        w2.shutdown()
+
+
+def test_closing_during_a_run_asks_then_stops_it(window, qtbot):
+    w = window
+    w.bench.editor.set_spec([{"branch": [[{"class": "tests.faulty.SlowRegressor",
+                                           "params": {"seconds": 30}}]]}])
+    w.bench.flush_edits()
+    asked = []
+
+    def ask(_parent):
+        asked.append(True)
+        return True
+
+    with qtbot.waitSignal(w.bench.run_controller.running_changed, timeout=WAIT):
+        assert w.bench.start_run()
+    assert w.bench.run_controller.is_running()
+    w.bench.project.ask = lambda kind, **info: {"unsaved": "discard"}.get(kind)
+    assert w.bench.confirm_close(ask=ask) is True
+    assert asked == [True]
+    assert not w.bench.run_controller.is_running()
+    assert not [p for p in psutil.Process().children(recursive=True)
+                if p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+                and "resource_tracker" not in " ".join(p.cmdline())]
