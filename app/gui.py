@@ -1,5 +1,5 @@
 """Start the desktop window: `nirdesk [PROJECT] [--data PATH] [--target NAME] [--pipeline JSON]
-[--screenshot PNG] [--exit-after-load]`; `nirdesk --version`; `nirdesk --self-test`.
+[--screenshot PNG] [--demo-run] [--exit-after-load]`; `nirdesk --version`; `--self-test`.
 
 Start-up is kept short: only Qt and pyqtgraph load before the window shows; the engine
 (CSV parsing, scikit-learn) loads on the background thread with the first dataset.
@@ -39,6 +39,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                         "neither read nor written)")
     parser.add_argument("--size", default="1280x800", help="window size for --screenshot "
                         "(default 1280x800)")
+    parser.add_argument("--demo-run", action="store_true", help="open the demo data and "
+                        "pipeline, run it, wait for the results (with --screenshot: save the "
+                        "window then) and exit: 0 when every branch finished")
     parser.add_argument("--exit-after-load", action="store_true",
                         help="quit as soon as the data is loaded and drawn (tests, benchmarks)")
     args = parser.parse_args(list(argv))
@@ -94,7 +97,7 @@ def run_gui(argv: Sequence[str]) -> int:
     from app.main_window import MainWindow
     from app.settings import AppSettings
 
-    batch = bool(args.screenshot or args.exit_after_load)
+    batch = bool(args.screenshot or args.exit_after_load or args.demo_run)
     window = MainWindow(AppSettings(persistent=not batch), quiet_errors=batch)
     if args.screenshot:
         window.apply_default_size()
@@ -113,11 +116,35 @@ def run_gui(argv: Sequence[str]) -> int:
     window.installEventFilter(first_paint)
     window.dataset_loaded.connect(lambda _ds: _timing("loaded"))
     window.show()
-    QTimer.singleShot(0, lambda: window.start(args.data, args.target, args.pipeline))
+
+    def start() -> None:
+        if not batch:   # after a crash: offer the unsaved work of the lost session
+            window.bench.project.check_for_crash_recovery()
+        if args.project and not args.demo_run:
+            window.start_with_project(args.project)
+        else:
+            window.start(args.data, args.target, args.pipeline)
+
+    QTimer.singleShot(0, start)
 
     result = {"code": 0}
 
-    if batch:
+    if args.demo_run:
+        from app.screenshot import AfterRun, save_screenshot
+
+        def after_run(ok: bool, message: str) -> None:
+            print(f"demo run: {message}", file=sys.stdout if ok else sys.stderr)
+            result["code"] = 0 if ok else 1
+            if args.screenshot:
+                try:
+                    print(f"screenshot saved: {save_screenshot(window, args.screenshot)}")
+                except OSError as exc:
+                    print(f"nirdesk: {exc}", file=sys.stderr)
+                    result["code"] = 1
+            window.close()
+
+        AfterRun(window, after_run)
+    elif batch:
         from app.screenshot import WhenSettled, save_screenshot
 
         def finish(timed_out: bool) -> None:

@@ -141,6 +141,8 @@ class MainWindow(QMainWindow):
           tip="Save the plot as an SVG vector drawing")
         a("predict", "&Predict new spectra\u2026", self._open_predict, "Ctrl+P",
           tip="Apply a trained branch of the project to new spectra")
+        a("execution", "&Execution\u2026", lambda: self.bench.open_execution_settings(),
+          "Ctrl+,", tip="Run on this computer (worker count) or on a Dask cluster")
         a("quit", "&Quit", self.close, "Ctrl+Q")
         group = QActionGroup(self)
         for mode, key in (("target", "Ctrl+1"), ("partition", "Ctrl+2")):
@@ -222,6 +224,8 @@ class MainWindow(QMainWindow):
         run_menu.addAction(self.bench.run_toolbar.cancel_action)
         run_menu.addSeparator()
         run_menu.addAction(self.actions["predict"])
+        settings_menu = bar.addMenu("&Settings")
+        settings_menu.addAction(self.actions["execution"])
         view_menu = bar.addMenu("&View")
         for name in ("colour_target", "colour_partition", None, "band", "preprocessed",
                      None, "box_select", "clear_selection", "reset_zoom", None):
@@ -272,6 +276,15 @@ class MainWindow(QMainWindow):
             pipeline = last if last and Path(last).exists() else str(demo_pipeline_path())
         self._startup_tokens = {self.open_dataset(data, target), self.open_pipeline(pipeline)}
         self.settings.mark_started()
+
+    def start_with_project(self, path: str) -> bool:
+        """`nirdesk PROJECT` (a double-click on a .nirdesk file): open it; if it cannot be
+        opened (the reason is shown), start as usual so the user still gets a window."""
+        if self.bench.project.open_project(path):
+            self.settings.mark_started()
+            return True
+        self.start()
+        return False
 
     def restore_layout(self) -> bool:
         """Geometry and dock layout from the settings; default size when there are none."""

@@ -27,6 +27,8 @@ from app.predict_panel import PredictPanel
 from app.project import LoadedProject, ProjectController, RunsHistory, WorkspaceSnapshot
 from app.results.panel import ResultsPanel
 from app.run import RunController, RunPanel, RunToolbar, confirm_close
+from engine.backends import (ExecutionChoice, close_pools, known_machine_facts, make_pool,
+                             remote_workers_provider, run_workers)
 
 if TYPE_CHECKING:  # pragma: no cover
     from app.main_window import MainWindow
@@ -54,15 +56,17 @@ class Workbench(QObject):
     def __init__(self, window: MainWindow, pool_factory: Any = None) -> None:
         super().__init__(window)
         self.window = window
-        kwargs = {} if pool_factory is None else {"pool_factory": pool_factory}
-        self.run_controller = RunController(window, **kwargs)
+        self.run_controller = RunController(window, pool_factory=pool_factory or self._make_pool)
         self.run_toolbar = RunToolbar(window)
+        self.run_toolbar.set_workers(window.settings.execution_workers())
         self.run_panel = RunPanel()
         self.run_panel.setObjectName("runPanel")
         self.run_panel.attach(self.run_controller)
         self.gauges = ResourceGauges()
         self.gauges.setObjectName("resourceGauges")
         self.gauges.set_worker_pids_provider(self.run_controller.worker_pids)
+        self.gauges.set_remote_workers_provider(remote_workers_provider(self.run_controller.pool))
+        self.execution_dialog: QDialog | None = None
         self.editor = PipelineEditor()
         self.editor.setObjectName("pipelineEditor")
         self._loading_spec = False
@@ -102,7 +106,59 @@ class Workbench(QObject):
         self.editor.spec_changed.connect(self._on_spec_edited)
         self.editor.message.connect(lambda text: window.statusBar().showMessage(text, 8000))
         self.run_toolbar.workers_changed.connect(self.editor.set_global_workers)
+        self.run_toolbar.workers_changed.connect(self._remember_workers)
         self.editor.set_global_workers(self.run_toolbar.workers())
+
+    # -- where runs execute (Settings > Execution) ------------------------------------------
+    def _make_pool(self) -> Any:
+        """The pool of the saved choice; a cluster that cannot be used falls back to this
+        machine, saying why in the status bar."""
+        from engine.errors import NirdeskInputError
+
+        try:
+            return make_pool(self.window.settings.execution_choice())
+        except NirdeskInputError as exc:
+            self.window.statusBar().showMessage(f"Running on this computer: {exc}", 15000)
+            return make_pool(ExecutionChoice())
+
+    def execution_choice(self) -> ExecutionChoice:
+        return self.window.settings.execution_choice()
+
+    def open_execution_settings(self) -> QDialog:
+        from app.execution_settings import open_execution_settings
+
+        self.execution_dialog = open_execution_settings(self.window, self.window.settings,
+                                                        self.apply_execution_choice)
+        return self.execution_dialog
+
+    def apply_execution_choice(self, choice: ExecutionChoice) -> bool:
+        """Use a new backend for the next runs (refused while a run is going)."""
+        rc = self.run_controller
+        if rc.is_running():
+            self.window.statusBar().showMessage(
+                "The new execution settings apply after this run: press Run again then", 10000)
+            return False
+        from engine.errors import NirdeskInputError
+
+        try:
+            pool = make_pool(choice)
+        except NirdeskInputError as exc:
+            self.window.report_line("Cannot use these execution settings", str(exc))
+            return False
+        rc.set_pool(pool)
+        self.gauges.set_remote_workers_provider(remote_workers_provider(pool))
+        if choice.backend == "loky":
+            self.run_toolbar.set_workers(choice.workers)
+        where = "this computer" if choice.backend == "loky" else f"Dask at {choice.scheduler}"
+        self.window.statusBar().showMessage(f"Runs execute on {where}", 8000)
+        self.refresh_policy_facts()
+        return True
+
+    def _remember_workers(self, workers: int) -> None:
+        settings = self.window.settings
+        if settings.persistent:
+            choice = settings.execution_choice()
+            settings.save_execution(choice.backend, choice.scheduler, workers)
 
     # -- wiring that needs the window's actions ---------------------------------------------
     def attach_actions(self, esc_actions: list) -> None:
@@ -131,8 +187,11 @@ class Workbench(QObject):
         from engine.machine import DataFacts, MachineFacts
 
         dataset = dataset if dataset is not None else self.window.state.dataset
-        warm = len(self.run_controller.worker_pids())
-        self.editor.set_context(MachineFacts.current(pool_warm_workers=warm),
+        pool = self.run_controller.pool
+        machine = known_machine_facts(pool)   # a cluster's cores, once known (never blocks)
+        if machine is None:
+            machine = MachineFacts.current(pool_warm_workers=len(self.run_controller.worker_pids()))
+        self.editor.set_context(machine,
                                 DataFacts.from_dataset(dataset) if dataset is not None else None)
 
     def _on_spec_edited(self, _spec: Any) -> None:
@@ -176,8 +235,10 @@ class Workbench(QObject):
         if st.dataset.target is None:
             w.statusBar().showMessage("This dataset has no target column to model", 8000)
             return False
-        started = self.run_controller.start(st.dataset, pipeline,
-                                            workers=self.run_toolbar.workers(),
+        choice = self.execution_choice()
+        workers = (run_workers(choice) if choice.backend != "loky"
+                   else self.run_toolbar.workers())
+        started = self.run_controller.start(st.dataset, pipeline, workers=workers,
                                             target=st.dataset.target)
         if started:
             self._run_dataset = st.dataset
@@ -310,4 +371,16 @@ class Workbench(QObject):
             self.predict_dialog.close()
         self.run_panel.close()
         self.run_controller.shutdown()
+        close_pools()                       # Dask clients of this session, if any
+        from engine.executor import default_pool
+
+        default_pool().shutdown()           # the local pool too, if the user switched away
+        if self.execution_dialog is not None:
+            from app.execution_settings import wait_for_connection_tests
+
+            try:
+                self.execution_dialog.close()
+            except RuntimeError:            # it deletes itself when closed
+                pass
+            wait_for_connection_tests()
         self.results.shutdown()

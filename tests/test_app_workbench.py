@@ -144,3 +144,88 @@ def test_closing_during_a_run_asks_then_stops_it(window, qtbot):
     assert not [p for p in psutil.Process().children(recursive=True)
                 if p.is_running() and p.status() != psutil.STATUS_ZOMBIE
                 and "resource_tracker" not in " ".join(p.cmdline())]
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    """A scheduler + two workers on 127.0.0.1 (shared with the backend tests' session)."""
+    pytest.importorskip("distributed")
+    from engine.backends.subprocess_cluster import acquire_shared, release_shared
+
+    cluster = acquire_shared(2)
+    yield cluster
+    release_shared()
+
+
+def test_settings_execution_on_a_dask_cluster_gives_the_local_results(window, qtbot,
+                                                                      dask_cluster, tecator_dir):
+    """Settings > Execution > Dask: the next F5 runs on the cluster; the numbers equal a
+    local in-process run of the same spec; the gauges list the cluster's two workers."""
+    from engine.backends import ExecutionChoice
+    from engine.run import run
+
+    w = window
+    assert w.bench.apply_execution_choice(ExecutionChoice("dask", dask_cluster.address))
+    with qtbot.waitSignal(w.bench.run_finished, timeout=WAIT) as finished:
+        QTest.keyClick(w, Qt.Key.Key_F5)
+    on_cluster = finished.args[0]
+    local = run(SPEC, load_dataset(tecator_dir, target="fat"), verbose=0)
+    for a, b in zip(on_cluster.branches, local.branches):
+        assert a.status == b.status == "ok"
+        for part in ("cv", "test"):
+            for key, value in b.metrics[part].items():
+                assert a.metrics[part][key] == pytest.approx(value, rel=1e-12, abs=1e-12)
+    qtbot.waitUntil(lambda: len(w.bench.gauges.sample_now().remote or []) == 2, timeout=WAIT)
+    # back to this computer
+    assert w.bench.apply_execution_choice(ExecutionChoice())
+    assert w.bench.gauges.sample_now().remote in (None, [])
+
+
+def test_demo_run_with_screenshot_exits_0_after_the_results(tmp_path):
+    """`nirdesk --demo-run --screenshot PATH`: opens the demo, runs it, saves the window with
+    its results, exits 0 (a subprocess, as a user or a release script runs it)."""
+    import os
+    import subprocess
+    import sys
+
+    from PySide6.QtGui import QImage
+
+    png = tmp_path / "demo.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen",
+               NIRDESK_SETTINGS=str(tmp_path / "s.ini"))
+    proc = subprocess.run([sys.executable, "-m", "app.main", "--demo-run", "--screenshot",
+                           str(png)], env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "demo run: 4 branches ok" in proc.stdout
+    image = QImage(str(png))
+    assert image.width() == 1280 and image.height() == 800
+
+
+def test_start_with_a_project_path_opens_it_instead_of_the_demo(qtbot, tmp_path, tecator_dir):
+    """`nirdesk PROJECT` (double-click): the project's dataset and pipeline, not the demo."""
+    from engine.store import Project
+
+    ds = load_dataset(tecator_dir)
+    ds.X[0, 0] += 1.0   # not the demo's data: the window must show the project's own
+    path = tmp_path / "p.nirdesk"
+    with Project.create(path) as project:
+        project.save_dataset(ds)
+        project.save_pipeline(SPEC, name="two")
+    w = MainWindow(AppSettings(tmp_path / "s.ini"))
+    qtbot.addWidget(w)
+    try:
+        assert w.start_with_project(str(path))
+        assert w.state.dataset.n_samples == 215
+        np.testing.assert_array_equal(w.state.dataset.X, ds.X)
+        assert "p.nirdesk" in w.windowTitle() and not w.isWindowModified()
+        assert len(w.bench.editor.spec()[0]["branch"]) == 2
+        # a file that is not a project: one line, and the window still starts (the demo)
+        bad = tmp_path / "bad.nirdesk"
+        bad.write_bytes(b"not a database at all" * 10)
+        w2 = MainWindow(AppSettings(tmp_path / "s2.ini"), quiet_errors=True)
+        qtbot.addWidget(w2)
+        assert not w2.start_with_project(str(bad))
+        qtbot.waitUntil(lambda: w2.state.dataset is not None, timeout=WAIT)
+        w2.shutdown()
+    finally:
+        w.shutdown()

@@ -131,10 +131,17 @@ class RunWorker(QObject):
             pipeline = job.pipeline
             expanded = pipeline if isinstance(pipeline, ExpandedPipeline) else parse_pipeline(pipeline)
             state = {"expanded": expanded}
+            extra = dict(job.extra)
+            if "machine" not in extra:   # a cluster pool: the policy judges the cluster's cores
+                from engine.backends import machine_facts
+
+                facts = machine_facts(job.pool)   # loky: None; Dask: connects (<= 5 s) here
+                if facts is not None:
+                    extra["machine"] = facts
             result = run(expanded, job.dataset, verbose=2, seed=job.seed, target=job.target,
                          log=self.log_line.emit, on_event=lambda e: self._on_event(e, state),
                          cancel=job.cancel, pool=job.pool, in_process_sequential=False,
-                         max_workers=job.workers, **job.extra)
+                         max_workers=job.workers, **extra)
         except NirdeskInputError as exc:
             self.failed.emit(one_line(exc))
         except Exception as exc:  # noqa: BLE001 - never lost: the GUI shows one line
