@@ -43,9 +43,10 @@ TUNED = ["SNV", {"model": {"class": "Ridge"},
                                      "model_params": {"alpha": ["float_log", 1e-3, 1e2]}}}]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def dask_cluster():
-    """A scheduler and two single-thread workers, shared with test_execution_settings."""
+    """A scheduler and two single-thread workers, stopped when this module ends (other
+    modules check that a run leaves no child process behind)."""
     cluster = acquire_shared(2)
     yield cluster
     release_shared()

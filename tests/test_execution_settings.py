@@ -18,9 +18,9 @@ from engine.backends import ExecutionChoice
 WAIT = 30_000  # ms; generous for a loaded machine, waits end as soon as the signal arrives
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def dask_cluster():
-    """The scheduler + two workers that tests/test_dask_backend.py uses (one per session)."""
+    """The scheduler + two workers that tests/test_dask_backend.py uses (started again here, stopped when this module ends)."""
     pytest.importorskip("distributed")
     from engine.backends.subprocess_cluster import acquire_shared, release_shared
 

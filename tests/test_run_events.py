@@ -32,4 +32,4 @@ def test_task_events_count_per_branch_and_start_names_the_groups(tecator_dir):
     folds = 5 + 1                                       # default KFold(5) + the refit
     for b in result.branches:
         assert b.status == "ok"
-        assert seen[b.id] <= folds
+        assert seen.get(b.id, 0) <= folds   # throttling may drop all of a fast branch
