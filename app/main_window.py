@@ -74,6 +74,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("nirdesk[*]")
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
+        # no animated dock moves: each animation step resized the spectra and result plots
+        # (20 repaints of ~15 ms when a run raised the Results dock: measured GUI stalls)
+        self.setAnimated(False)
 
         self.view = SpectraView(self.state)
         self.view.setObjectName("spectraView")

@@ -346,6 +346,8 @@ class PredictPanel(QWidget):
 
         self.plot = pg.PlotWidget(background="w")
         self.plot.setObjectName("predictPlot")
+        # pyqtgraph views' size hints follow their own size: never let one grow the dialog
+        self.plot.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         item = self.plot.getPlotItem()
         for side in ("bottom", "left"):   # explicit: the panel may be built before the
             axis = item.getAxis(side)       # spectra view sets pyqtgraph's global colours

@@ -79,11 +79,11 @@ def harness_window():
     return win
 
 
-def probe_run(window: Any, dataset: Any, pipeline: Any, workers: int = 2,
-              shot: str | None = None) -> dict[str, Any]:
-    """Run ``pipeline`` through ``window.run_controller`` and measure GUI-thread stalls.
+def probe_run(window: Any, start: Any, shot: str | None = None) -> dict[str, Any]:
+    """Start a run with ``start()`` and measure GUI-thread stalls until it finishes.
 
-    Works with any window that has a ``run_controller`` (the harness or the MainWindow).
+    Works with any window that has a ``run_controller`` (the harness or the MainWindow, where
+    ``start`` is the F5 path: editor spec, results panel and project recording included).
     """
     from PySide6.QtCore import QEventLoop, QTimer
 
@@ -117,8 +117,8 @@ def probe_run(window: Any, dataset: Any, pipeline: Any, workers: int = 2,
         controller.task_done.connect(lambda e: e.done * 2 >= e.total and grab())
     probe.start()
     t0 = time.perf_counter()
-    if not controller.start(dataset, pipeline, workers=workers):
-        raise RuntimeError("a run is already going")
+    if not start():
+        raise RuntimeError("the run did not start")
     loop.exec()
     wall = time.perf_counter() - t0
     probe.stop()
@@ -171,20 +171,32 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
+    ds = tablet_dataset(args.reps)
     if args.main_window:
         from app.main_window import MainWindow
+        from app.settings import AppSettings
+        from app.spectra_data import SpectraData
 
-        window = MainWindow()
-        if not hasattr(window, "run_controller"):
-            sys.exit("MainWindow has no run_controller yet: run without --main-window")
+        window = MainWindow(AppSettings(persistent=False), quiet_errors=True)
+        window.run_controller = window.bench.run_controller
+        window.run_toolbar = window.bench.run_toolbar
+        window.resize(1280, 800)
+        window.show()
+        window.show_dataset(ds, SpectraData.build(ds.X, ds.wavelengths, wavelengths_known=True,
+                                                      title="raw"), None)
+        window.bench.editor.set_spec(FOUR)
+        window.bench.flush_edits()
+
+        def start() -> bool:
+            return window.bench.start_run()
     else:
         window = harness_window()
-    toolbar = getattr(window, "run_toolbar", None)
-    if toolbar is not None:  # show the count the run uses
-        toolbar.set_workers(args.workers)
+
+        def start() -> bool:
+            return window.run_controller.start(ds, FOUR, workers=args.workers)
+    window.run_toolbar.set_workers(args.workers)  # the count the run uses, shown
     window.show()
     app.processEvents()
-    ds = tablet_dataset(args.reps)
     print(f"data: {ds.name} {ds.X.shape[0]} x {ds.X.shape[1]} ({ds.n_train} train), "
           f"{args.workers} workers, probe {INTERVAL_MS} ms, "
           f"window {'MainWindow' if args.main_window else 'harness'}, "
@@ -195,7 +207,7 @@ def main() -> None:
             print(f"idle ({args.idle:g} s, no run): stall p99 {idle['p99_ms']:.1f} ms, "
                   f"max {idle['max_ms']:.1f} ms")
         for i in range(args.runs):
-            r = probe_run(window, ds, FOUR, args.workers, args.shot if i == 0 else None)
+            r = probe_run(window, start, args.shot if i == 0 else None)
             if r["error"]:
                 print(f"run {i + 1}: failed: {r['error']}")
                 continue
@@ -204,7 +216,10 @@ def main() -> None:
                   f"stall p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
                   f"max {r['max_ms']:.1f} ms  (targets p99 < 50, max < 200)")
     finally:
-        window.run_controller.shutdown()
+        if args.main_window:
+            window.shutdown()
+        else:
+            window.run_controller.shutdown()
         window.close()
 
 

@@ -75,6 +75,15 @@ def test_f5_runs_the_editors_pipeline_and_fills_results_and_project(window, qtbo
     board = w.bench.results.model
     assert board.rowCount() == 2 and board.status(1) == "ok"
     assert board.result(1).metrics["cv"]["rmse"] == rmsecv
+    # the layout is stable once the plots are drawn: no dock creeps taller pass after pass
+    # (a pyqtgraph view's size hint follows its own size; it grew the Results dock 4 px per
+    # layout pass, resizing and repainting the whole window ~20 times per run)
+    qtbot.wait(300)
+    heights = []
+    for _ in range(6):
+        heights.append(w.docks["resultsDock"].height())
+        qtbot.wait(60)
+    assert len(set(heights)) == 1, heights
     # recorded in the project: unsaved marker, one row in the runs history
     qtbot.waitUntil(lambda: len(w.bench.project.runs()) == 1, timeout=WAIT)
     assert w.isWindowModified()

@@ -17,7 +17,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedLayout, QWidget
 
 from app import colours
 from app.results import data as D
@@ -67,6 +67,11 @@ class PlotPage(QWidget):
             return
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setObjectName(f"{self.name}Graphics")
+        # a GraphicsLayoutWidget's size hint follows its scene, which follows the widget plus
+        # the layout's margins: in a dock that grew the Results dock 4 px every layout pass
+        # (20 resizes and repaints of the whole window when a run started, measured). The plot
+        # takes the space it is given instead.
+        self.graphics.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.graphics.ci.layout.setContentsMargins(2, 4, 8, 2)
         self.plot = self.graphics.addPlot(row=0, col=0)
         self.plot.hideButtons()
