@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.base import clone
 
 REFIT = -1  # fold number of the final fit on all training rows
 
@@ -57,6 +56,8 @@ def fit_predict(branch_id: int, fold: int, pipeline: Any, X: np.ndarray, y: np.n
     only. Predictions are returned as a 1-D array (PLS returns a column for a 1-D target).
     """
     start = time.perf_counter()
+    from sklearn.base import clone  # already loaded in a worker; lazily for the app's start-up
+
     model = clone(pipeline)
     # Warnings (e.g. a Lasso that did not converge) are collected and reported once per branch
     # instead of flooding the terminal or the log with one copy per fold.

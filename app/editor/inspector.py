@@ -22,7 +22,6 @@ from app.editor import params as params_mod
 from app.editor.commands import EditorController
 from engine.errors import SpecError
 from engine.registry import get_entry
-from engine.tuning.space import parse_dimension
 
 __all__ = ["FINETUNE_TYPES", "StepInspector"]
 
@@ -537,6 +536,8 @@ class _FinetuneSection(QGroupBox):
             else:
                 entry = [kind, _parse_text(low), _parse_text(high)]
             try:
+                from engine.tuning.space import parse_dimension  # sklearn: not at start-up
+
                 parse_dimension(key, entry)
             except SpecError as exc:
                 return None, exc.message

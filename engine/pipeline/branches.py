@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sklearn.base import clone
-from sklearn.pipeline import Pipeline
+if TYPE_CHECKING:  # pragma: no cover
+    from sklearn.pipeline import Pipeline
+
 
 
 @dataclass
@@ -103,6 +104,11 @@ class ConcreteBranch:
 
     def build_pipeline(self) -> Pipeline:
         """A fresh, unfitted sklearn Pipeline (clones of the templates, disabled steps left out)."""
+        # imported here: the window's editor imports this module before it shows, and
+        # scikit-learn costs ~0.8 s to import (it loads on a background thread instead)
+        from sklearn.base import clone
+        from sklearn.pipeline import Pipeline
+
         chain = [(f"{i}_{s.class_name.rsplit('.', 1)[-1].lower()}", clone(s.estimator))
                  for i, s in enumerate(self.steps) if s.enabled or s is self.model]
         return Pipeline(chain)
