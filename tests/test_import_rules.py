@@ -36,3 +36,26 @@ def test_importing_every_engine_module_loads_no_qt():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=ENGINE.parent)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_window_is_built_without_importing_scikit_learn():
+    """scikit-learn takes ~0.8 s to import: building the window (every panel) must not pull it
+    onto the GUI thread before the window shows; it loads with the first dataset, in the
+    background. (The editor's model, the run controller and the task code once did.)"""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from PySide6.QtWidgets import QApplication\n"
+            "app = QApplication([])\n"
+            "from app.main_window import MainWindow\n"
+            "from app.settings import AppSettings\n"
+            "w = MainWindow(AppSettings(persistent=False), quiet_errors=True)\n"
+            "print(sorted(m for m in sys.modules if m == 'sklearn' or m.startswith('sklearn.'))[:3])\n"
+            "w.shutdown()\n")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=120, cwd=Path(__file__).resolve().parent.parent)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
