@@ -38,6 +38,7 @@ PLOT_TOOLTIPS = {"predicted": "Predicted vs observed: CV and test, 1:1 line, fig
                  "spectra": "The spectra after this branch's preprocessing"}
 SPECTRA_CACHE = 4          # preprocessed spectra kept (a 10,000 x 1,000 set is 80 MB each)
 NO_RESULTS = "No results yet: run a pipeline (the branches appear here as they finish)."
+NO_RESULTS_CAPTION = "No results yet: press Run (F5)"   # fits beside the Export button
 
 
 class ResultsPanel(QWidget):
@@ -50,7 +51,7 @@ class ResultsPanel(QWidget):
         self.table = LeaderboardView(self.model)
         self.table.branch_activated.connect(self._on_row)
 
-        self.caption = QLabel(NO_RESULTS)
+        self.caption = QLabel(NO_RESULTS_CAPTION)
         self.caption.setObjectName("resultsCaption")
         self.caption.setTextFormat(Qt.TextFormat.PlainText)
         self.caption.setMinimumWidth(50)
@@ -197,7 +198,7 @@ class ResultsPanel(QWidget):
         self._run_seconds = None
         self.model.clear()
         self._show_nothing(NO_RESULTS)
-        self.caption.setText(NO_RESULTS)
+        self.caption.setText(NO_RESULTS_CAPTION)
 
     # -- selection -------------------------------------------------------------------------------
     def selected_branch(self) -> int | None:
@@ -366,7 +367,7 @@ class ResultsPanel(QWidget):
     def _update_caption(self, cancelled: bool = False) -> None:
         ctx = self._ctx
         if ctx is None:
-            self.caption.setText(NO_RESULTS)
+            self.caption.setText(NO_RESULTS_CAPTION)
             return
         ids = self.model.branch_ids()
         done = self.model.results()
