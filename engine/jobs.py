@@ -255,8 +255,14 @@ def _curve(dataset: SpectralDataset, folds: list[FoldResult], k_max: int) -> dic
 
 
 def make_job(prep: Any, dataset: SpectralDataset, group: Any, *, seed: int, cost: Callable[[int], float],
-             storage: str | None = None, study_prefix: str = "nirdesk") -> BranchJob:
-    """Choose the job type for a branch from its model and finetune_params."""
+             storage: str | None = None, study_prefix: str = "nirdesk",
+             searches_in_process: bool = True) -> BranchJob:
+    """Choose the job type for a branch from its model and finetune_params.
+
+    ``searches_in_process`` False (the GUI): an Optuna search whose trials run one at a time
+    goes to a worker as one task even in a sequential group, so Cancel can kill it at once
+    (in the run's own thread a slow trial could only be stopped when it ends). Same search
+    code, same numbers; the price is one progress step for the whole search."""
     from engine.tuning.pls_sweep import is_sweepable, max_components
     from engine.tuning.space import parse_finetune
 
@@ -279,6 +285,6 @@ def make_job(prep: Any, dataset: SpectralDataset, group: Any, *, seed: int, cost
         return SweepJob(prep, dataset, cost, config, k_dim.key,
                         (int(k_dim.low), min(int(k_dim.high), limit)), combos)
     trial_jobs = max(1, group.trial_n_jobs.get(prep.branch.id, 1))
-    in_worker = group.mode == "parallel"
+    in_worker = group.mode == "parallel" or (trial_jobs <= 1 and not searches_in_process)
     return OptunaJob(prep, dataset, cost, config, seed, trial_jobs, in_worker, storage,
                      f"{study_prefix} - branch {prep.branch.id}")

@@ -372,7 +372,7 @@ def _run_group(group: GroupPlan, ready: list[PreparedBranch], dataset: SpectralD
         cost = functools.partial(_task_cost, prep.branch, dataset.n_wavelengths)
         try:
             jobs.append(make_job(prep, dataset, group, seed=seed, cost=cost, storage=study_storage,
-                                 study_prefix=name))
+                                 study_prefix=name, searches_in_process=in_process_sequential))
         except Exception as exc:  # noqa: BLE001 - reported on the branch
             collector.on_failure(prep.branch.id, error_text(exc))
     collector.register(jobs)
