@@ -18,12 +18,13 @@ from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu,
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow,
                                QProgressBar, QVBoxLayout, QWidget)
 
 from app import dialogs, gc_guard, tasks
 from app.dataset_panel import DatasetPanel
 from app.loader import Jobs
+from app.recent_menu import fill_recent_menu
 from app.selection_table import SelectionTable
 from app.settings import AppSettings
 from app.spectra_view import SpectraView
@@ -367,20 +368,8 @@ class MainWindow(QMainWindow):
         return str(Path(recent[0]).parent) if recent else str(Path.home())
 
     def _rebuild_recent_menu(self) -> None:
-        menu: QMenu = self.recent_menu
-        menu.clear()
-        recent = self.settings.recent_files()
-        for i, path in enumerate(recent):
-            label = f"&{i + 1} {Path(path).name}" if i < 9 else Path(path).name
-            act = menu.addAction(label)
-            act.setToolTip(path)
-            act.setStatusTip(path)
-            act.setData(path)
-            act.triggered.connect(lambda checked=False, p=path: self.open_dataset(p))
-        if recent:
-            menu.addSeparator()
-            menu.addAction("Clear recent", self._clear_recent)
-        menu.setEnabled(bool(recent))
+        fill_recent_menu(self.recent_menu, self.settings.recent_files(), self.open_dataset,
+                         self._clear_recent)
 
     def _clear_recent(self) -> None:
         self.settings.clear_recent()

@@ -40,6 +40,7 @@ changed the spec (edits that change nothing do not notify).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import inspect
 import json
 import re
@@ -50,12 +51,12 @@ from typing import Any, Callable
 from engine import registry
 from engine.errors import SpecError
 from engine.pipeline.branches import ExpandedPipeline, StepSpec
-from engine.pipeline.expand import BranchNode, StepNode, expand
+from engine.pipeline.expand import BranchNode, StepNode
 # The parser's private pieces: the document validates structure WITHOUT expansion (an
 # incomplete pipeline is a normal editing state), with exactly the parser's own code so that
 # the normal form cannot drift from parse_pipeline(...).spec (a test checks they agree).
-from engine.pipeline.spec import _TOP_KEYS, _TreeBuilder, _load
-from engine.pipeline.steps import STEP_KINDS, default_splitter, type_name
+from engine.pipeline.spec import expand_structure, json_step, load_spec, parse_structure
+from engine.pipeline.steps import STEP_KINDS, type_name
 
 __all__ = ["KEEP", "Address", "Events", "PipelineDocument", "card_details", "card_label",
            "card_text", "card_tooltip", "path_of_where", "same_spec", "step_kind"]
@@ -116,45 +117,20 @@ class _Analysis:
 
     def __init__(self, data: Any, file_stem: str | None) -> None:
         """Raises SpecError when the structure or a step is invalid."""
-        spec_name = None
-        if isinstance(data, dict):
-            if "steps" not in data:
-                raise SpecError("a pipeline object needs 'steps' (a list of steps)")
-            for key in data:
-                if key not in _TOP_KEYS:
-                    raise SpecError(f"unknown key {key!r} in the pipeline (valid keys: "
-                                    f"{', '.join(_TOP_KEYS)})")
-            spec_name = data.get("name")
-            if spec_name is not None and not isinstance(spec_name, str):
-                raise SpecError(f"'name' must be a string, got {type_name(spec_name)}")
-            steps_value = data["steps"]
-        elif isinstance(data, (list, tuple)):
-            steps_value = data
-        else:
-            raise SpecError("a pipeline is a list of steps or {\"name\": ..., \"steps\": "
-                            f"[...]}}; got {type_name(data)}")
-        builder = _TreeBuilder()
-        nodes, steps_json = builder.steps(steps_value, ())
-        if isinstance(data, dict):
-            self.normal: Any = {k: (steps_json if k == "steps" else copy.deepcopy(data[k]))
-                                for k in data}
-        else:
-            self.normal = steps_json
+        structure = parse_structure(data)   # the engine's own validation: no second copy
+        nodes = structure.nodes
+        self.normal: Any = structure.normal
         self.step_paths: dict[int, Address] = {}
         self.nodes = nodes
         self._index(nodes)
         self.expanded: ExpandedPipeline | None = None
         self.error: str | None = None
         try:
-            if not nodes:
-                raise SpecError("model missing: the pipeline has no steps")
-            branches = expand(nodes, builder.groups, default_splitter())
+            expanded = expand_structure(structure, structure.name or file_stem or "pipeline")
         except SpecError as exc:
             self.error = str(exc)
         else:
-            self.expanded = ExpandedPipeline(
-                name=spec_name or file_stem or "pipeline", branches=branches,
-                groups=builder.groups, spec=copy.deepcopy(self.normal))
+            self.expanded = dataclasses.replace(expanded, spec=copy.deepcopy(self.normal))
 
     def _index(self, nodes: list) -> None:
         for node in nodes:
@@ -186,7 +162,7 @@ class PipelineDocument:
         """A document from a list of steps, a {"name", "steps"} dict, JSON text or a path
         (str or Path) of a .json file. Raises SpecError (one line, naming the file and the
         step) when the spec is unusable; an incomplete spec loads, with ``error()`` set."""
-        data, source = _load(spec)
+        data, source = load_spec(spec)
         stem = Path(source).stem if source else None
         try:
             analysis = _Analysis(data, stem)
@@ -240,7 +216,7 @@ class PipelineDocument:
     def replace_spec(self, spec: Any) -> None:
         """Replace the whole spec (import). ValueError if it is unusable (spec unchanged)."""
         try:
-            data, source = _load(spec)
+            data, source = load_spec(spec)
         except SpecError as exc:
             raise ValueError(str(exc)) from None
         stem = Path(source).stem if source else self._file_stem
@@ -714,11 +690,9 @@ def _as_json_step(step: Any) -> Any:
     if isinstance(step, type) or callable(getattr(step, "get_params", None)) or \
             callable(getattr(step, "split", None)):
         try:
-            builder = _TreeBuilder()
-            _, js = builder.steps([step], ())
+            return json_step(step)
         except SpecError as exc:
             raise ValueError(str(exc)) from None
-        return js[0]
     raise ValueError("a step must be a class name, {\"class\": ..., \"params\": {...}}, "
                      f"{{\"model\": ...}}, {{\"branch\": ...}} or an estimator; got "
                      f"{type_name(step)}")

@@ -51,6 +51,7 @@ from app.loader import Jobs
 from app.project.autosave import (LoadedProject, WorkingCopy, WorkspaceSnapshot, adopt,
                                   default_autosave_dir, open_copy, orphaned_sessions)
 from app.project.dialogs import Ask, default_ask
+from app.recent_menu import fill_recent_menu
 from app.settings import AppSettings
 
 __all__ = ["LoadedProject", "ProjectController", "WorkspaceSnapshot"]
@@ -529,17 +530,5 @@ class ProjectController(QObject):
         return str(Path(recent[0]).parent) if recent else str(Path.home())
 
     def _rebuild_recent(self) -> None:
-        menu = self.recent_menu
-        menu.clear()
-        recent = self.recent_projects()
-        for i, path in enumerate(recent):
-            label = f"&{i + 1} {Path(path).name}" if i < 9 else Path(path).name
-            act = menu.addAction(label)
-            act.setToolTip(path)
-            act.setStatusTip(path)
-            act.setData(path)
-            act.triggered.connect(lambda checked=False, p=path: self.open_project(p))
-        if recent:
-            menu.addSeparator()
-            menu.addAction("Clear recent projects", self._clear_recent)
-        menu.setEnabled(bool(recent) and not self._busy)
+        fill_recent_menu(self.recent_menu, self.recent_projects(), self.open_project,
+                         self._clear_recent, "Clear recent projects", enabled=not self._busy)

@@ -18,9 +18,11 @@ Normal form (``ExpandedPipeline.spec``; json.dumps of a normal-form input round-
 """
 from __future__ import annotations
 
+import copy
 import json
 import numbers
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,8 @@ from engine.pipeline.branches import BranchGroup, ExpandedPipeline
 from engine.pipeline.expand import BranchNode, Node, StepNode, expand
 from engine.pipeline.steps import type_name, default_splitter, parse_step, where_of
 
-__all__ = ["parse_pipeline"]
+__all__ = ["SpecStructure", "expand_structure", "json_step", "load_spec", "parse_pipeline",
+           "parse_structure"]
 
 _TOP_KEYS = ("name", "steps", "description", "schema")
 _BRANCH_KEYS = ("branch", "parallel", "n_jobs", "enabled")
@@ -84,7 +87,31 @@ def _decode(text: str, source: str | None) -> Any:
                         where=source) from None
 
 
-def _parse(data: Any, name: str | None, file_stem: str | None) -> ExpandedPipeline:
+@dataclass
+class SpecStructure:
+    """A validated spec before expansion: what an editor needs from a half-built pipeline.
+
+    nodes    the parse tree (StepNode / BranchNode)
+    groups   the branch steps, numbered in spec order
+    normal   the normal form (module docstring)
+    name     the spec's own "name", if any
+    """
+
+    nodes: list[Node]
+    groups: list[BranchGroup]
+    normal: Any
+    name: str | None
+
+
+def load_spec(spec: Any) -> tuple[Any, str | None]:
+    """(decoded spec, source file or None) for any input parse_pipeline accepts."""
+    return _load(spec)
+
+
+def parse_structure(data: Any) -> SpecStructure:
+    """Validate the top level and every step of a decoded spec, without requiring a complete
+    pipeline: an empty pipeline or a lane without a model is a normal state while editing
+    (expand_structure reports it). Raises SpecError naming the step for anything invalid."""
     spec_name = None
     if isinstance(data, dict):
         if "steps" not in data:
@@ -106,15 +133,32 @@ def _parse(data: Any, name: str | None, file_stem: str | None) -> ExpandedPipeli
                         f"got {type_name(data)}")
     builder = _TreeBuilder()
     nodes, steps_json = builder.steps(steps_value, ())
-    if not nodes:
-        raise SpecError("model missing: the pipeline has no steps")
-    branches = expand(nodes, builder.groups, default_splitter())
     if isinstance(data, dict):
-        normal: Any = {k: (steps_json if k == "steps" else data[k]) for k in data}
+        normal: Any = {k: (steps_json if k == "steps" else copy.deepcopy(data[k])) for k in data}
     else:
         normal = steps_json
-    return ExpandedPipeline(name=name or spec_name or file_stem or "pipeline",
-                            branches=branches, groups=builder.groups, spec=normal)
+    return SpecStructure(nodes, builder.groups, normal, spec_name)
+
+
+def expand_structure(structure: SpecStructure, name: str) -> ExpandedPipeline:
+    """The concrete branches of a validated spec; SpecError when it cannot run yet (no step,
+    a lane that ends without a model, ...)."""
+    if not structure.nodes:
+        raise SpecError("model missing: the pipeline has no steps")
+    branches = expand(structure.nodes, structure.groups, default_splitter())
+    return ExpandedPipeline(name=name, branches=branches, groups=structure.groups,
+                            spec=structure.normal)
+
+
+def json_step(step: Any) -> Any:
+    """One step in any accepted form (name, dict, class, estimator) in its JSON normal form."""
+    _, steps_json = _TreeBuilder().steps([step], ())
+    return steps_json[0]
+
+
+def _parse(data: Any, name: str | None, file_stem: str | None) -> ExpandedPipeline:
+    structure = parse_structure(data)
+    return expand_structure(structure, name or structure.name or file_stem or "pipeline")
 
 
 class _TreeBuilder:
