@@ -39,3 +39,16 @@ def _no_blocking_project_prompts(monkeypatch):
     monkeypatch.setattr("app.project.controller.default_ask",
                         lambda parent: lambda kind, **info: batch_ask(kind, **info)
                         if kind != "error" else None)
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    """A Dask scheduler + two single-thread workers on 127.0.0.1 in subprocesses, for the
+    modules that use it; stopped when that module ends (other modules check that a run leaves
+    no child process behind). Skipped without the optional 'cluster' extra (CI installs it)."""
+    pytest.importorskip("distributed")
+    from engine.backends.subprocess_cluster import acquire_shared, release_shared
+
+    cluster = acquire_shared(2)
+    yield cluster
+    release_shared()

@@ -155,17 +155,6 @@ def test_closing_during_a_run_asks_then_stops_it(window, qtbot):
                 and "resource_tracker" not in " ".join(p.cmdline())]
 
 
-@pytest.fixture(scope="module")
-def dask_cluster():
-    """A scheduler + two workers on 127.0.0.1 (shared with the backend tests' session)."""
-    pytest.importorskip("distributed")
-    from engine.backends.subprocess_cluster import acquire_shared, release_shared
-
-    cluster = acquire_shared(2)
-    yield cluster
-    release_shared()
-
-
 def test_settings_execution_on_a_dask_cluster_gives_the_local_results(window, qtbot,
                                                                       dask_cluster, tecator_dir):
     """Settings > Execution > Dask: the next F5 runs on the cluster; the numbers equal a

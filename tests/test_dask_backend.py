@@ -20,7 +20,6 @@ from engine.backends import (DASK_MISSING, ExecutionChoice, machine_facts, make_
 from engine.backends.dask_cluster import (ClusterError, cluster_facts,  # noqa: E402
                                           normalise_address)
 from engine.backends.dask_pool import DaskPool  # noqa: E402
-from engine.backends.subprocess_cluster import acquire_shared, release_shared  # noqa: E402
 from engine.cli import main as cli_main  # noqa: E402
 from engine.events import BranchDone  # noqa: E402
 from engine.io import load_dataset  # noqa: E402
@@ -41,15 +40,6 @@ FOUR = [{"branch": [
 TUNED = ["SNV", {"model": {"class": "Ridge"},
                  "finetune_params": {"n_trials": 6, "n_jobs": 2,
                                      "model_params": {"alpha": ["float_log", 1e-3, 1e2]}}}]
-
-
-@pytest.fixture(scope="module")
-def dask_cluster():
-    """A scheduler and two single-thread workers, stopped when this module ends (other
-    modules check that a run leaves no child process behind)."""
-    cluster = acquire_shared(2)
-    yield cluster
-    release_shared()
 
 
 @pytest.fixture()

@@ -18,17 +18,6 @@ from engine.backends import ExecutionChoice
 WAIT = 30_000  # ms; generous for a loaded machine, waits end as soon as the signal arrives
 
 
-@pytest.fixture(scope="module")
-def dask_cluster():
-    """The scheduler + two workers that tests/test_dask_backend.py uses (started again here, stopped when this module ends)."""
-    pytest.importorskip("distributed")
-    from engine.backends.subprocess_cluster import acquire_shared, release_shared
-
-    cluster = acquire_shared(2)
-    yield cluster
-    release_shared()
-
-
 @pytest.fixture()
 def settings(tmp_path):
     return AppSettings(tmp_path / "nirdesk.ini")
