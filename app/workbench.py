@@ -33,7 +33,7 @@ from engine.backends import (ExecutionChoice, close_pools, known_machine_facts, 
 if TYPE_CHECKING:  # pragma: no cover
     from app.main_window import MainWindow
 
-EDIT_DEBOUNCE_MS = 150
+EDIT_DEBOUNCE_MS = 150   # typing in the inspector: re-parse the pipeline once it pauses
 
 
 def batch_ask(kind: str, **info: Any) -> Any:
@@ -45,7 +45,7 @@ def batch_ask(kind: str, **info: Any) -> Any:
     if kind == "error":
         print(f"nirdesk: {info.get('title', 'error')}: {info.get('message', '')}", file=sys.stderr)
         return None
-    return {"unsaved": "discard", "restore": "later"}.get(kind)   # typing in the inspector: re-parse the pipeline once it pauses
+    return {"unsaved": "discard", "restore": "later"}.get(kind)
 
 
 class Workbench(QObject):
@@ -56,6 +56,8 @@ class Workbench(QObject):
     def __init__(self, window: MainWindow, pool_factory: Any = None) -> None:
         super().__init__(window)
         self.window = window
+        self._choice = window.settings.execution_choice()   # where runs execute now
+        self._pending_choice: ExecutionChoice | None = None  # chosen during a run
         self.run_controller = RunController(window, pool_factory=pool_factory or self._make_pool)
         self.run_toolbar = RunToolbar(window)
         self.run_toolbar.set_workers(window.settings.execution_workers())
@@ -116,13 +118,15 @@ class Workbench(QObject):
         from engine.errors import NirdeskInputError
 
         try:
-            return make_pool(self.window.settings.execution_choice())
+            return make_pool(self._choice)
         except NirdeskInputError as exc:
             self.window.statusBar().showMessage(f"Running on this computer: {exc}", 15000)
-            return make_pool(ExecutionChoice())
+            self._choice = ExecutionChoice(workers=self._choice.workers)
+            return make_pool(self._choice)
 
     def execution_choice(self) -> ExecutionChoice:
-        return self.window.settings.execution_choice()
+        """Where the next run executes (the last choice applied)."""
+        return self._choice
 
     def open_execution_settings(self) -> QDialog:
         from app.execution_settings import open_execution_settings
@@ -135,8 +139,9 @@ class Workbench(QObject):
         """Use a new backend for the next runs (refused while a run is going)."""
         rc = self.run_controller
         if rc.is_running():
+            self._pending_choice = choice
             self.window.statusBar().showMessage(
-                "The new execution settings apply after this run: press Run again then", 10000)
+                "The new execution settings apply from the next run", 10000)
             return False
         from engine.errors import NirdeskInputError
 
@@ -146,6 +151,7 @@ class Workbench(QObject):
             self.window.report_line("Cannot use these execution settings", str(exc))
             return False
         rc.set_pool(pool)
+        self._choice = choice
         self.gauges.set_remote_workers_provider(remote_workers_provider(pool))
         if choice.backend == "loky":
             self.run_toolbar.set_workers(choice.workers)
@@ -250,6 +256,9 @@ class Workbench(QObject):
         w = self.window
         if running:
             w.statusBar().showMessage("Running\u2026")
+        elif self._pending_choice is not None:   # chosen in Settings during the run
+            choice, self._pending_choice = self._pending_choice, None
+            self.apply_execution_choice(choice)
 
     def _on_run_started(self, _plan: Any, names: dict) -> None:
         self.results.begin_run(self._run_dataset, names)

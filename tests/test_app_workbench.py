@@ -163,7 +163,13 @@ def test_settings_execution_on_a_dask_cluster_gives_the_local_results(window, qt
     from engine.run import run
 
     w = window
-    assert w.bench.apply_execution_choice(ExecutionChoice("dask", dask_cluster.address))
+    choice = ExecutionChoice("dask", dask_cluster.address)
+    # chosen while a (local) run is going: it applies once that run has finished
+    with qtbot.waitSignal(w.bench.run_finished, timeout=WAIT):
+        assert w.bench.start_run()
+        assert not w.bench.apply_execution_choice(choice)
+        assert w.bench.execution_choice().backend == "loky"
+    qtbot.waitUntil(lambda: w.bench.execution_choice() == choice, timeout=WAIT)
     with qtbot.waitSignal(w.bench.run_finished, timeout=WAIT) as finished:
         QTest.keyClick(w, Qt.Key.Key_F5)
     on_cluster = finished.args[0]
