@@ -634,6 +634,11 @@ class MainWindow(QMainWindow):
         """Nothing loading or computing, and the spectra on screen are up to date."""
         return not self.jobs.is_busy() and self.view.is_drawn() and self.bench.is_settled()
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._closed:
+            self.bench.start()   # the Resources gauges poll while the window is up
+
     def closeEvent(self, event) -> None:
         if not self._closed and not self.bench.confirm_close():
             event.ignore()

@@ -171,8 +171,9 @@ class Workbench(QObject):
         self.run_toolbar.attach(self.run_controller, esc_actions=esc_actions)
 
     def start(self) -> None:
-        """Start the gauges' timer (after the window is shown)."""
-        self.gauges.start()
+        """Start the gauges' timer (when the window shows; again is harmless)."""
+        if not self._closed and not self.gauges.is_running():
+            self.gauges.start()
 
     # -- pipeline editor --------------------------------------------------------------------
     def show_pipeline(self, expanded: Any) -> None:

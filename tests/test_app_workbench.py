@@ -74,6 +74,11 @@ def test_f5_runs_the_editors_pipeline_and_fills_results_and_project(window, qtbo
     assert rmsecv == pytest.approx(_independent_snv_pls_rmsecv(tecator_dir), rel=1e-9)
     board = w.bench.results.model
     assert board.rowCount() == 2 and board.status(1) == "ok"
+    # the Resources gauges poll while the window is up (1 Hz GUI timer)
+    assert w.bench.gauges.is_running()
+    with qtbot.waitSignal(w.bench.gauges.sampled, timeout=5000) as sampled:
+        pass
+    assert sampled.args[0].mem_total > 0 and len(sampled.args[0].per_core) >= 1
     assert board.result(1).metrics["cv"]["rmse"] == rmsecv
     # the layout is stable once the plots are drawn: no dock creeps taller pass after pass
     # (a pyqtgraph view's size hint follows its own size; it grew the Results dock 4 px per
