@@ -359,10 +359,12 @@ class ResourceGauges(QWidget):
         if s.remote is not None:
             used = sum(w.memory_used or 0 for w in s.remote)
             cores = sum(w.cores or 0 for w in s.remote)
-            self.workers_label.setText(f"cluster: {len(s.remote)} workers, {cores} cores, "
+            n = len(s.remote)
+            self.workers_label.setText(f"cluster: {n} worker{'' if n == 1 else 's'}, {cores} cores, "
                                        f"{fmt_bytes(used)}")
         else:
-            self.workers_label.setText(f"{len(s.worker_rss)} workers live, "
+            n = len(s.worker_rss)
+            self.workers_label.setText(f"{n} worker{'' if n == 1 else 's'} live, "
                                        f"{fmt_bytes(s.workers_rss_total)}")
         self.workers_spark.set_values(h["workers"])
         self.procs.setToolTip(f"poll {s.poll_ms:.2f} ms")

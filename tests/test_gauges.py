@@ -70,7 +70,7 @@ def test_a_worker_is_shown_with_its_memory_and_disappears_when_killed(gauges, ho
     assert s.n_workers == 1
     rows = gauges.table_rows()
     assert len(rows) == 1 and rows[0][0] == f"pid {hog.pid}" and rows[0][1].endswith("MB")
-    assert gauges.workers_label.text().startswith("1 workers live")
+    assert gauges.workers_label.text().startswith("1 worker live")
     assert gauges.history("workers")[-1] == s.worker_rss[hog.pid]
 
     hog.kill()                      # not reaped yet: a zombie, then gone
