@@ -12,8 +12,9 @@ and the automatic collector is restored.
 from __future__ import annotations
 
 import gc
+import threading
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 INTERVAL_MS = 1000
 _state = {"users": 0, "timer": None, "was_enabled": True}
@@ -21,6 +22,7 @@ _state = {"users": 0, "timer": None, "was_enabled": True}
 
 def acquire() -> None:
     if _state["users"] == 0:
+        _install_engine_hook()
         _state["was_enabled"] = gc.isenabled()
         gc.disable()
         timer = QTimer()
@@ -38,6 +40,7 @@ def release() -> None:
     if _state["users"] == 0:
         _state["timer"].stop()
         _state["timer"] = None
+        _remove_engine_hook()
         gc.collect()
         if _state["was_enabled"]:
             gc.enable()
@@ -49,3 +52,49 @@ def collect_if_due() -> None:
     c0, c1, c2 = gc.get_count()
     if c0 > t0:
         gc.collect(2 if c1 > t1 and c2 > t2 else 1 if c1 > t1 else 0)
+
+
+class _Collector(QObject):
+    """Lives on the GUI thread; other threads ask it to collect through a queued signal."""
+
+    asked = Signal(object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked.connect(self._collect, Qt.ConnectionType.QueuedConnection)
+
+    def _collect(self, done: threading.Event) -> None:
+        gc.collect()
+        done.set()
+
+
+def collect_on_gui_thread(timeout: float = 1.0) -> None:
+    """A full collection, on the GUI thread: at once when called there; from another thread
+    (the engine's run thread killing a pool on Cancel) the GUI thread does it while the caller
+    waits up to ``timeout`` s. If the GUI thread is busy that long, the 1 s collection timer
+    will do it instead (never a collection on the calling thread)."""
+    collector = _state.get("collector")
+    if collector is None or threading.current_thread() is threading.main_thread():
+        gc.collect()
+        return
+    done = threading.Event()
+    collector.asked.emit(done)
+    done.wait(timeout)
+
+
+def _install_engine_hook() -> None:
+    import engine.executor as executor
+
+    _state["collector"] = _Collector()
+    _state["engine_collect"] = executor.collect_garbage
+    executor.collect_garbage = collect_on_gui_thread
+
+
+def _remove_engine_hook() -> None:
+    import engine.executor as executor
+
+    if "engine_collect" in _state:
+        executor.collect_garbage = _state.pop("engine_collect")
+    collector = _state.pop("collector", None)
+    if collector is not None:
+        collector.deleteLater()

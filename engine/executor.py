@@ -284,8 +284,6 @@ def _forget_loky_executor() -> None:
     Its queues and locks unregister from the resource tracker when they are freed; freed
     later (at some garbage collection), they would start a new tracker process after we
     stopped it."""
-    import gc
-
     # the killed executor's queue feeder threads unregister their locks as they exit
     for thread in [t for t in threading.enumerate() if t.name == "QueueFeederThread"]:
         thread.join(timeout=1.0)
@@ -297,7 +295,19 @@ def _forget_loky_executor() -> None:
             reusable_executor._executor_kwargs = None
     except Exception:  # noqa: BLE001 - private API; worst case a tracker restarts later
         pass
+    collect_garbage()
+
+
+def _collect_here() -> None:
+    import gc
+
     gc.collect()
+
+
+# How _forget_loky_executor collects. A GUI replaces it (app.gc_guard) so that a collection
+# asked for by the run thread runs on the GUI thread: a collection on another thread can
+# destroy Qt objects there, which crashes Qt.
+collect_garbage: Callable[[], None] = _collect_here
 
 
 def _stop_resource_trackers() -> None:
