@@ -79,6 +79,8 @@ class Workbench(QObject):
         self.results = ResultsPanel()
         self.results.setObjectName("resultsPanel")
         self.results_widget = self.results
+        self.results.exported.connect(
+            lambda path: window.statusBar().showMessage(f"Exported {path}", 8000))
         self._run_dataset: Any = None
         self._run_spec: Any = None
         self.project = ProjectController(window, window.settings, self._snapshot,

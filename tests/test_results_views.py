@@ -13,6 +13,7 @@ import copy
 import csv
 import math
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -417,14 +418,20 @@ def test_each_plot_exports_a_png_and_an_empty_plot_refuses(panel, tablet, tmp_pa
         panel.export_plot_png("nonsense", tmp_path / "x.png")
 
 
-def test_export_actions_write_the_files_the_dialog_names(panel, tablet, tmp_path, monkeypatch):
+def test_export_actions_write_the_files_the_dialog_names(panel, tablet, tmp_path, monkeypatch,
+                                                        qtbot):
     ds, result = tablet
     filled(panel, ds, result)
     answers = iter([str(tmp_path / "board"), str(tmp_path / "pred.csv"), str(tmp_path / "plot")])
     monkeypatch.setattr(panel, "ask_path", lambda *a: next(answers))
     board, preds, plot = panel.actions()
+    exported = []
+    panel.exported.connect(exported.append)
     for action in (board, preds, plot):
         action.trigger()
+    # the predictions are written on the panel's background thread
+    qtbot.waitUntil(lambda: len(exported) == 3, timeout=30_000)
+    assert sorted(Path(p).name for p in exported) == ["board.csv", "plot.png", "pred.csv"]
     assert len(read_csv(tmp_path / "board.csv")) == len(result.branches)
     assert len(read_csv(tmp_path / "pred.csv")) > ds.n_samples
     assert QImage(str(tmp_path / "plot.png")).width() > 200
