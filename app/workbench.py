@@ -112,6 +112,11 @@ class Workbench(QObject):
         self.run_toolbar.workers_changed.connect(self.editor.set_global_workers)
         self.run_toolbar.workers_changed.connect(self._remember_workers)
         self.editor.set_global_workers(self.run_toolbar.workers())
+        # undo/redo of pipeline edits from anywhere in the window (a text field being edited
+        # still gets Ctrl+Z first: Qt offers standard keys to the focused widget before
+        # shortcuts); the step actions (Del, Space, Ctrl+D) stay on the editor
+        for name in ("undo", "redo"):
+            self.editor.actions()[name].setShortcutContext(Qt.ShortcutContext.WindowShortcut)
 
     # -- where runs execute (Settings > Execution) ------------------------------------------
     def _make_pool(self) -> Any:

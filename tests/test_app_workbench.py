@@ -103,10 +103,15 @@ def test_an_edit_in_the_editor_becomes_the_windows_pipeline_and_marks_unsaved(wi
                                               "params": {"n_components": 3}})
     qtbot.waitUntil(lambda: len(w.state.pipeline.branches) == 3, timeout=WAIT)
     assert w.isWindowModified()
-    # Ctrl+Z in the editor undoes it; the window follows
-    editor.actions()["undo"].trigger()
-    editor.actions()["undo"].trigger()
+    # Ctrl+Z undoes it from anywhere in the window (focus on the spectra plot here); the
+    # window's branches follow
+    w.view.setFocus()
+    QTest.keyClick(w.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(w.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: len(w.state.pipeline.branches) == 2, timeout=WAIT)
+    QTest.keyClick(w.view, Qt.Key.Key_Z,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: editor.controller.doc.lanes((0,)) == 3, timeout=WAIT)
 
 
 def test_saved_project_reopens_with_its_run_in_the_results(window, qtbot, tmp_path):
