@@ -42,7 +42,7 @@ from engine.backends.dask_cluster import (DEFAULT_TIMEOUT_S, ClusterError, Clust
                                           check_connection, cluster_facts, connect,
                                           normalise_address, probe, version_warnings,
                                           worker_rows)
-from engine.executor import Cancelled, Task, error_text
+from engine.executor import Cancelled, Task, dataset_key, error_text
 from engine.machine import MachineFacts
 from engine.tasks import FoldResult, execute_task
 
@@ -218,8 +218,7 @@ class DaskPool:
     def share(self, X: np.ndarray, y: np.ndarray) -> DaskShared:
         """The dataset for run_tasks, scattered at its first use and then kept: runs on the
         same arrays (the app re-running on the open dataset) reuse the workers' copies."""
-        key = (id(X), X.shape, X.ctypes.data, id(y), np.asarray(y).shape,
-               float(np.asarray(X).ravel()[:: max(1, X.size // 1000)].sum()))
+        key = dataset_key(X, y)
         with self._lock:
             if self._shared is None or key != self._shared_key:
                 self.release_shared()
