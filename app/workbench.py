@@ -262,6 +262,7 @@ class Workbench(QObject):
 
     def _on_running_changed(self, running: bool) -> None:
         w = self.window
+        self.editor.canvas.claim_escape = not running   # Esc cancels a run, wherever focus is
         if running:
             w.statusBar().showMessage("Running\u2026")
         elif self._pending_choice is not None:   # chosen in Settings during the run

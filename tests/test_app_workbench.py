@@ -243,3 +243,36 @@ def test_start_with_a_project_path_opens_it_instead_of_the_demo(qtbot, tmp_path,
         w2.shutdown()
     finally:
         w.shutdown()
+
+
+def test_esc_in_the_editor_clears_its_card_not_the_spectra_selection(window, qtbot):
+    """Esc with a card selected (focus in the editor) unselects the card; the spectra selected
+    in the plot stay selected (the window's Esc would have cleared them)."""
+    w = window
+    w.state.set_selection([0, 1, 2])
+    canvas = w.bench.editor.canvas
+    canvas.select((0, 0, 0))
+    canvas.setFocus()
+    qtbot.waitUntil(canvas.hasFocus, timeout=5000)
+    QTest.keyClick(canvas, Qt.Key.Key_Escape)
+    assert canvas.selected is None
+    assert list(w.state.selection) == [0, 1, 2]
+    # with no card selected, Esc is the window's again
+    QTest.keyClick(canvas, Qt.Key.Key_Escape)
+    assert w.state.selection.size == 0
+
+
+def test_esc_cancels_a_run_even_with_a_card_selected_in_the_editor(window, qtbot):
+    w = window
+    w.bench.editor.set_spec([{"branch": [[{"class": "tests.faulty.SlowRegressor",
+                                           "params": {"seconds": 30}}]]}])
+    w.bench.flush_edits()
+    canvas = w.bench.editor.canvas
+    canvas.select((0, 0, 0))
+    with qtbot.waitSignal(w.bench.run_controller.running_changed, timeout=WAIT):
+        assert w.bench.start_run()
+    canvas.setFocus()
+    qtbot.waitUntil(canvas.hasFocus, timeout=5000)
+    with qtbot.waitSignal(w.bench.run_finished, timeout=5000) as finished:
+        QTest.keyClick(canvas, Qt.Key.Key_Escape)
+    assert finished.args[0].cancelled

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QDrag, QKeyEvent
 from PySide6.QtWidgets import QApplication, QFrame, QMenu, QScrollArea, QVBoxLayout, QWidget
 
@@ -249,6 +249,19 @@ class PipelineCanvas(QScrollArea):
         self.setFocus(Qt.FocusReason.MouseFocusReason)
         self.select(None)
         super().mousePressEvent(event)
+
+    # False while a run is going: then Esc is Cancel, wherever the focus is (the window sets it)
+    claim_escape = True
+
+    def event(self, event) -> bool:  # noqa: D102 - Qt override
+        # Esc with a card selected clears the card selection here, not the window's "Clear
+        # selection" shortcut (which would otherwise take every Esc first)
+        if (event.type() == QEvent.Type.ShortcutOverride and self.claim_escape
+                and self.selected is not None
+                and event.key() == Qt.Key.Key_Escape and not event.modifiers()):
+            event.accept()
+            return True
+        return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         """Up/Down walk the siblings; Ctrl+Up/Down move the selected step; Esc clears."""
