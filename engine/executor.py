@@ -133,12 +133,35 @@ def _is_worker_death(exc: BaseException) -> bool:
     return isinstance(exc, (BrokenProcessPool, TerminatedWorkerError)) and not isinstance(exc, ShutdownExecutorError)
 
 
-def dataset_key(X: np.ndarray, y: np.ndarray) -> tuple:
-    """Which arrays a pool has shared already: the same objects, at the same address, with a
-    cheap checksum of every ~1000th value (an in-place change shows). Runs on the open dataset
-    reuse what the workers hold instead of sending it again."""
-    return (id(X), X.shape, X.ctypes.data, id(y), np.asarray(y).shape,
-            float(np.asarray(X).ravel()[:: max(1, X.size // 1000)].sum()))
+class SharedCache:
+    """The one dataset a pool has sent to its workers, kept while runs use the same arrays.
+
+    Runs on the open dataset (the app re-running) reuse what the workers hold instead of
+    sending it again; new arrays replace it. "The same" means the same objects at the same
+    address with the same cheap checksum of every ~1000th value (an in-place edit shows).
+    ``make(X, y)`` builds the pool's shared form (a memory-mapped file, scattered futures),
+    which must have ``close()``.
+    """
+
+    def __init__(self, make: Callable[[np.ndarray, np.ndarray], Any]) -> None:
+        self._make = make
+        self.value: Any = None
+        self._key: tuple | None = None
+        self._arrays: tuple[np.ndarray, np.ndarray] | None = None  # keeps their ids unique
+
+    def get(self, X: np.ndarray, y: np.ndarray) -> Any:
+        key = (id(X), X.shape, X.ctypes.data, id(y), np.asarray(y).shape,
+               float(np.asarray(X).ravel()[:: max(1, X.size // 1000)].sum()))
+        if self.value is None or key != self._key:
+            self.release()
+            self.value = self._make(X, y)
+            self._key, self._arrays = key, (X, y)
+        return self.value
+
+    def release(self) -> None:
+        if self.value is not None:
+            self.value.close()
+        self.value = self._key = self._arrays = None
 
 
 class TaskPool:
@@ -148,9 +171,7 @@ class TaskPool:
         self._executor: Any = None
         self._config: tuple[int, int] | None = None
         self._lock = threading.Lock()
-        self._shared: SharedData | None = None
-        self._shared_key: tuple | None = None
-        self._shared_arrays: tuple[np.ndarray, np.ndarray] | None = None
+        self._shared = SharedCache(SharedData)
 
     def share(self, X: np.ndarray, y: np.ndarray) -> SharedData:
         """The memory-mapped copy of (X, y) for the workers, written once per dataset.
@@ -158,18 +179,10 @@ class TaskPool:
         Runs on the same arrays (the app re-running on the open dataset) reuse the file, so
         the workers keep their mapping and nothing is written again; a new dataset replaces it.
         """
-        key = dataset_key(X, y)
-        if self._shared is None or key != self._shared_key:
-            self.release_shared()
-            self._shared = SharedData(X, y)
-            self._shared_key = key
-            self._shared_arrays = (X, y)  # keep them alive so their ids stay unique
-        return self._shared
+        return self._shared.get(X, y)
 
     def release_shared(self) -> None:
-        if self._shared is not None:
-            self._shared.close()
-        self._shared = self._shared_key = self._shared_arrays = None
+        self._shared.release()
 
     # -- pool life cycle -------------------------------------------------------------------
     def _get_executor(self, workers: int, threads: int) -> Any:

@@ -26,17 +26,12 @@ from engine.io import load_dataset  # noqa: E402
 from engine.registry import allow_module_prefix  # noqa: E402
 from engine.run import run  # noqa: E402
 from tests.faulty import RaisingRegressor, SlowRegressor  # noqa: E402
+from tests.patterns import FOUR  # noqa: E402
 from tests.reference import cv_rmse, read_folder  # noqa: E402
 
 allow_module_prefix("tests")
 REPO = Path(__file__).resolve().parent.parent
 
-FOUR = [{"branch": [
-    ["SNV", {"class": "PLSRegression", "params": {"n_components": 10}}],
-    ["MSC", {"class": "Ridge", "params": {"alpha": 1.0}}],
-    ["StandardScaler", {"class": "ElasticNet", "params": {"alpha": 0.5, "max_iter": 300}}],
-    ["Detrend", {"class": "Lasso", "params": {"alpha": 0.1, "max_iter": 300}}],
-], "n_jobs": 2}]
 TUNED = ["SNV", {"model": {"class": "Ridge"},
                  "finetune_params": {"n_trials": 6, "n_jobs": 2,
                                      "model_params": {"alpha": ["float_log", 1e-3, 1e2]}}}]

@@ -16,15 +16,10 @@ from engine.io import load_dataset
 from engine.registry import allow_module_prefix
 from engine.run import run
 from tests.faulty import DyingRegressor, MemoryHogRegressor, RaisingRegressor, SlowRegressor
+from tests.patterns import FOUR
 
 allow_module_prefix("tests")
 
-FOUR = [{"branch": [
-    ["SNV", {"class": "PLSRegression", "params": {"n_components": 10}}],
-    ["MSC", {"class": "Ridge", "params": {"alpha": 1.0}}],
-    ["StandardScaler", {"class": "ElasticNet", "params": {"alpha": 0.5, "max_iter": 300}}],
-    ["Detrend", {"class": "Lasso", "params": {"alpha": 0.1, "max_iter": 300}}],
-], "n_jobs": 2}]
 
 
 @pytest.fixture(autouse=True)

@@ -42,7 +42,7 @@ from engine.backends.dask_cluster import (DEFAULT_TIMEOUT_S, ClusterError, Clust
                                           check_connection, cluster_facts, connect,
                                           normalise_address, probe, version_warnings,
                                           worker_rows)
-from engine.executor import Cancelled, Task, dataset_key, error_text
+from engine.executor import Cancelled, SharedCache, Task, error_text
 from engine.machine import MachineFacts
 from engine.tasks import FoldResult, execute_task
 
@@ -128,9 +128,7 @@ class DaskPool:
         self.no_worker_timeout = no_worker_timeout
         self._client = client
         self._lock = threading.RLock()
-        self._shared: DaskShared | None = None
-        self._shared_key: tuple | None = None
-        self._shared_arrays: tuple[np.ndarray, np.ndarray] | None = None
+        self._shared = SharedCache(DaskShared)
         self._outstanding: set[Any] = set()
         self._rows: list[dict[str, Any]] = []
         self._rows_time = 0.0
@@ -218,20 +216,12 @@ class DaskPool:
     def share(self, X: np.ndarray, y: np.ndarray) -> DaskShared:
         """The dataset for run_tasks, scattered at its first use and then kept: runs on the
         same arrays (the app re-running on the open dataset) reuse the workers' copies."""
-        key = dataset_key(X, y)
         with self._lock:
-            if self._shared is None or key != self._shared_key:
-                self.release_shared()
-                self._shared = DaskShared(X, y)
-                self._shared_key = key
-                self._shared_arrays = (X, y)  # keep them alive so their ids stay unique
-            return self._shared
+            return self._shared.get(X, y)
 
     def release_shared(self) -> None:
         with self._lock:
-            if self._shared is not None:
-                self._shared.close()
-            self._shared = self._shared_key = self._shared_arrays = None
+            self._shared.release()
 
     def _scatter(self, shared: DaskShared) -> tuple[Any, Any]:
         with self._lock:
