@@ -53,36 +53,15 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
-ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
-
-
-def set_app_icon(app) -> None:
-    """Window/taskbar icon from the bundled PNGs (no SVG plugin needed), and the .desktop
-    entry's name so that Wayland shells match the window to the installed launcher."""
-    from PySide6.QtCore import QSize
-    from PySide6.QtGui import QIcon
-
-    from engine.resources import resources_dir
-
-    icon = QIcon()
-    for size in ICON_SIZES:
-        path = resources_dir() / "icons" / f"nirdesk-{size}.png"
-        if path.is_file():
-            icon.addFile(str(path), QSize(size, size))
-    if not icon.isNull():
-        app.setWindowIcon(icon)
-    app.setDesktopFileName("nirdesk")
-
-
 def run_gui(argv: Sequence[str]) -> int:
     args = parse_args(argv)
     if args.version:
-        from app.main import app_version
+        from app.version import app_version
 
         print(f"nirdesk {app_version()}")
         return 0
     if args.self_test:
-        from app.selftest import run_self_test
+        from app.shell.selftest import run_self_test
 
         return run_self_test()
     from PySide6.QtCore import QObject, QEvent, QTimer
@@ -92,10 +71,12 @@ def run_gui(argv: Sequence[str]) -> int:
     app.setApplicationName("nirdesk")
     app.setOrganizationName("nirdesk")
     app.setApplicationDisplayName("nirdesk")
+    from app.shell.icons import set_app_icon
+
     set_app_icon(app)
 
-    from app.main_window import MainWindow
-    from app.settings import AppSettings
+    from app.shell.main_window import MainWindow
+    from app.common.settings import AppSettings
 
     batch = bool(args.screenshot or args.exit_after_load or args.demo_run)
     window = MainWindow(AppSettings(persistent=not batch), quiet_errors=batch)
@@ -130,7 +111,7 @@ def run_gui(argv: Sequence[str]) -> int:
     result = {"code": 0}
 
     if args.demo_run:
-        from app.screenshot import AfterRun, save_screenshot
+        from app.shell.screenshot import AfterRun, save_screenshot
 
         def after_run(ok: bool, message: str) -> None:
             print(f"demo run: {message}", file=sys.stdout if ok else sys.stderr)
@@ -145,7 +126,7 @@ def run_gui(argv: Sequence[str]) -> int:
 
         AfterRun(window, after_run)
     elif batch:
-        from app.screenshot import WhenSettled, save_screenshot
+        from app.shell.screenshot import WhenSettled, save_screenshot
 
         def finish(timed_out: bool) -> None:
             _timing("drawn")

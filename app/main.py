@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 import sys
-from pathlib import Path
 from typing import Sequence
+
+from app.version import app_version
 
 HEADLESS_COMMANDS = {"run", "info", "predict"}
 
@@ -26,26 +27,6 @@ _LOKY_TRACKER = re.compile(r"from joblib\.externals\.loky\.backend\.resource_tra
 # loky's copy of the Python 3.14 tracker starts multiprocessing's own tracker the same way;
 # PyInstaller's freeze_support hook knows this one, but only with matching interpreter flags.
 _MP_TRACKER = re.compile(r"from multiprocessing\.resource_tracker import main;main\((\d+)\)")
-
-
-def app_version() -> str:
-    """The version in pyproject.toml beside the packages (source checkout, and the frozen app,
-    which bundles that file), else the installed distribution's; "unknown" when neither."""
-    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
-    try:
-        import tomllib
-
-        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
-        if project.get("name") == "nirdesk" and project.get("version"):
-            return str(project["version"])
-    except (OSError, ValueError):
-        pass
-    try:
-        from importlib.metadata import version
-
-        return version("nirdesk")
-    except Exception:  # noqa: BLE001 - not installed
-        return "unknown"
 
 
 def run_frozen_helper(argv: Sequence[str]) -> bool:

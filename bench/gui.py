@@ -64,9 +64,9 @@ def drawing(n: int, p: int) -> None:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.spectra_data import SpectraData
-    from app.spectra_view import SpectraView
-    from app.state import WorkbenchState
+    from app.model.spectra_data import SpectraData
+    from app.spectra.view import SpectraView
+    from app.model.state import WorkbenchState
     from engine.dataset import SpectralDataset
 
     app = QApplication.instance() or QApplication([])

@@ -12,7 +12,7 @@ Targets: p99 stall < 50 ms, max stall < 200 ms.
               [--shot /tmp/run.png]
 
 The first run starts the pool's workers (cold), later runs reuse them (warm). --main-window
-measures inside app.main_window.MainWindow (it must have a ``run_controller``); without it a
+measures inside app.shell.main_window.MainWindow (it must have a ``run_controller``); without it a
 small QMainWindow with the run toolbar and panel in a right dock stands in for it.
 """
 from __future__ import annotations
@@ -173,9 +173,9 @@ def main() -> None:
     app = QApplication.instance() or QApplication([])
     ds = tablet_dataset(args.reps)
     if args.main_window:
-        from app.main_window import MainWindow
-        from app.settings import AppSettings
-        from app.spectra_data import SpectraData
+        from app.shell.main_window import MainWindow
+        from app.common.settings import AppSettings
+        from app.model.spectra_data import SpectraData
 
         window = MainWindow(AppSettings(persistent=False), quiet_errors=True)
         window.run_controller = window.bench.run_controller

@@ -324,7 +324,7 @@ def _collect_here() -> None:
     gc.collect()
 
 
-# How _forget_loky_executor collects. A GUI replaces it (app.gc_guard) so that a collection
+# How _forget_loky_executor collects. A GUI replaces it (app.common.gc_guard) so that a collection
 # asked for by the run thread runs on the GUI thread: a collection on another thread can
 # destroy Qt objects there, which crashes Qt.
 collect_garbage: Callable[[], None] = _collect_here

@@ -20,7 +20,7 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from app.editor.document import KEEP, PipelineDocument, card_label, same_spec
+from app.editor.model.document import KEEP, PipelineDocument, card_label, same_spec
 
 __all__ = ["EditorController", "SnapshotCommand"]
 
@@ -175,7 +175,7 @@ class EditorController(QObject):
 
     def apply_fix(self, fix: Any) -> None:
         """Apply a badges.Fix (or its ``apply`` tuple) as ONE undoable edit."""
-        from app.editor.badges import apply_edit
+        from app.editor.model.badges import apply_edit
 
         edit = getattr(fix, "apply", fix)
         label = getattr(fix, "label", "Apply fix")

@@ -21,7 +21,7 @@ from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QFileDialog, QLabel, QSplitter, QToolBar, QVBoxLayout,
                                QWidget)
 
-from app.editor.badges import group_badges
+from app.editor.model.badges import group_badges
 from app.editor.canvas import PipelineCanvas
 from app.editor.commands import EditorController
 from app.editor.group_bar import BadgeDetails

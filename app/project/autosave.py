@@ -196,9 +196,9 @@ class LoadedProject:
 
     dataset / pipeline_spec None: the project has none (New, or a file without one); the
     window may keep showing what it has, it becomes the project's at the next save.
-    raw is the dataset prepared for drawing (app.spectra_data.SpectraData) and pipeline the
+    raw is the dataset prepared for drawing (app.model.spectra_data.SpectraData) and pipeline the
     spec parsed into branches (engine.pipeline.ExpandedPipeline), both computed off the GUI
-    thread like app.tasks.load / read_pipeline do. A stored spec this nirdesk cannot parse
+    thread like app.model.tasks.load / read_pipeline do. A stored spec this nirdesk cannot parse
     leaves pipeline None with the reason in notes; the project still opens.
     """
 
@@ -336,7 +336,7 @@ class WorkingCopy:
             target = state.get("target") or (last.target if last else None)
             if target in dataset.targets:
                 dataset.select_target(target)
-            from app.spectra_data import SpectraData
+            from app.model.spectra_data import SpectraData
 
             raw = SpectraData.build(dataset.X, dataset.wavelengths, title="raw",
                                     wavelengths_known=not dataset.metadata.get("wavelengths_unknown"))

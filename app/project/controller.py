@@ -28,7 +28,7 @@ Untitled work has a working copy as soon as something is written (a run, an auto
 always have a Project behind them.
 
 Threading: every Project call runs on this controller's own background thread (an
-app.loader.Jobs: one thread, jobs in order), never on the GUI thread. Save, Save As and Open
+app.common.workers.Jobs: one thread, jobs in order), never on the GUI thread. Save, Save As and Open
 wait for their job in a local event loop, so the window keeps painting and the methods can
 still return whether they worked; the project actions are disabled meanwhile. Runs, autosaves
 and run look-ups are fire-and-forget.
@@ -46,13 +46,13 @@ from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
-from app import gc_guard
-from app.loader import Jobs
+from app.common import gc_guard
+from app.common.workers import Jobs
 from app.project.autosave import (LoadedProject, WorkingCopy, WorkspaceSnapshot, adopt,
                                   default_autosave_dir, open_copy, orphaned_sessions)
 from app.project.dialogs import Ask, default_ask
-from app.recent_menu import fill_recent_menu
-from app.settings import AppSettings
+from app.common.recent_menu import fill_recent_menu
+from app.common.settings import AppSettings
 
 __all__ = ["LoadedProject", "ProjectController", "WorkspaceSnapshot"]
 
@@ -203,7 +203,7 @@ class ProjectController(QObject):
             bar().showMessage(text, ms)
 
     def _error(self, title: str, exc: BaseException, kept: str | None = KEPT) -> None:
-        from app.dialogs import error_text
+        from app.common.dialogs import error_text
 
         line = error_text(exc)
         self.errors.append(line)

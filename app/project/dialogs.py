@@ -22,7 +22,7 @@ from typing import Any, Callable
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from app import dialogs as app_dialogs
+from app.common import dialogs as app_dialogs
 
 Ask = Callable[..., Any]
 PROJECT_FILTER = "nirdesk projects (*.nirdesk);;All files (*)"

@@ -7,7 +7,7 @@ reloaded from a project). Until the user picks a row the panel follows the best 
 the plots fill while the run goes; once the user picks one, it stays.
 
 The Spectra tab needs the branch's preprocessing applied to every spectrum, which can take
-seconds on a large dataset: it is computed on the panel's own background thread (app.loader
+seconds on a large dataset: it is computed on the panel's own background thread (app.common.workers
 Jobs, newest request wins), only when the tab is shown, and cached per branch.
 """
 from __future__ import annotations
@@ -325,7 +325,7 @@ class ResultsPanel(QWidget):
 
     def _get_jobs(self):
         if self._jobs is None:
-            from app.loader import Jobs
+            from app.common.workers import Jobs
 
             self._jobs = Jobs(self)
             self._jobs.finished.connect(self._on_job_finished)
@@ -347,14 +347,14 @@ class ResultsPanel(QWidget):
 
     def _on_job_failed(self, kind: str, token: int, exc: Any, _tb: str) -> None:
         if kind == "results-export":   # a read-only folder, a full disk: say so
-            from app.dialogs import show_error
+            from app.common.dialogs import show_error
 
             self._error_box = show_error(self, "Cannot export", exc, bug=False)
             return
         if kind != "results-spectra" or token != self._spectra_token:
             return
         if self._spectra_pending == self._selected:
-            from app.dialogs import error_text
+            from app.common.dialogs import error_text
 
             self.plots["spectra"].show_message(
                 f"The spectra of branch {self._spectra_pending} cannot be preprocessed: "
@@ -504,7 +504,7 @@ class ResultsPanel(QWidget):
             self.exported.emit(str(out))
             return out
         except (OSError, ValueError) as exc:  # a read-only folder, an empty plot: say so
-            from app.dialogs import show_error
+            from app.common.dialogs import show_error
 
             self._error_box = show_error(self, "Cannot export", exc, bug=False)
             return None

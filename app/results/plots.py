@@ -19,7 +19,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedLayout, QWidget
 
-from app import colours
+from app.common import colours
 from app.results import data as D
 
 CV_COLOUR = "#1f77b4"
@@ -108,7 +108,7 @@ class PlotPage(QWidget):
         spare."""
         if not self.has_plot:
             raise ValueError(f"the {self.name} plot is empty: {self.message.text()}")
-        from app.export import export_plot
+        from app.common.plot_export import export_plot
 
         old = self.plot.titleLabel.text if self.plot.titleLabel.isVisible() else None
         if title and old is None:
@@ -488,7 +488,7 @@ class HistoryPlot(PlotPage):
 
 class SpectraPlot(PlotPage):
     """Every spectrum after the branch's preprocessing, coloured by the target, drawn by the
-    same off-thread rasteriser as the main spectra view (app.render / app.spectra_layer)."""
+    same off-thread rasteriser as the main spectra view (app.common.render / app.common.spectra_layer)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("spectra", parent)
@@ -497,8 +497,8 @@ class SpectraPlot(PlotPage):
         self.renderer = None
 
     def _build_items(self) -> None:
-        from app.render import Renderer
-        from app.spectra_layer import SpectraLayer
+        from app.common.render import Renderer
+        from app.common.spectra_layer import SpectraLayer
 
         self.renderer = Renderer(self)
         self.layer = SpectraLayer(self.renderer)
@@ -525,8 +525,8 @@ class SpectraPlot(PlotPage):
 
     def set_spectra(self, spectra: Any, y: np.ndarray | None, test_mask: np.ndarray,
                     target: str, title: str) -> None:
-        from app.render import Content, DrawGroup
-        from app.spectra_data import colour_groups, is_numeric
+        from app.common.render import Content, DrawGroup
+        from app.model.spectra_data import colour_groups, is_numeric
 
         self.show_plot()
         self.data = spectra

@@ -1,6 +1,6 @@
 """The spectra after one branch's preprocessing, for the results' Spectra tab (no Qt).
 
-Runs on the results panel's background thread (app.loader.Jobs). Why two ways:
+Runs on the results panel's background thread (app.common.workers.Jobs). Why two ways:
 - a branch fresh from a run carries its refitted pipeline (``result.model``, fitted on all
   training rows with the tuned parameters): its steps before the model ARE the preprocessing
   the model saw, so they transform the spectra as they are (no refit, exactly what predicted);
@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from app.spectra_data import SpectraData
-from app.tasks import Cancelled
+from app.model.spectra_data import SpectraData
+from app.model.tasks import Cancelled
 
 
 def branch_spectra(X: np.ndarray, wavelengths: np.ndarray, wavelengths_known: bool,

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QThread, QTimer, Signal, Slot
 
-from app import gc_guard
+from app.common import gc_guard
 from app.run.worker import RunJob, RunWorker
 from engine.executor import TaskPool, default_pool
 

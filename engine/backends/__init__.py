@@ -130,7 +130,7 @@ def known_machine_facts(pool: Any) -> MachineFacts | None:
 
 
 def remote_workers_provider(pool: Any) -> Callable[[], list[dict[str, Any]] | None] | None:
-    """For app.gauges.set_remote_workers_provider: a function that never blocks and returns
+    """For app.monitor.gauges.set_remote_workers_provider: a function that never blocks and returns
     the cluster's workers (dicts: name, cores, memory_used, memory_limit, cpu_percent), or
     None for the local pool (the gauges then show the local workers)."""
     return getattr(pool, "remote_workers", None)

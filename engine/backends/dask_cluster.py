@@ -148,7 +148,7 @@ def connect(address: str, timeout: float = DEFAULT_TIMEOUT_S) -> Any:
 
 
 def worker_rows(identity: dict[str, Any]) -> list[dict[str, Any]]:
-    """The workers of a scheduler identity as app.gauges wants them, sorted by name:
+    """The workers of a scheduler identity as app.monitor.gauges wants them, sorted by name:
     name, cores (threads), memory_used and memory_limit (bytes; limit None when unlimited),
     cpu_percent (the worker process's CPU use as psutil reports it: 100 = one core busy)."""
     rows = []

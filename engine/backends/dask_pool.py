@@ -48,7 +48,7 @@ from engine.tasks import FoldResult, execute_task
 
 NO_WORKER_TIMEOUT_S = 30.0     # a run waits this long for a worker to (re)appear, then fails
 REMOTE_INFO_TTL_S = 1.0        # the gauges' worker list is refreshed at most this often
-GAUGE_KEYS = ("name", "cores", "memory_used", "memory_limit", "cpu_percent")  # app.gauges
+GAUGE_KEYS = ("name", "cores", "memory_used", "memory_limit", "cpu_percent")  # app.monitor.gauges
 WORKER_DEATH_MESSAGE = ("the worker process died while fitting this branch (killed, out of "
                         "memory, or a crash in native code)")
 
@@ -185,7 +185,7 @@ class DaskPool:
         return cluster_facts(self._rows) if self.connected and self._rows else None
 
     def remote_workers(self) -> list[dict[str, Any]] | None:
-        """For app.gauges.set_remote_workers_provider: never blocks. Returns the last known
+        """For app.monitor.gauges.set_remote_workers_provider: never blocks. Returns the last known
         worker list (refreshed on a short-lived thread when older than REMOTE_INFO_TTL_S),
         or None when not connected."""
         if not self.connected:

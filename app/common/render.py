@@ -1,0 +1,183 @@
+"""Rasterise many spectra into an image off the GUI thread.
+
+Why not one PlotCurveItem per colour group (DESIGN.md's starting point): measured on
+10,000 x 1,000 spectra, building the curves' QPainterPath from a connect array takes ~1 s and
+every repaint strokes 10 million segments on the GUI thread (0.3-0.5 s), so a hover or a
+rubber band would freeze the window. Here the same groups (one colour each, every spectrum,
+no sampling) are drawn by QPainter into a QImage on a worker QThread, one short
+``drawPolyline`` per spectrum so the GIL is released between spectra and the GUI keeps
+running; the view only blits the finished image. A newer request makes an older render stop
+at its next spectrum.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from pyqtgraph import functions as fn
+from PySide6.QtCore import QObject, QRectF, QThread, Signal, Slot
+from PySide6.QtGui import QColor, QImage, QPainter, QPen
+
+from app.model.spectra_data import SpectraData
+
+ROWS_PER_BLOCK = 256  # spectra converted to pixel coordinates at once
+
+
+@dataclass(frozen=True)
+class DrawGroup:
+    rows: np.ndarray
+    rgba: tuple[int, int, int, int]
+    width: float = 1.0
+
+
+@dataclass(frozen=True)
+class Content:
+    """What to draw: the spectra and their groups, in drawing order."""
+
+    data: SpectraData
+    groups: tuple[DrawGroup, ...]
+    generation: int
+
+    @property
+    def bounds(self) -> QRectF:
+        d = self.data
+        h = d.y_max - d.y_min
+        return QRectF(d.x_min, d.y_min, d.x_max - d.x_min, h)
+
+
+@dataclass(frozen=True)
+class Job:
+    content: Content
+    rect: tuple[float, float, float, float]   # x, y, width, height in data coordinates
+    size: tuple[int, int]                      # image width, height in pixels
+    token: int = 0
+    key: tuple = field(default=(), compare=False)
+
+
+def draw_spectra(painter: QPainter, data: SpectraData, groups: tuple[DrawGroup, ...],
+                 columns: slice, to_px: Callable[[np.ndarray, np.ndarray], tuple] | None,
+                 stale: Callable[[], bool] = lambda: False) -> bool:
+    """Draw each group's spectra as polylines; False if stopped because ``stale()``.
+
+    ``to_px`` maps (x, Y-block) to pixel coordinates; None draws in data coordinates (the
+    painter's transform does the mapping, used for vector export).
+    """
+    x = data.x[columns]
+    if x.size < 2:
+        return True
+    poly = fn.create_qpolygonf(x.size)
+    mem = fn.ndarray_from_qpolygonf(poly)
+    for group in groups:
+        pen = QPen(QColor(*group.rgba))
+        pen.setCosmetic(True)
+        pen.setWidthF(group.width)
+        painter.setPen(pen)
+        rows = group.rows
+        for start in range(0, rows.size, ROWS_PER_BLOCK):
+            if stale():
+                return False
+            block = data.Y[rows[start:start + ROWS_PER_BLOCK], columns]
+            if to_px is None:
+                px, py = x, block
+            else:
+                px, py = to_px(x, block)
+            mem[:, 0] = px
+            for row in py:
+                mem[:, 1] = row
+                painter.drawPolyline(poly)
+    return True
+
+
+def render(job: Job, stale: Callable[[], bool] = lambda: False) -> QImage | None:
+    """The job's spectra as a transparent image; image row 0 is the rect's lowest y (the
+    view's y-up transform flips it back when the image is drawn into the rect)."""
+    w, h = job.size
+    x0, y0, rw, rh = job.rect
+    image = QImage(max(w, 1), max(h, 1), QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(0)
+    if rw <= 0 or rh <= 0:
+        return image
+    sx, sy = w / rw, h / rh
+    limit = 4.0 * max(w, h) + 1e4  # keep far-off points finite and small for the rasteriser
+
+    def to_px(x: np.ndarray, block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return (x - x0) * sx, np.clip((block - y0) * sy, -limit, limit)
+
+    columns = job.content.data.visible_columns(x0, x0 + rw)
+    painter = QPainter(image)
+    try:
+        ok = draw_spectra(painter, job.content.data, job.content.groups, columns, to_px, stale)
+    finally:
+        painter.end()
+    return image if ok else None
+
+
+class _RenderWorker(QObject):
+    done = Signal(object, object)  # job, QImage
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.latest = 0  # written by the GUI thread: the newest token requested
+
+    @Slot(object)
+    def run(self, job: Job) -> None:
+        def stale() -> bool:
+            return job.token != self.latest
+
+        if stale():
+            return
+        image = render(job, stale)
+        if image is not None:
+            self.done.emit(job, image)
+
+
+class Renderer(QObject):
+    """Owns the render thread; ``request(job)`` supersedes any earlier request."""
+
+    rendered = Signal(object, object)  # job, QImage (GUI thread)
+    _submit = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread = QThread()
+        self._thread.setObjectName("nirdesk-render")
+        self._worker = _RenderWorker()
+        self._worker.moveToThread(self._thread)
+        self._submit.connect(self._worker.run)
+        self._worker.done.connect(self._on_done)
+        self._thread.start()
+        self._token = 0
+        self._stopped = False
+
+    def request(self, job: Job) -> Job:
+        if self._stopped:
+            return job
+        self._token += 1
+        job = Job(job.content, job.rect, job.size, self._token, job.key)
+        self._worker.latest = self._token
+        self._submit.emit(job)
+        return job
+
+    @property
+    def pending(self) -> bool:
+        return self._worker.latest != getattr(self, "_last_done", 0)
+
+    @Slot(object, object)
+    def _on_done(self, job: Job, image: QImage) -> None:
+        self._last_done = job.token
+        if not self._stopped and job.token == self._token:
+            self.rendered.emit(job, image)
+
+    def shutdown(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        self._worker.latest = -1  # any render in progress stops at its next block
+        self._thread.quit()
+        self._thread.wait(30000)
+
+
+def device_size(rect: QRectF) -> tuple[int, int]:
+    return max(1, math.ceil(rect.width())), max(1, math.ceil(rect.height()))

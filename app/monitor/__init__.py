@@ -1,0 +1,1 @@
+"""Resource gauges (CPU per core, memory, worker RSS, live workers) with sparklines."""

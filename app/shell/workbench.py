@@ -1,0 +1,404 @@
+"""The panels around the spectra view and how they talk to each other.
+
+Why a separate object from the main window: the window owns docks, menus and the dataset
+view; this object owns the *work* panels (pipeline editor, run controller + toolbar + panel,
+results, resource gauges, runs history, predict) and the few rules that connect them:
+
+    editor edit      -> the window's pipeline (branches under Show) + policy badges + dirty
+    dataset opened   -> the editor's policy facts (data size) + dirty
+    Run (F5)         -> RunController.start(dataset, editor spec, workers from the toolbar)
+    run events       -> run panel (progress) and results panel (rows as branches finish)
+    run finished     -> results of the whole run, recorded in the project (autosaved)
+    history choice   -> that stored run shown in the results panel
+
+Each panel only knows its own job (napari's split: widgets observe models, a controller
+connects them). Everything slow runs off the GUI thread inside the panels themselves.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
+
+from app.editor.widget import PipelineEditor
+from app.monitor.gauges import ResourceGauges
+from app.predict.panel import PredictPanel
+from app.project import LoadedProject, ProjectController, RunsHistory, WorkspaceSnapshot
+from app.results.panel import ResultsPanel
+from app.run import RunController, RunPanel, RunToolbar, confirm_close
+from engine.backends import (ExecutionChoice, close_pools, known_machine_facts, make_pool,
+                             remote_workers_provider, run_workers)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from app.shell.main_window import MainWindow
+
+EDIT_DEBOUNCE_MS = 150   # typing in the inspector: re-parse the pipeline once it pauses
+
+
+def batch_ask(kind: str, **info: Any) -> Any:
+    """The answers of a window nobody sits at (--screenshot, --demo-run, --self-test): never
+    block on a prompt; keep crashed sessions for the next interactive start; errors go to
+    stderr; unsaved work of the batch session is discarded."""
+    import sys
+
+    if kind == "error":
+        print(f"nirdesk: {info.get('title', 'error')}: {info.get('message', '')}", file=sys.stderr)
+        return None
+    return {"unsaved": "discard", "restore": "later"}.get(kind)
+
+
+class Workbench(QObject):
+    """Builds the work panels for ``window`` and connects them (see the module docstring)."""
+
+    run_finished = Signal(object)     # engine.results.RunResult (also when cancelled)
+
+    def __init__(self, window: MainWindow, pool_factory: Any = None) -> None:
+        super().__init__(window)
+        self.window = window
+        self._choice = window.settings.execution_choice()   # where runs execute now
+        self._pending_choice: ExecutionChoice | None = None  # chosen during a run
+        self.run_controller = RunController(window, pool_factory=pool_factory or self._make_pool)
+        self.run_toolbar = RunToolbar(window)
+        self.run_toolbar.set_workers(window.settings.execution_workers())
+        self.run_panel = RunPanel()
+        self.run_panel.setObjectName("runPanel")
+        self.run_panel.attach(self.run_controller)
+        self.gauges = ResourceGauges()
+        self.gauges.setObjectName("resourceGauges")
+        self.gauges.set_worker_pids_provider(self.run_controller.worker_pids)
+        self.gauges.set_remote_workers_provider(remote_workers_provider(self.run_controller.pool))
+        self.execution_dialog: QDialog | None = None
+        self.editor = PipelineEditor()
+        self.editor.setObjectName("pipelineEditor")
+        self._loading_spec = False
+        self._edit_timer = QTimer(self)
+        self._edit_timer.setSingleShot(True)
+        self._edit_timer.setInterval(EDIT_DEBOUNCE_MS)
+        self._edit_timer.timeout.connect(self._apply_edit)
+        self.results = ResultsPanel()
+        self.results.setObjectName("resultsPanel")
+        self.results_widget = self.results
+        self.results.exported.connect(
+            lambda path: window.statusBar().showMessage(f"Exported {path}", 8000))
+        self._run_dataset: Any = None
+        self._run_spec: Any = None
+        self.project = ProjectController(window, window.settings, self._snapshot,
+                                         self._apply_project,
+                                         ask=batch_ask if window.quiet_errors else None)
+        self.history = RunsHistory()
+        self.history.setObjectName("runsHistory")
+        self.history.setMinimumWidth(240)  # its button row must not widen the whole window
+        self.history.bind(self.project)
+        self.history.run_selected.connect(self.project.load_run)
+        self.project.run_loaded.connect(self._show_stored_run)
+        self.project.project_opened.connect(self._on_project_opened)
+        self.project.failed.connect(lambda line: window.statusBar().showMessage(line, 15000))
+        self.predict_dialog: QDialog | None = None
+        self.predict_panel: PredictPanel | None = None
+        self.last_result: Any = None
+        self._closed = False
+
+        rc = self.run_controller
+        self.run_toolbar.run_action.triggered.connect(lambda _checked=False: self.start_run())
+        rc.started.connect(self._on_run_started)
+        rc.task_done.connect(lambda event: self.results.mark_running(event.branch_id))
+        rc.branch_finished.connect(self.results.add_branch)
+        rc.finished.connect(self._on_run_finished)
+        rc.failed.connect(self._on_run_failed)
+        rc.running_changed.connect(self._on_running_changed)
+        self.editor.spec_changed.connect(self._on_spec_edited)
+        self.editor.message.connect(lambda text: window.statusBar().showMessage(text, 8000))
+        self.run_toolbar.workers_changed.connect(self.editor.set_global_workers)
+        self.run_toolbar.workers_changed.connect(self._remember_workers)
+        self.editor.set_global_workers(self.run_toolbar.workers())
+        # undo/redo of pipeline edits from anywhere in the window (a text field being edited
+        # still gets Ctrl+Z first: Qt offers standard keys to the focused widget before
+        # shortcuts); the step actions (Del, Space, Ctrl+D) stay on the editor
+        for name in ("undo", "redo"):
+            self.editor.actions()[name].setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+
+    # -- where runs execute (Settings > Execution) ------------------------------------------
+    def _make_pool(self) -> Any:
+        """The pool of the saved choice; a cluster that cannot be used falls back to this
+        machine, saying why in the status bar."""
+        from engine.errors import NirdeskInputError
+
+        try:
+            return make_pool(self._choice)
+        except NirdeskInputError as exc:
+            self.window.statusBar().showMessage(f"Running on this computer: {exc}", 15000)
+            self._choice = ExecutionChoice(workers=self._choice.workers)
+            return make_pool(self._choice)
+
+    def execution_choice(self) -> ExecutionChoice:
+        """Where the next run executes (the last choice applied)."""
+        return self._choice
+
+    def open_execution_settings(self) -> QDialog:
+        from app.run.execution_settings import open_execution_settings
+
+        self.execution_dialog = open_execution_settings(self.window, self.window.settings,
+                                                        self.apply_execution_choice)
+        return self.execution_dialog
+
+    def apply_execution_choice(self, choice: ExecutionChoice) -> bool:
+        """Use a new backend for the next runs (refused while a run is going)."""
+        rc = self.run_controller
+        if rc.is_running():
+            self._pending_choice = choice
+            self.window.statusBar().showMessage(
+                "The new execution settings apply from the next run", 10000)
+            return False
+        from engine.errors import NirdeskInputError
+
+        try:
+            pool = make_pool(choice)
+        except NirdeskInputError as exc:
+            self.window.report_line("Cannot use these execution settings", str(exc))
+            return False
+        rc.set_pool(pool)
+        self._choice = choice
+        self.gauges.set_remote_workers_provider(remote_workers_provider(pool))
+        if choice.backend == "loky":
+            self.run_toolbar.set_workers(choice.workers)
+        where = "this computer" if choice.backend == "loky" else f"Dask at {choice.scheduler}"
+        self.window.statusBar().showMessage(f"Runs execute on {where}", 8000)
+        self.refresh_policy_facts()
+        return True
+
+    def _remember_workers(self, workers: int) -> None:
+        settings = self.window.settings
+        if settings.persistent:
+            choice = settings.execution_choice()
+            settings.save_execution(choice.backend, choice.scheduler, workers)
+
+    # -- wiring that needs the window's actions ---------------------------------------------
+    def attach_actions(self, esc_actions: list) -> None:
+        self.run_toolbar.attach(self.run_controller, esc_actions=esc_actions)
+
+    def start(self) -> None:
+        """Start the gauges' timer (when the window shows; again is harmless)."""
+        if not self._closed and not self.gauges.is_running():
+            self.gauges.start()
+
+    # -- pipeline editor --------------------------------------------------------------------
+    def show_pipeline(self, expanded: Any) -> None:
+        """A pipeline file was opened: the editor shows it (its undo history starts afresh)."""
+        self._loading_spec = True
+        try:
+            self.editor.set_spec(expanded.spec)
+        finally:
+            self._loading_spec = False
+
+    def dataset_opened(self, dataset: Any) -> None:
+        """The policy badges judge the real data size; the palette offers the task's models."""
+        self.refresh_policy_facts(dataset)
+        self.editor.palette.set_task("classification" if dataset.is_classification
+                                     else "regression")
+
+    def refresh_policy_facts(self, dataset: Any = None) -> None:
+        from engine.machine import DataFacts, MachineFacts
+
+        dataset = dataset if dataset is not None else self.window.state.dataset
+        pool = self.run_controller.pool
+        machine = known_machine_facts(pool)   # a cluster's cores, once known (never blocks)
+        if machine is None:
+            machine = MachineFacts.current(pool_warm_workers=len(self.run_controller.worker_pids()))
+        self.editor.set_context(machine,
+                                DataFacts.from_dataset(dataset) if dataset is not None else None)
+
+    def _on_spec_edited(self, _spec: Any) -> None:
+        if self._loading_spec:
+            return
+        self._edit_timer.start()
+
+    def _apply_edit(self) -> None:
+        """After an edit pauses: the window's branches follow the editor (runnable specs only;
+        an incomplete one keeps the last runnable pipeline on show, the editor says why)."""
+        expanded = self.editor.controller.doc.expanded()
+        self.window.pipeline_edited(expanded)
+        self.project.mark_dirty("pipeline")
+
+    def flush_edits(self) -> None:
+        """Apply a pending edit now (before a run or a save)."""
+        if self._edit_timer.isActive():
+            self._edit_timer.stop()
+            self._apply_edit()
+
+    # -- running ----------------------------------------------------------------------------
+    def current_pipeline(self) -> Any:
+        """What a run runs: the editor's pipeline when it is runnable, else None."""
+        self.flush_edits()
+        return self.editor.controller.doc.expanded()
+
+    def start_run(self) -> bool:
+        """F5: run the current pipeline on the open dataset with the toolbar's worker count."""
+        w = self.window
+        st = w.state
+        if self.run_controller.is_running():
+            return False
+        if st.dataset is None:
+            w.statusBar().showMessage("Open a dataset first: nothing to run on", 8000)
+            return False
+        pipeline = self.current_pipeline()
+        if pipeline is None:
+            why = self.editor.controller.doc.error() or "the pipeline has no step"
+            w.statusBar().showMessage(f"The pipeline cannot run yet: {why}", 10000)
+            return False
+        if st.dataset.target is None:
+            w.statusBar().showMessage("This dataset has no target column to model", 8000)
+            return False
+        choice = self.execution_choice()
+        workers = (run_workers(choice) if choice.backend != "loky"
+                   else self.run_toolbar.workers())
+        started = self.run_controller.start(st.dataset, pipeline, workers=workers,
+                                            target=st.dataset.target)
+        if started:
+            self._run_dataset = st.dataset
+            self._run_spec = pipeline.spec
+            w.raise_dock("runDock")
+        return started
+
+    def _on_running_changed(self, running: bool) -> None:
+        w = self.window
+        self.editor.canvas.claim_escape = not running   # Esc cancels a run, wherever focus is
+        if running:
+            w.statusBar().showMessage("Running\u2026")
+        elif self._pending_choice is not None:   # chosen in Settings during the run
+            choice, self._pending_choice = self._pending_choice, None
+            self.apply_execution_choice(choice)
+
+    def _on_run_started(self, _plan: Any, names: dict) -> None:
+        self.results.begin_run(self._run_dataset, names)
+        self.window.raise_dock("resultsDock")
+
+    def _on_run_failed(self, message: str) -> None:
+        self.window.report_line("Cannot run the pipeline", message)
+
+    def _on_run_finished(self, result: Any) -> None:
+        self.last_result = result
+        self.results.finish_run(result)
+        ok = sum(1 for b in result.branches if b.status == "ok")
+        n = len(result.branches)
+        word = "cancelled" if result.cancelled else "finished"
+        self.window.statusBar().showMessage(
+            f"Run {word}: {ok} of {n} branches ok in {result.seconds:.1f} s", 15000)
+        self.refresh_policy_facts()   # the pool is warm now: the badges may change
+        spec = self._run_spec
+        if spec is not None and self._run_dataset is not None:
+            self.project.record_run(result, self._run_dataset, spec)
+            if self.predict_panel is not None:
+                self.predict_panel.set_project(self.project_path())
+        self.run_finished.emit(result)
+
+    # -- project --------------------------------------------------------------------------
+    def project_path(self) -> str | None:
+        """The project file the Predict window reads models from: the user's file, else the
+        session's working copy (where runs are recorded before the first Save)."""
+        return self.project.path or str(self.project.working_file)
+
+    def _pipeline_spec(self) -> Any:
+        """The spec a project stores: the editor's when runnable, else the last runnable one."""
+        expanded = self.editor.controller.doc.expanded()
+        if expanded is None:
+            expanded = self.window.state.pipeline
+        return None if expanded is None else expanded.spec
+
+    def _snapshot(self) -> WorkspaceSnapshot:
+        st = self.window.state
+        return WorkspaceSnapshot(st.dataset, st.dataset_path, self._pipeline_spec(),
+                                 {"colour_mode": st.colour_mode, "band": st.band,
+                                  "branch_id": st.branch_id,
+                                  "workers": self.run_toolbar.workers()})
+
+    def _apply_project(self, loaded: LoadedProject) -> None:
+        """An opened/restored project replaces what the window shows (None = keep)."""
+        w, st = self.window, self.window.state
+        if loaded.dataset is not None:
+            w.show_dataset(loaded.dataset, loaded.raw, loaded.dataset_path)
+        if loaded.pipeline is not None:
+            st.set_pipeline(loaded.pipeline, None)
+            self.show_pipeline(loaded.pipeline)
+        ui = loaded.ui_state or {}
+        if ui.get("colour_mode") in ("target", "partition"):
+            st.set_colour_mode(ui["colour_mode"])
+        if isinstance(ui.get("band"), bool):
+            st.set_band(ui["band"])
+        if isinstance(ui.get("workers"), int):
+            self.run_toolbar.set_workers(ui["workers"])
+        self.results.clear()
+
+    def _on_project_opened(self, _path: str) -> None:
+        runs = self.project.runs()
+        if runs:   # show the newest run's results, as the user left them
+            self.project.load_run(runs[-1].id)
+        if self.predict_panel is not None:
+            self.predict_panel.set_project(self.project_path())
+
+    def _show_stored_run(self, stored: Any) -> None:
+        self.results.set_run(stored.to_run_result(), self.window.state.dataset)
+        self.window.raise_dock("resultsDock")
+
+    def mark_dirty(self, reason: str) -> None:
+        self.project.mark_dirty(reason)
+
+    # -- predict ----------------------------------------------------------------------------
+    def open_predict(self, project_path: str | None) -> PredictPanel:
+        """The Predict window (non-modal): pick a trained branch, open new spectra."""
+        if self.predict_dialog is None:
+            dialog = QDialog(self.window)
+            dialog.setObjectName("predictDialog")
+            dialog.setWindowTitle("nirdesk \u2014 predict new spectra")
+            layout = QVBoxLayout(dialog)
+            layout.setContentsMargins(4, 4, 4, 4)
+            self.predict_panel = PredictPanel(dialog)
+            layout.addWidget(self.predict_panel)
+            dialog.resize(1000, 640)
+            self.predict_dialog = dialog
+        assert self.predict_panel is not None
+        self.predict_panel.set_project(project_path)
+        self.predict_dialog.show()
+        self.predict_dialog.raise_()
+        return self.predict_panel
+
+    def is_settled(self) -> bool:
+        """No edit or badge computation pending and no run going (screenshots wait for it)."""
+        return (not self._edit_timer.isActive() and not self.editor.badges_pending()
+                and not self.run_controller.is_running())
+
+    # -- closing ----------------------------------------------------------------------------
+    def confirm_close(self, ask: Any = None) -> bool:
+        """True when the window may close: a run going was stopped (asked first; the GUI
+        keeps painting while it stops) and unsaved project changes were saved or discarded."""
+        if ask is None and self.window.quiet_errors:
+            ask = lambda _parent: True  # noqa: E731 - batch: stop the run, no question
+        if not confirm_close(self.run_controller, self.window, ask=ask):
+            return False
+        return self.project.maybe_close()
+
+    def shutdown(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.gauges.stop()
+        self.project.shutdown()
+        if self.predict_panel is not None:
+            self.predict_panel.shutdown()
+        if self.predict_dialog is not None:
+            self.predict_dialog.close()
+        self.run_panel.close()
+        self.run_controller.shutdown()
+        close_pools()                       # Dask clients of this session, if any
+        from engine.executor import default_pool
+
+        default_pool().shutdown()           # the local pool too, if the user switched away
+        if self.execution_dialog is not None:
+            from app.run.execution_settings import wait_for_connection_tests
+
+            try:
+                self.execution_dialog.close()
+            except RuntimeError:            # it deletes itself when closed
+                pass
+            wait_for_connection_tests()
+        self.results.shutdown()
