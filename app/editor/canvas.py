@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication, QFrame, QMenu, QScrollArea, QVBoxLay
 
 from app.editor.cards import CANVAS_STYLE, BranchGroupWidget, LaneWidget, StepCard
 from app.editor.commands import EditorController
-from app.editor.model.document import card_details, card_label, card_tooltip
+from app.editor.model.labels import card_details, card_label, card_tooltip
 from app.editor.group_bar import BADGE_STYLE, GroupBar
 from app.editor.palette import encode_payload
 

@@ -20,7 +20,8 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from app.editor.model.document import KEEP, PipelineDocument, card_label, same_spec
+from app.editor.model.document import KEEP, PipelineDocument, same_spec
+from app.editor.model.labels import card_label
 
 __all__ = ["EditorController", "SnapshotCommand"]
 

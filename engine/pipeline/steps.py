@@ -6,6 +6,7 @@ carry the step's ``where`` so the GUI can point at the card and the CLI can prin
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import difflib
 import inspect
@@ -17,7 +18,8 @@ from engine import registry
 from engine.errors import SpecError
 from engine.pipeline.branches import StepSpec
 
-__all__ = ["default_splitter", "parse_step", "to_jsonable", "type_name", "where_of"]
+__all__ = ["STEP_KINDS", "as_json_step", "default_splitter", "parse_step", "step_class",
+           "step_kind", "step_params", "to_jsonable", "type_name", "where_of"]
 
 #: registry kind -> StepSpec.kind
 STEP_KINDS = {"preprocessing": "operator", "scaling": "operator", "model": "model",
@@ -343,3 +345,70 @@ def default_splitter() -> StepSpec:
     params = {"n_splits": 5, "shuffle": True, "random_state": 0}
     return StepSpec(kind="splitter", class_name="KFold", params=params,
                     estimator=KFold(**params))
+
+
+# -- JSON steps as a spec holds them --------------------------------------------------------
+# What a pipeline file says about one step, read without building it: the editor's cards, the
+# policy badges' fixes and the results tables all need the class and parameters of a JSON step.
+
+def as_json_step(step: Any) -> Any:
+    """A step in any accepted form -> JSON form (estimator objects become class+params);
+    strings and dicts are returned as deep copies, unvalidated (the caller's parse names the
+    step's position). ValueError for anything that is not a step."""
+    if isinstance(step, (str, dict)):
+        return copy.deepcopy(step)
+    if isinstance(step, type) or callable(getattr(step, "get_params", None)) or \
+            callable(getattr(step, "split", None)):
+        from engine.pipeline.spec import json_step
+
+        try:
+            return json_step(step)
+        except SpecError as exc:
+            raise ValueError(str(exc)) from None
+    raise ValueError("a step must be a class name, {\"class\": ..., \"params\": {...}}, "
+                     f"{{\"model\": ...}}, {{\"branch\": ...}} or an estimator; got "
+                     f"{type_name(step)}")
+
+
+def step_class(step: Any) -> str:
+    """The class name of a JSON step ("" for branch steps)."""
+    if isinstance(step, str):
+        return step
+    if isinstance(step, dict):
+        if "model" in step:
+            inner = step["model"]
+            return inner if isinstance(inner, str) else str(inner.get("class", ""))
+        return str(step.get("class", ""))
+    return ""
+
+
+def step_params(step: Any) -> dict[str, Any]:
+    """The explicit parameters of a JSON step (the model's, for a tuned model); a copy."""
+    if isinstance(step, dict):
+        inner = step.get("model", step)
+        if isinstance(inner, dict):
+            return dict(inner.get("params") or {})
+    return {}
+
+
+_KIND_CACHE: dict[str, str] = {}
+
+
+def step_kind(step: Any) -> str:
+    """"operator", "model", "splitter", "branch" or "generator" of a JSON step; ValueError
+    for a class the registry cannot resolve or that is none of these."""
+    if isinstance(step, dict) and "branch" in step:
+        return "generator" if isinstance(step["branch"], dict) else "branch"
+    if isinstance(step, dict) and "model" in step:
+        return "model"
+    name = step_class(step)
+    if name not in _KIND_CACHE:
+        try:
+            kind = registry.kind_of(registry.resolve_class(name))
+        except SpecError as exc:
+            raise ValueError(str(exc)) from None
+        if kind is None:
+            raise ValueError(f"{name} is neither a preprocessing operator, a model nor a "
+                             "CV splitter")
+        _KIND_CACHE[name] = STEP_KINDS[kind]
+    return _KIND_CACHE[name]

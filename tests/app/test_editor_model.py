@@ -14,8 +14,8 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import ElasticNet, Lasso, Ridge
 from sklearn.preprocessing import StandardScaler
 
-from app.editor.model.document import (PipelineDocument, card_details, card_label, card_text,
-                                 path_of_where)
+from app.editor.model.document import PipelineDocument, path_of_where
+from app.editor.model.labels import card_details, card_label, card_text
 from app.editor.params import (ParamField, finetune_dimension_kinds, finetune_error,
                                param_fields, validate_finetune, validate_params,
                                validate_value)

@@ -21,7 +21,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.editor.model.document import PipelineDocument, _params_of, card_label, path_of_where
+from app.editor.model.document import PipelineDocument, path_of_where
+from app.editor.model.labels import card_label
+from engine.pipeline.steps import step_params
 from engine.machine import DataFacts, MachineFacts
 from engine.pipeline.branches import ConcreteBranch, ExpandedPipeline
 from engine.policy import THREAD_KEYS, GroupPlan, Reason, decide
@@ -106,7 +108,7 @@ def _thread_step(doc: PipelineDocument, branch: ConcreteBranch
                 path = doc.step_path(step)
                 if path is None:
                     return None
-                params = _params_of(doc.step_at(path))
+                params = step_params(doc.step_at(path))
                 params[key] = 1
                 return path, params, key
     return None

@@ -41,25 +41,22 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import inspect
 import json
 import re
 from pathlib import Path
 from typing import Any, Callable
 
 from app.model.events import Events
-from engine import registry
 from engine.errors import SpecError
 from engine.pipeline.branches import ExpandedPipeline, StepSpec
 from engine.pipeline.expand import BranchNode, StepNode
 # The parser's private pieces: the document validates structure WITHOUT expansion (an
 # incomplete pipeline is a normal editing state), with exactly the parser's own code so that
 # the normal form cannot drift from parse_pipeline(...).spec (a test checks they agree).
-from engine.pipeline.spec import expand_structure, json_step, load_spec, parse_structure
-from engine.pipeline.steps import STEP_KINDS, type_name
+from engine.pipeline.spec import expand_structure, load_spec, parse_structure
+from engine.pipeline.steps import as_json_step, step_class, step_kind, type_name
 
-__all__ = ["KEEP", "Address", "PipelineDocument", "card_details", "card_label",
-           "card_text", "card_tooltip", "path_of_where", "same_spec", "step_kind"]
+__all__ = ["KEEP", "Address", "PipelineDocument", "path_of_where", "same_spec"]
 
 Address = tuple[int, ...]
 
@@ -281,7 +278,7 @@ class PipelineDocument:
             if not isinstance(index, int) or not 0 <= index <= len(lane):
                 raise ValueError(f"cannot insert at position {index}: {_where_c(container)} "
                                  f"has {len(lane)} step(s)")
-            lane.insert(index, _as_json_step(step))
+            lane.insert(index, as_json_step(step))
             self._store(spec, container, lane)
 
         self._edit(edit)
@@ -391,7 +388,7 @@ class PipelineDocument:
         if finetune is not None:
             if not isinstance(finetune, dict):
                 raise ValueError(f"finetune must be a dict or None, got {type_name(finetune)}")
-            cls_name = _class_of(self.step_at(path))
+            cls_name = step_class(self.step_at(path))
             problem = finetune_error(finetune, cls_name)
             if problem:
                 raise ValueError(problem)
@@ -450,7 +447,7 @@ class PipelineDocument:
     def add_lane(self, path: Address, steps: list | tuple = (), index: int | None = None) -> None:
         """Add a lane (an alternative, for a generator) holding ``steps``."""
         path = self._check_step_path(path)
-        new_steps = [_as_json_step(s) for s in steps]
+        new_steps = [as_json_step(s) for s in steps]
 
         def edit(spec: Any) -> None:
             lanes = self._branch_lanes(spec, path)
@@ -664,26 +661,10 @@ def _ordered(item: dict, order: tuple[str, ...]) -> dict:
                                                        if k not in order}
 
 
-def _as_json_step(step: Any) -> Any:
-    """A step in any accepted form -> JSON form (estimator objects become class+params);
-    validation is left to the document's analysis (it names the step's position)."""
-    if isinstance(step, (str, dict)):
-        return copy.deepcopy(step)
-    if isinstance(step, type) or callable(getattr(step, "get_params", None)) or \
-            callable(getattr(step, "split", None)):
-        try:
-            return json_step(step)
-        except SpecError as exc:
-            raise ValueError(str(exc)) from None
-    raise ValueError("a step must be a class name, {\"class\": ..., \"params\": {...}}, "
-                     f"{{\"model\": ...}}, {{\"branch\": ...}} or an estimator; got "
-                     f"{type_name(step)}")
-
-
 def _as_alternative(alt: Any) -> Any:
     if isinstance(alt, (list, tuple)):
-        return [_as_json_step(s) for s in alt]
-    return _as_json_step(alt)
+        return [as_json_step(s) for s in alt]
+    return as_json_step(alt)
 
 
 def _plain_dict(item: Any, path: Address) -> dict:
@@ -693,171 +674,3 @@ def _plain_dict(item: Any, path: Address) -> dict:
     if isinstance(item, dict) and "branch" not in item:
         return item
     raise ValueError(f"step {_fmt(path)} is a branch step; it has no parameters")
-
-
-def _class_of(step: Any) -> str:
-    """The class name of a JSON step ("" for branch steps)."""
-    if isinstance(step, str):
-        return step
-    if isinstance(step, dict):
-        if "model" in step:
-            inner = step["model"]
-            return inner if isinstance(inner, str) else str(inner.get("class", ""))
-        return str(step.get("class", ""))
-    return ""
-
-
-def _params_of(step: Any) -> dict[str, Any]:
-    if isinstance(step, dict):
-        inner = step.get("model", step)
-        if isinstance(inner, dict):
-            return dict(inner.get("params") or {})
-    return {}
-
-
-_KIND_CACHE: dict[str, str] = {}
-
-
-def step_kind(step: Any) -> str:
-    """"operator", "model", "splitter", "branch" or "generator" of a JSON step."""
-    if isinstance(step, dict) and "branch" in step:
-        return "generator" if isinstance(step["branch"], dict) else "branch"
-    if isinstance(step, dict) and "model" in step:
-        return "model"
-    name = _class_of(step)
-    if name not in _KIND_CACHE:
-        try:
-            kind = registry.kind_of(registry.resolve_class(name))
-        except SpecError as exc:
-            raise ValueError(str(exc)) from None
-        if kind is None:
-            raise ValueError(f"{name} is neither a preprocessing operator, a model nor a "
-                             "CV splitter")
-        _KIND_CACHE[name] = STEP_KINDS[kind]
-    return _KIND_CACHE[name]
-
-
-# -- card text ------------------------------------------------------------------------------
-
-#: Card titles: short, readable names (registry names are class-like).
-_TITLES = {
-    "PLSRegression": "PLS", "PLSDA": "PLS-DA", "SavitzkyGolay": "Savitzky-Golay",
-    "FirstDerivative": "1st derivative", "SecondDerivative": "2nd derivative",
-    "RandomForestRegressor": "RandomForest", "RandomForestClassifier": "RandomForest",
-    "KNeighborsRegressor": "kNN", "MLPRegressor": "MLP", "LogisticRegression": "Logistic",
-    "StandardScaler": "Standard scaler", "MinMaxScaler": "Min-max scaler",
-    "CropRange": "Crop", "KennardStoneSplit": "Kennard-Stone",
-}
-
-
-def _num(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return str(value)
-    return f"{value:g}"
-
-
-def _default(name: str, key: str) -> Any:
-    try:
-        cls = registry.resolve_class(name)
-        p = inspect.signature(cls.__init__).parameters.get(key)
-        return None if p is None or p.default is p.empty else p.default
-    except Exception:  # unknown class: no default to show
-        return None
-
-
-def card_label(step: Any) -> str:
-    """The card's title: "PLS", "Savitzky-Golay", "SNV", "Branch", "Generator"."""
-    if isinstance(step, dict) and "branch" in step:
-        return "Generator" if isinstance(step["branch"], dict) else "Branch"
-    name = _class_of(step)
-    return _TITLES.get(name, name.rsplit(".", 1)[-1])
-
-
-def card_details(step: Any) -> str:
-    """The key parameters in short form: "10 comp.", "w11 p2 d1", "α=1", "n_jobs=-1",
-    "Optuna · 100 trials", "4 alternatives"; "" when there is nothing to show."""
-    if isinstance(step, dict) and "branch" in step:
-        value = step["branch"]
-        n = len(value["_or_"]) if isinstance(value, dict) else len(value)
-        parts = [f"{n} alternative{'s' if n != 1 else ''}" if isinstance(value, dict)
-                 else f"{n} lane{'s' if n != 1 else ''}"]
-        if step.get("n_jobs", 1) != 1:
-            parts.append("auto" if step["n_jobs"] == -1 else f"n_jobs={step['n_jobs']}")
-        elif step.get("parallel"):
-            parts.append("parallel")
-        return " · ".join(parts)
-    name = _class_of(step)
-    params = _params_of(step)
-    short = name.rsplit(".", 1)[-1]
-
-    def get(key: str) -> Any:
-        return params[key] if key in params else _default(name, key)
-
-    parts: list[str] = []
-    if isinstance(step, dict) and "finetune_params" in step:
-        ft = step["finetune_params"] if isinstance(step["finetune_params"], dict) else {}
-        parts.append(f"Optuna · {ft.get('n_trials', 50)} trials")
-    elif short in ("PLSRegression", "PLSDA"):
-        parts.append(f"{get('n_components')} comp.")
-        if params.get("scale") is False:
-            parts.append("no scale")
-    elif short == "SavitzkyGolay":
-        parts.append(f"w{get('window_length')} p{get('polyorder')} d{get('deriv')}")
-    elif short in ("FirstDerivative", "SecondDerivative"):
-        parts.append(f"w{get('window_length')} p{get('polyorder')}")
-    elif short in ("Ridge", "Lasso"):
-        parts.append(f"α={_num(get('alpha'))}")
-    elif short == "ElasticNet":
-        parts.append(f"α={_num(get('alpha'))} l1={_num(get('l1_ratio'))}")
-    elif short in ("SVR", "LogisticRegression", "SVC"):
-        parts.append(f"C={_num(get('C'))}")
-        if "kernel" in params:
-            parts.append(str(params["kernel"]))
-    elif short.startswith("KNeighbors"):
-        parts.append(f"k={get('n_neighbors')}")
-    elif short.startswith("RandomForest"):
-        if "n_estimators" in params:
-            parts.append(f"{params['n_estimators']} trees")
-    elif short == "MLPRegressor":
-        sizes = get("hidden_layer_sizes")
-        if isinstance(sizes, (list, tuple)):
-            parts.append("layers " + "-".join(map(str, sizes)))
-    elif short in ("KFold", "GroupKFold"):
-        parts.append(f"{get('n_splits')} folds")
-    elif short == "ShuffleSplit":
-        parts.append(f"{get('n_splits')} splits")
-    elif short == "Normalize":
-        parts.append(str(get("method")))
-    elif short == "CropRange":
-        parts.append(f"{_num(params.get('start', '…'))}–{_num(params.get('stop', '…'))}")
-    elif short == "Detrend" and "order" in params:
-        parts.append(f"order {params['order']}")
-    elif params:  # anything else: its first two explicit params
-        parts.extend(f"{k}={_num(v)}" for k, v in list(params.items())[:2] if k != "n_jobs")
-    if "n_jobs" in params and params["n_jobs"] not in (None, 1):
-        parts.append(f"n_jobs={params['n_jobs']}")
-    return " · ".join(p for p in parts if p)
-
-
-def card_text(step: Any) -> str:
-    """Title and details on one line: "PLS · 10 comp.", "Optuna-tuned" models:
-    "PLS · Optuna · 100 trials"."""
-    details = card_details(step)
-    return f"{card_label(step)} · {details}" if details else card_label(step)
-
-
-def card_tooltip(step: Any) -> str:
-    """Every explicit parameter, one per line (and the search space of a tuned model)."""
-    if isinstance(step, dict) and "branch" in step:
-        return card_text(step)
-    lines = [_class_of(step)]
-    lines += [f"{k} = {json.dumps(v)}" for k, v in _params_of(step).items()]
-    if isinstance(step, dict) and isinstance(step.get("finetune_params"), dict):
-        ft = step["finetune_params"]
-        lines.append("Optuna: " + ", ".join(f"{k}={json.dumps(v)}" for k, v in ft.items()
-                                            if k != "model_params"))
-        for key, rng in (ft.get("model_params") or {}).items():
-            lines.append(f"  {key}: {json.dumps(rng)}")
-    if isinstance(step, dict) and step.get("enabled") is False:
-        lines.append("(disabled: skipped when running)")
-    return "\n".join(lines)
