@@ -45,12 +45,20 @@ class InputError(NirdeskInputError):
 
 
 class SpecError(NirdeskInputError):
-    """A pipeline spec is invalid; ``where`` is a readable path to the step,
-    e.g. "step 2 > branch 1 > step 1 (SavitzkyGolay)"."""
+    """A pipeline spec is invalid.
 
-    def __init__(self, message: str, *, where: str | None = None) -> None:
+    ``where`` is the readable place, e.g. "step 2 > branch 1 > step 1 (SavitzkyGolay)" (for a
+    file it starts with the file path); ``path`` is the same place as an address a program
+    can use without parsing text: a tuple of 0-based step and lane indices, as the editor
+    addresses steps -- (1, 0, 0) is step 1 of lane 1 of step 2, (0, 1) lane 2 of step 1 --
+    or None when the error is about the spec as a whole.
+    """
+
+    def __init__(self, message: str, *, where: str | None = None,
+                 path: tuple[int, ...] | None = None) -> None:
         self.message = message
         self.where = where
+        self.path = None if path is None else tuple(path)
         super().__init__(self.__str__())
 
     def __str__(self) -> str:

@@ -1,6 +1,6 @@
 """What the pipeline parser produces: concrete branches ready to be cross-validated.
 
-The parser (engine.pipeline.spec) turns the nested JSON/Python spec of DESIGN.md into a flat
+The parser (engine.pipeline.spec) turns the nested JSON/Python spec of docs/design.md into a flat
 list of ConcreteBranch objects. Each one is a linear chain (preprocessing..., model) with the
 splitter that applies to it, so that the executor can cut it into (branch, fold) tasks.
 BranchGroup records every branch step so the parallel policy can decide per group.
@@ -27,6 +27,11 @@ class StepSpec:
     estimator   an unfitted template instance; always clone() it before fitting
     finetune    normalised finetune_params for a model step, else None
     enabled     False when the user disabled the step in the editor (skipped when running)
+    path        the step's address in the spec (0-based step/lane indices, the editor's
+                addresses; see SpecError.path), None for steps the spec does not hold (the
+                default splitter). One StepSpec object sits at exactly one place, even when
+                several branches share it, so ``path`` finds the card of any branch step.
+                Not compared: the same step at two places is still the same step.
     """
 
     kind: str
@@ -35,6 +40,7 @@ class StepSpec:
     estimator: Any
     finetune: dict[str, Any] | None = None
     enabled: bool = True
+    path: tuple[int, ...] | None = field(default=None, compare=False)
 
     def label(self) -> str:
         """Readable form used in branch names: "SNV", "PLSRegression(n_components=10)"."""
@@ -124,6 +130,7 @@ class BranchGroup:
     n_jobs: int                # the spec's "n_jobs" (1 = sequential, -1 = auto)
     branch_ids: list[int] = field(default_factory=list)
     parent: int | None = None  # index of the enclosing group for nested branch steps
+    path: tuple[int, ...] = ()  # the branch step's address, e.g. (0,) or (1, 0, 0)
 
 
 @dataclass

@@ -28,25 +28,32 @@ from typing import Union
 
 from engine.errors import SpecError
 from engine.pipeline.branches import BranchGroup, ConcreteBranch, StepSpec
+from engine.pipeline.steps import where_of
 
 __all__ = ["BranchNode", "StepNode", "expand"]
 
 
 @dataclass(eq=False)
 class StepNode:
-    """An operator, model or splitter step at one place of the spec."""
+    """An operator, model or splitter step at one place of the spec.
+
+    ``path`` is its address (0-based step/lane indices, see SpecError.path); ``where`` the
+    readable form of it, with the class name."""
 
     step: StepSpec
     where: str
+    path: tuple[int, ...] = ()
 
 
 @dataclass(eq=False)
 class BranchNode:
-    """A branch step; ``group`` indexes the BranchGroup list, lanes hold parsed steps."""
+    """A branch step; ``group`` indexes the BranchGroup list, lanes hold parsed steps;
+    ``path`` is its address (lane k is ``path + (k,)``)."""
 
     group: int
     where: str
     lanes: list[list[Node]]
+    path: tuple[int, ...] = ()
 
 
 Node = Union[StepNode, BranchNode]
@@ -138,18 +145,18 @@ class _Expander:
 
 
 def _walk(nodes: list[Node], used_lanes: set[tuple[int, int]]
-          ) -> Iterator[tuple[str, StepNode | None]]:
-    """("lane", where) for lanes no chain got through, ("step", node) for the steps of the
-    other lanes; in spec order. A dead lane is reported once, not its steps."""
+          ) -> Iterator[tuple[tuple[int, ...], StepNode | None]]:
+    """(lane path, None) for lanes no chain got through, (step path, node) for the steps of
+    the other lanes; in spec order. A dead lane is reported once, not its steps."""
     for node in nodes:
         if isinstance(node, BranchNode):
             for lane_no, lane in enumerate(node.lanes, 1):
                 if (node.group, lane_no) not in used_lanes:
-                    yield f"{node.where} > branch {lane_no}", None
+                    yield node.path + (lane_no - 1,), None
                 else:
                     yield from _walk(lane, used_lanes)
         else:
-            yield node.where, node
+            yield node.path, node
 
 
 def expand(nodes: list[Node], groups: list[BranchGroup], default_splitter: StepSpec
@@ -158,32 +165,35 @@ def expand(nodes: list[Node], groups: list[BranchGroup], default_splitter: StepS
     groups. Raises SpecError when some lane/step never reaches a model."""
     ex = _Expander(groups, default_splitter)
     ex.run(nodes, 0, _Path(), lambda p: None)
-    dead_lanes: list[str] = []
-    dead_ops: list[str] = []
-    dead_splitters: list[str] = []
-    for where, node in _walk(nodes, ex.used_lanes):
+    dead_lanes: list[tuple[int, ...]] = []
+    dead_ops: list[StepNode] = []
+    dead_splitters: list[StepNode] = []
+    for path, node in _walk(nodes, ex.used_lanes):
         if node is None:
-            dead_lanes.append(where)
+            dead_lanes.append(path)
         elif id(node) not in ex.used:
             if node.step.kind == "operator":
-                dead_ops.append(where)
+                dead_ops.append(node)
             elif node.step.kind == "splitter" and node.step.enabled:
-                dead_splitters.append(where)
+                dead_splitters.append(node)
+    lanes = [where_of(path) for path in dead_lanes]
     if not ex.branches:
         msg = ("model missing: the pipeline has no model step "
                "(add one, e.g. {\"class\": \"PLSRegression\"})")
-        if dead_lanes:
-            msg += "; branches that never reach a model: " + ", ".join(dead_lanes)
+        if lanes:
+            msg += "; branches that never reach a model: " + ", ".join(lanes)
         raise SpecError(msg)
     if dead_lanes:
-        more = f"; same for {', '.join(dead_lanes[1:])}" if len(dead_lanes) > 1 else ""
+        more = f"; same for {', '.join(lanes[1:])}" if len(lanes) > 1 else ""
         raise SpecError("model missing: this branch ends in preprocessing and no model "
                         f"follows it (add a model to it or after the branch step){more}",
-                        where=dead_lanes[0])
+                        where=lanes[0], path=dead_lanes[0])
     if dead_ops:
         raise SpecError("model missing: no model uses the output of this step (add a model "
-                        "after it or remove it)", where=dead_ops[0])
+                        "after it or remove it)", where=dead_ops[0].where,
+                        path=dead_ops[0].path)
     if dead_splitters:
         raise SpecError("splitter has no model after it (a splitter applies to the models "
-                        "that follow it, until the next splitter)", where=dead_splitters[0])
+                        "that follow it, until the next splitter)",
+                        where=dead_splitters[0].where, path=dead_splitters[0].path)
     return ex.branches

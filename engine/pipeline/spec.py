@@ -22,6 +22,7 @@ import copy
 import json
 import numbers
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from typing import Any
 from engine.errors import SpecError
 from engine.pipeline.branches import BranchGroup, ExpandedPipeline
 from engine.pipeline.expand import BranchNode, Node, StepNode, expand
-from engine.pipeline.steps import type_name, default_splitter, parse_step, where_of
+from engine.pipeline.steps import default_splitter, parse_step, type_name, where_of
 
 __all__ = ["SpecStructure", "expand_structure", "json_step", "load_spec", "parse_pipeline",
            "parse_structure"]
@@ -45,7 +46,7 @@ def parse_pipeline(spec: Any, *, name: str | None = None) -> ExpandedPipeline:
     the path (str or Path) of a .json file holding one. ``name`` overrides the spec's name
     (default: the spec's "name", else the file stem, else "pipeline").
     Raises SpecError (a NirdeskInputError) for anything invalid; for a file, ``where``
-    starts with the file path.
+    starts with the file path (``path`` stays the step's address inside the spec).
     """
     if name is not None and not isinstance(name, str):
         raise SpecError(f"name must be a string, got {type_name(name)}")
@@ -56,7 +57,7 @@ def parse_pipeline(spec: Any, *, name: str | None = None) -> ExpandedPipeline:
         if source is None:
             raise
         where = f"{source}, {exc.where}" if exc.where else source
-        raise SpecError(exc.message, where=where) from None
+        raise SpecError(exc.message, where=where, path=exc.path) from None
 
 
 def _load(spec: Any) -> tuple[Any, str | None]:
@@ -162,81 +163,89 @@ def _parse(data: Any, name: str | None, file_stem: str | None) -> ExpandedPipeli
 
 
 class _TreeBuilder:
-    """Parses steps into StepNode/BranchNode trees, numbering branch steps in spec order."""
+    """Parses steps into StepNode/BranchNode trees, numbering branch steps in spec order.
+
+    Every node, group and error carries its address (``path``: 0-based step and lane
+    indices, the editor's addresses); the readable ``where`` is made from it (where_of).
+    """
 
     def __init__(self) -> None:
         self.groups: list[BranchGroup] = []
         self._parents: list[int] = []
 
-    def steps(self, value: Any, path: tuple[str, ...], enabled: bool = True
+    def steps(self, value: Any, path: tuple[int, ...], enabled: bool = True
               ) -> tuple[list[Node], list[Any]]:
+        """The steps of the container at ``path`` (() = the top level, else a lane)."""
         if not isinstance(value, (list, tuple)):
             raise SpecError(f"steps must be a list, got {type_name(value)}",
-                            where=where_of(path) or None)
+                            where=where_of(path) or None, path=path or None)
         nodes: list[Node] = []
         out: list[Any] = []
-        for k, item in enumerate(value, 1):
-            step_path = path + (f"step {k}",)
+        for k, item in enumerate(value):
+            step_path = path + (k,)
             if isinstance(item, dict) and "branch" in item:
                 node, js = self.branch(item, step_path, enabled)
             else:
                 step, js = parse_step(item, step_path, enabled)
-                node = StepNode(step, where_of(step_path, step.class_name))
+                node = StepNode(step, where_of(step_path, step.class_name), step_path)
             nodes.append(node)
             out.append(js)
         return nodes, out
 
-    def branch(self, item: dict, path: tuple[str, ...], enabled: bool
+    def branch(self, item: dict, path: tuple[int, ...], enabled: bool
                ) -> tuple[BranchNode, dict]:
         where = where_of(path, "branch")
+
+        def error(message: str) -> SpecError:
+            return SpecError(message, where=where, path=path)
+
         for key in item:
             if key not in _BRANCH_KEYS:
-                raise SpecError(f"unknown key {key!r} in branch step (valid keys: "
-                                f"{', '.join(_BRANCH_KEYS)})", where=where)
+                raise error(f"unknown key {key!r} in branch step (valid keys: "
+                            f"{', '.join(_BRANCH_KEYS)})")
         parallel = item.get("parallel", False)
         if not isinstance(parallel, bool):
-            raise SpecError(f"'parallel' must be true or false, got {type_name(parallel)}",
-                            where=where)
+            raise error(f"'parallel' must be true or false, got {type_name(parallel)}")
         n_jobs = item.get("n_jobs", 1)
         if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral):
-            raise SpecError(f"'n_jobs' must be an integer (1 = sequential, N workers, -1 = "
-                            f"auto), got {type_name(n_jobs)}", where=where)
+            raise error(f"'n_jobs' must be an integer (1 = sequential, N workers, -1 = "
+                        f"auto), got {type_name(n_jobs)}")
         n_jobs = int(n_jobs)  # numpy integers from Python specs
         if n_jobs != -1 and n_jobs < 1:
-            raise SpecError(f"'n_jobs' must be -1 (auto) or >= 1, got {n_jobs}", where=where)
+            raise error(f"'n_jobs' must be -1 (auto) or >= 1, got {n_jobs}")
         own = item.get("enabled", True)
         if not isinstance(own, bool):
-            raise SpecError(f"'enabled' must be true or false, got {type_name(own)}",
-                            where=where)
+            raise error(f"'enabled' must be true or false, got {type_name(own)}")
         group = BranchGroup(index=len(self.groups), where=where_of(path), parallel=parallel,
-                            n_jobs=n_jobs, parent=self._parents[-1] if self._parents else None)
+                            n_jobs=n_jobs, parent=self._parents[-1] if self._parents else None,
+                            path=path)
         self.groups.append(group)
         self._parents.append(group.index)
         try:
-            lanes, lanes_json = self._lanes(item["branch"], path, where, enabled and own)
+            lanes, lanes_json = self._lanes(item["branch"], path, error, enabled and own)
         finally:
             self._parents.pop()
         values = {"branch": lanes_json, "parallel": parallel, "n_jobs": n_jobs, "enabled": own}
         out = {key: values[key] for key in item if key != "enabled" or not own}
-        return BranchNode(group=group.index, where=group.where, lanes=lanes), out
+        return BranchNode(group=group.index, where=group.where, lanes=lanes, path=path), out
 
-    def _lanes(self, value: Any, path: tuple[str, ...], where: str, enabled: bool
-               ) -> tuple[list[list[Node]], Any]:
+    def _lanes(self, value: Any, path: tuple[int, ...], error: Callable[[str], SpecError],
+               enabled: bool) -> tuple[list[list[Node]], Any]:
         lanes: list[list[Node]] = []
         if isinstance(value, dict):
             if "_or_" not in value or len(value) != 1:
                 extra = ", ".join(repr(k) for k in value if k != "_or_") or "none"
-                raise SpecError("a generator branch is {\"_or_\": [step, ...]}; only '_or_' is "
-                                f"supported (other keys: {extra})", where=where)
+                raise error("a generator branch is {\"_or_\": [step, ...]}; only '_or_' is "
+                            f"supported (other keys: {extra})")
             alternatives = value["_or_"]
             if not isinstance(alternatives, (list, tuple)):
-                raise SpecError(f"'_or_' must be a list of alternatives, got "
-                                f"{type_name(alternatives)}", where=where)
+                raise error(f"'_or_' must be a list of alternatives, got "
+                            f"{type_name(alternatives)}")
             if not alternatives:
-                raise SpecError("generator produces nothing: '_or_' is empty", where=where)
+                raise error("generator produces nothing: '_or_' is empty")
             alts_json: list[Any] = []
-            for k, alt in enumerate(alternatives, 1):
-                lane_path = path + (f"branch {k}",)
+            for k, alt in enumerate(alternatives):
+                lane_path = path + (k,)
                 if alt is None:
                     nodes, js = [], None
                 elif isinstance(alt, (list, tuple)):
@@ -248,17 +257,17 @@ class _TreeBuilder:
                 alts_json.append(js)
             return lanes, {"_or_": alts_json}
         if not isinstance(value, (list, tuple)):
-            raise SpecError("'branch' must be a list of branches (each a list of steps) or "
-                            f"{{\"_or_\": [...]}}; got {type_name(value)}", where=where)
+            raise error("'branch' must be a list of branches (each a list of steps) or "
+                        f"{{\"_or_\": [...]}}; got {type_name(value)}")
         if not value:
-            raise SpecError("branch step has no branches: 'branch' is an empty list",
-                            where=where)
+            raise error("branch step has no branches: 'branch' is an empty list")
         lanes_json: list[Any] = []
-        for k, lane in enumerate(value, 1):
-            lane_path = path + (f"branch {k}",)
+        for k, lane in enumerate(value):
+            lane_path = path + (k,)
             if not isinstance(lane, (list, tuple)):
                 raise SpecError(f"each branch must be a list of steps, got {type_name(lane)} "
-                                "(wrap a single step in [...])", where=where_of(lane_path))
+                                "(wrap a single step in [...])", where=where_of(lane_path),
+                                path=lane_path)
             nodes, js = self.steps(lane, lane_path, enabled)
             lanes.append(nodes)
             lanes_json.append(js)

@@ -2,7 +2,8 @@
 
 Why separate from the branch logic: resolving a class, checking its parameters and writing
 the step back in normal JSON form is the same wherever the step sits; the errors it raises
-carry the step's ``where`` so the GUI can point at the card and the CLI can print one line.
+carry the step's ``where`` (so the CLI can print one line) and its ``path`` (so the GUI can
+point at the card without reading the text).
 """
 from __future__ import annotations
 
@@ -28,9 +29,14 @@ _CLASS_KEYS = ("class", "params", "enabled")
 _MODEL_KEYS = ("model", "finetune_params", "enabled")
 
 
-def where_of(path: tuple[str, ...], label: str | None = None) -> str:
-    """"step 2 > branch 1 > step 1 (SavitzkyGolay)" from path parts and a label."""
-    text = " > ".join(path)
+def where_of(path: tuple[int, ...], label: str | None = None) -> str:
+    """The readable form of a step or lane address: (1, 0, 0) with label "SavitzkyGolay" ->
+    "step 2 > branch 1 > step 1 (SavitzkyGolay)"; (0, 1) -> "step 1 > branch 2".
+
+    Addresses are 0-based indices, steps at even positions and lanes at odd ones (the
+    editor's addresses, SpecError.path); the text counts from 1, as users do.
+    """
+    text = " > ".join(f"{'branch' if k % 2 else 'step'} {i + 1}" for k, i in enumerate(path))
     return f"{text} ({label})" if label else text
 
 
@@ -95,7 +101,7 @@ def _signature(cls: type) -> tuple[dict[str, inspect.Parameter], bool]:
     return params, var_kw
 
 
-def _resolve(value: Any, path: tuple[str, ...], hint: str | None) -> tuple[type, str]:
+def _resolve(value: Any, path: tuple[int, ...], hint: str | None) -> tuple[type, str]:
     """(class, normal name) for a name string or a class object."""
     try:
         if isinstance(value, str):
@@ -182,7 +188,7 @@ def _is_step_object(value: Any) -> bool:
                   and callable(getattr(value, "get_n_splits", None)))
 
 
-def _plain(value: Any, path: tuple[str, ...]) -> tuple[str, str, dict[str, Any], Any]:
+def _plain(value: Any, path: tuple[int, ...]) -> tuple[str, str, dict[str, Any], Any]:
     """(kind, normal name, params, template) for a name, a class, an instance or a
     {"class": ..., "params": ...} object (keys other than those are checked by callers)."""
     if isinstance(value, dict):
@@ -284,13 +290,27 @@ def _finetune(value: Any, template: Any, name: str, where: str) -> dict[str, Any
 
 # -- steps --------------------------------------------------------------------------------
 
-def parse_step(value: Any, path: tuple[str, ...], parent_enabled: bool = True
+def parse_step(value: Any, path: tuple[int, ...], parent_enabled: bool = True
                ) -> tuple[StepSpec, Any]:
-    """A non-branch step -> (StepSpec, its normal JSON form).
+    """A non-branch step at address ``path`` -> (StepSpec, its normal JSON form).
 
     ``StepSpec.enabled`` is False when the step or an enclosing branch step is disabled;
-    the JSON carries only the step's own flag.
+    the JSON carries only the step's own flag. ``StepSpec.path`` is ``path`` (None for the
+    empty address of a step checked on its own). A SpecError names the step both ways:
+    ``where`` for people, ``path`` for programs.
     """
+    address = tuple(path) or None
+    try:
+        step, js = _parse_step(value, path, parent_enabled)
+    except SpecError as exc:
+        if exc.path is not None or address is None:
+            raise
+        raise SpecError(exc.message, where=exc.where, path=address) from None
+    return dataclasses.replace(step, path=address), js
+
+
+def _parse_step(value: Any, path: tuple[int, ...], parent_enabled: bool
+                ) -> tuple[StepSpec, Any]:
     if isinstance(value, dict):
         if "model" in value:
             return _model_step(value, path, parent_enabled)
@@ -313,7 +333,7 @@ def parse_step(value: Any, path: tuple[str, ...], parent_enabled: bool = True
     return dataclasses.replace(step, enabled=own and parent_enabled), js
 
 
-def _model_step(value: dict, path: tuple[str, ...], parent_enabled: bool
+def _model_step(value: dict, path: tuple[int, ...], parent_enabled: bool
                 ) -> tuple[StepSpec, Any]:
     """{"model": <step>, "finetune_params": {...}} (finetune_params optional)."""
     inner = value["model"]

@@ -471,6 +471,87 @@ def test_invalid_specs_point_at_the_step(spec, where, message):
         assert str(info.value).startswith(f"{where}: ")
 
 
+# (spec, where (unchanged text), path: the address of the bad step, lane or branch step)
+BAD_PLACES = [
+    (["SavitzkyGolai", "PLSRegression"], "step 1 (SavitzkyGolai)", (0,)),
+    ([{"branch": [["SNV", {"class": "SavitzkyGolay", "params": {"windw_length": 11}}]]},
+      "PLSRegression"], "step 1 > branch 1 > step 2 (SavitzkyGolay)", (0, 0, 1)),
+    (["SNV", {"branch": [["MSC"], [{"class": "SavitzkyGolay", "params": {"window_length": 10}}]]},
+      "PLSRegression"], "step 2 > branch 2 > step 1 (SavitzkyGolay)", (1, 1, 0)),
+    ([{"branch": [["SNV", {"branch": {"_or_": ["MSC", {"class": "Nope"}]}}]]}, "Ridge"],
+     "step 1 > branch 1 > step 2 > branch 2 > step 1 (Nope)", (0, 0, 1, 1, 0)),
+    ([{"model": "Ridge", "finetune_params": {"n_jobs": 0}}], "step 1 (Ridge)", (0,)),
+    ([{"model": "SNV"}], "step 1 (SNV)", (0,)),
+    ([{"class": 3}, "PLSRegression"], "step 1", (0,)),
+    (["os.system", "PLSRegression"], "step 1 (os.system)", (0,)),
+    ([{"class": "SNV", "param": {}}, "PLSRegression"], "step 1 (SNV)", (0,)),
+    (["SNV", RandomForestRegressor(random_state=np.random.RandomState(0))],
+     "step 2 (RandomForestRegressor)", (1,)),
+    ([{"branch": [["SNV", "PLSRegression"], ["MSC"], ["Detrend"]]}], "step 1 > branch 2",
+     (0, 1)),
+    (["SNV", "PLSRegression", "MSC"], "step 3 (MSC)", (2,)),
+    (["SNV", "PLSRegression", "KFold"], "step 3 (KFold)", (2,)),
+    ([{"branch": [["SNV", "KFold"]]}, "PLSRegression", {"branch": [["MSC", "ShuffleSplit"]]}],
+     "step 3 > branch 1", (2, 0)),
+    ([{"branch": {"_or_": []}, "n_jobs": 4}, "PLSRegression"], "step 1 (branch)", (0,)),
+    (["SNV", {"branch": [["SNV"]], "n_jobs": 0}, "PLSRegression"], "step 2 (branch)", (1,)),
+    ([{"branch": [["MSC", {"branch": [["SNV"]], "workers": 2}]]}, "PLSRegression"],
+     "step 1 > branch 1 > step 2 (branch)", (0, 0, 1)),
+    ([{"branch": [["SNV"], "MSC"]}, "PLSRegression"], "step 1 > branch 2", (0, 1)),
+    (["SNV", "MSC"], None, None),
+    ({"steps": [], "nmae": "x"}, None, None),
+]
+
+
+@pytest.mark.parametrize("spec, where, path", BAD_PLACES,
+                         ids=[f"bad_place{i}" for i in range(len(BAD_PLACES))])
+def test_spec_errors_carry_the_address_of_the_bad_step(spec, where, path):
+    """SpecError.path is the editor's address of what is wrong (a program needs no text
+    parsing to find the card); ``where`` keeps its readable text."""
+    with pytest.raises(SpecError) as info:
+        parse_pipeline(spec)
+    assert (info.value.where, info.value.path) == (where, path)
+
+
+def test_file_errors_keep_the_file_in_where_and_the_address_in_path(tmp_path):
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text('[{"branch": [["SNV", "PLSRegresion"]]}]')
+    with pytest.raises(SpecError) as info:
+        parse_pipeline(wrong)
+    assert info.value.where == f"{wrong}, step 1 > branch 1 > step 2 (PLSRegresion)"
+    assert info.value.path == (0, 0, 1)
+
+
+def test_nodes_groups_and_steps_know_their_address():
+    from engine.pipeline.expand import BranchNode
+    from engine.pipeline.spec import parse_structure
+
+    spec = ["SNV",
+            {"branch": [["MSC", {"branch": {"_or_": ["Detrend", ["Normalize", "Ridge"]]}}],
+                        ["PLSRegression"]]},
+            "Lasso"]
+    p = parse_pipeline(spec)
+    assert [(g.path, g.where) for g in p.groups] == [((1,), "step 2"),
+                                                     ((1, 0, 1), "step 2 > branch 1 > step 2")]
+    paths = {b.name: [s.path for s in b.steps] for b in p.branches}
+    assert paths == {
+        "SNV > MSC > Detrend > Lasso": [(0,), (1, 0, 0), (1, 0, 1, 0, 0), (2,)],
+        "SNV > MSC > Normalize > Ridge": [(0,), (1, 0, 0), (1, 0, 1, 1, 0), (1, 0, 1, 1, 1)],
+        "SNV > PLSRegression": [(0,), (1, 1, 0)],
+    }
+    # the SNV shared by every branch is one object at one place
+    assert len({id(b.steps[0]) for b in p.branches}) == 1
+    assert p.branches[0].splitter.path is None      # the default splitter is not in the spec
+    nodes = parse_structure(spec).nodes
+    assert [n.path for n in nodes] == [(0,), (1,), (2,)]
+    branch = nodes[1]
+    assert isinstance(branch, BranchNode)
+    inner = branch.lanes[0][1]
+    assert isinstance(inner, BranchNode) and inner.path == (1, 0, 1)
+    assert [n.path for n in inner.lanes[1]] == [(1, 0, 1, 1, 0), (1, 0, 1, 1, 1)]
+    assert inner.lanes[1][1].where == "step 2 > branch 1 > step 2 > branch 2 > step 2 (Ridge)"
+
+
 def test_non_json_param_values_of_objects_are_refused():
     with pytest.raises(SpecError) as info:
         parse_pipeline([RandomForestRegressor(random_state=np.random.RandomState(0))])
