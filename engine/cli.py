@@ -7,7 +7,6 @@ inside the run (a bug, reported with its traceback); 130 cancelled (Ctrl-C).
 from __future__ import annotations
 
 import argparse
-import json
 import sqlite3
 import sys
 from pathlib import Path
@@ -66,24 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def load_pipeline_file(path: str) -> object:
-    """Read a pipeline JSON file; syntax errors name the file, line and column."""
-    from engine.errors import InputError
-
-    file = Path(path)
-    if not file.is_file():
-        raise InputError("pipeline file not found", file=path)
-    try:
-        return json.loads(file.read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg}", file=path, row=exc.lineno, column=exc.colno) from exc
-    except UnicodeDecodeError as exc:
-        raise InputError("not a text file (expected UTF-8 JSON)", file=path) from exc
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     from engine.io import load_dataset
     from engine.pipeline import parse_pipeline
+    from engine.pipeline.files import load_pipeline_file
 
     if args.parallel_branches is not None and (args.parallel_branches == 0 or args.parallel_branches < -1):
         raise SpecError(f"--parallel-branches must be -1 (auto) or >= 1, not {args.parallel_branches}")
@@ -92,7 +77,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         expanded = parse_pipeline(spec, name=Path(args.pipeline).stem)
     except SpecError as exc:
-        raise SpecError(exc.message, where=f"{args.pipeline}, {exc.where}" if exc.where else args.pipeline) from exc
+        where = f"{args.pipeline}, {exc.where}" if exc.where else args.pipeline
+        raise SpecError(exc.message, where=where, path=exc.path) from exc
     dataset = load_dataset(args.data, target=args.target)
     project = _project_for_saving(args.save) if args.save else None
     pool = None

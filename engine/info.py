@@ -31,7 +31,7 @@ def describe_dataset(ds: SpectralDataset, target: str | None = None) -> str:
 
 
 def describe_pipeline(path: str) -> str:
-    from engine.cli import load_pipeline_file
+    from engine.pipeline.files import load_pipeline_file
     from engine.pipeline import parse_pipeline
 
     expanded = parse_pipeline(load_pipeline_file(path), name=Path(path).stem)

@@ -149,7 +149,7 @@ class PipelineDocument:
             if source is None:
                 raise
             where = f"{source}, {exc.where}" if exc.where else source
-            raise SpecError(exc.message, where=where) from None
+            raise SpecError(exc.message, where=where, path=exc.path) from None
         doc = cls(file_stem=stem)
         doc._set(analysis, notify=False)
         return doc
