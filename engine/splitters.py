@@ -7,7 +7,7 @@ chosen); the rest becomes the validation set. It is deterministic, so it is one 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -15,7 +15,10 @@ from sklearn.metrics import pairwise_distances, pairwise_distances_chunked
 from sklearn.metrics.pairwise import distance_metrics
 from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import indexable
+from sklearn.utils._param_validation import Interval, RealNotInt
 from sklearn.utils.validation import check_array
+
+from engine.constraints import Choices, check_constraints
 
 __all__ = ["KennardStoneSplit", "kennard_stone"]
 
@@ -80,23 +83,21 @@ class KennardStoneSplit(BaseCrossValidator):
     Indices are returned sorted.
     """
 
+    _parameter_constraints: dict[str, list[Any]] = {
+        "test_size": [Interval(RealNotInt, 0, 1, closed="neither"),
+                      Interval(Integral, 1, None, closed="left")],
+        "metric": [Choices(*KS_METRICS)],
+    }
+
     def __init__(self, test_size: float | int = 0.25, metric: str = "euclidean") -> None:
         self.test_size = test_size
         self.metric = metric
 
     def check_params(self) -> None:
-        """Raise ValueError for a test_size or metric that can never work (no data needed)."""
-        ts = self.test_size
-        if isinstance(ts, Integral) and not isinstance(ts, bool):
-            ok = ts >= 1
-        else:
-            ok = isinstance(ts, Real) and not isinstance(ts, bool) and 0 < ts < 1
-        if not ok:
-            raise ValueError(f"KennardStoneSplit: test_size must be a float in (0, 1) or an "
-                             f"integer >= 1; got {ts!r}")
-        if self.metric not in KS_METRICS:
-            raise ValueError(f"KennardStoneSplit: metric must be one of "
-                             f"{', '.join(KS_METRICS)}; got {self.metric!r}")
+        """Raise ValueError for a test_size or metric that can never work (no data needed):
+        the values against ``_parameter_constraints``."""
+        check_constraints("KennardStoneSplit", self._parameter_constraints,
+                          {"test_size": self.test_size, "metric": self.metric})
 
     def _n_test(self, n_samples: int) -> int:
         ts = self.test_size

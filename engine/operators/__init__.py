@@ -6,9 +6,13 @@ spectra, columns are wavelengths; every computation is vectorised over the rows.
 
 Conventions the pipeline parser and the engine rely on:
 
-* ``op.check_params()`` validates the constructor parameters without data and raises
-  ValueError naming the parameter and the allowed values; ``fit`` runs it too, and adds
-  the checks that need the data (e.g. window_length larger than the number of columns).
+* ``type(op)._parameter_constraints`` declares each constructor parameter's valid values in
+  scikit-learn's vocabulary (Interval, StrOptions, "array-like", None, ...): the one source
+  of the data-free check, the editor's inspector fields and ``nirdesk info STEP``.
+* ``op.check_params()`` validates the constructor parameters without data (the constraints,
+  then the rules between parameters) and raises ValueError naming the parameter and the
+  allowed values; ``fit`` runs it too, and adds the checks that need the data (e.g.
+  window_length larger than the number of columns).
 * ``type(op).needs_wavelengths`` is True for operators that use the wavelength axis
   (CropRange, Detrend): set it with ``op.set_params(wavelengths=axis)`` before fitting,
   where ``axis`` has one value per input column of that step.

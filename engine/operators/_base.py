@@ -4,9 +4,14 @@ Why a common base: every operator must behave the same way towards the rest of n
 (sklearn Pipeline, clone(), the pipeline parser and the engine), so the fit/transform plumbing,
 the data validation and the wavelength-axis conventions live here once:
 
-* ``check_params()`` validates the constructor parameters without any data; the pipeline
-  parser calls it at parse time, and ``fit`` calls it again (sklearn convention: ``__init__``
-  only stores its arguments, so validation cannot happen earlier).
+* ``_parameter_constraints`` (class attribute, scikit-learn's vocabulary: Interval, StrOptions
+  or :class:`engine.constraints.Choices`, "array-like", None, ...) declares each parameter's
+  valid values as data. ``check_params()`` checks them without any data (scikit-learn decides,
+  nirdesk words the refusal), then runs ``_check_rules()`` for what one constraint cannot say
+  (polyorder < window_length, an odd window). The pipeline parser calls ``check_params`` at
+  parse time, and ``fit`` calls it again (sklearn convention: ``__init__`` only stores its
+  arguments, so validation cannot happen earlier). The editor's inspector and ``nirdesk info``
+  read the same declaration (engine.pipeline.params).
 * ``needs_wavelengths`` (class attribute) tells the engine to inject the wavelength axis of the
   step's input columns with ``set_params(wavelengths=...)`` before fitting.
 * ``transform_wavelengths(wavelengths)`` maps the wavelength axis of the input columns to the
@@ -15,14 +20,13 @@ the data validation and the wavelength-axis conventions live here once:
 """
 from __future__ import annotations
 
-import math
-import numbers
-from collections.abc import Iterable
 from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from engine.constraints import check_constraints
 
 __all__ = ["SpectralOperator"]
 
@@ -30,18 +34,31 @@ __all__ = ["SpectralOperator"]
 class SpectralOperator(TransformerMixin, BaseEstimator):
     """Base class of nirdesk's preprocessing operators (rows = spectra, columns = wavelengths).
 
-    Subclasses implement ``check_params`` (data-free parameter validation),
-    optionally ``_check_n_features`` (checks that need the number of columns), ``_fit``
-    (learn state from the training rows, if any) and ``_transform`` (the actual computation,
-    vectorised over rows). Input is validated with sklearn's ``validate_data`` and converted
-    to a finite float64 array; the input array is never modified in place.
+    Subclasses declare ``_parameter_constraints`` (one entry per constructor parameter) and
+    implement optionally ``_check_rules`` (data-free rules between parameters),
+    ``_check_n_features`` (checks that need the number of columns), ``_fit`` (learn state from
+    the training rows, if any) and ``_transform`` (the actual computation, vectorised over
+    rows). Input is validated with sklearn's ``validate_data`` and converted to a finite
+    float64 array; the input array is never modified in place.
     """
+
+    #: Each constructor parameter's valid values, in scikit-learn's vocabulary.
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
 
     #: True when the engine must inject the wavelength axis via ``set_params(wavelengths=...)``.
     needs_wavelengths: ClassVar[bool] = False
 
     def check_params(self) -> None:
-        """Raise ValueError if a constructor parameter is invalid (no data needed)."""
+        """Raise ValueError naming the operator, the parameter, the allowed values and the
+        value received if a constructor parameter is invalid (no data needed): first each
+        parameter against ``_parameter_constraints``, then ``_check_rules``."""
+        check_constraints(type(self).__name__, self._parameter_constraints,
+                          self.get_params(deep=False))
+        self._check_rules()
+
+    def _check_rules(self) -> None:
+        """Raise ValueError for what a single constraint cannot say (rules between
+        parameters such as polyorder < window_length); the constraints already hold."""
 
     def _check_n_features(self, n_features: int) -> None:
         """Raise ValueError if the parameters do not suit ``n_features`` input columns."""
@@ -78,68 +95,9 @@ class SpectralOperator(TransformerMixin, BaseEstimator):
         return as_axis(type(self).__name__, "wavelengths", wavelengths)
 
 
-# -- parameter checks ---------------------------------------------------------------------
-# Each helper raises ValueError naming the operator, the parameter, the allowed values and
-# the value received, e.g. "SavitzkyGolay: window_length must be an odd integer >= 1; got 10".
-
-
-def _is_integer(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _is_real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def check_int(owner: str, name: str, value: Any, *, min_value: int | None = None,
-              max_value: int | None = None) -> int:
-    """Check that ``value`` is an integer (not a bool, not a float) within the bounds."""
-    if min_value is not None and max_value is not None:
-        allowed = f"an integer in [{min_value}, {max_value}]"
-    elif min_value is not None:
-        allowed = f"an integer >= {min_value}"
-    elif max_value is not None:
-        allowed = f"an integer <= {max_value}"
-    else:
-        allowed = "an integer"
-    if not _is_integer(value) or (min_value is not None and value < min_value) or (
-            max_value is not None and value > max_value):
-        raise ValueError(f"{owner}: {name} must be {allowed}; got {value!r}")
-    return int(value)
-
-
-def check_real(owner: str, name: str, value: Any, *, low: float = -math.inf,
-               high: float = math.inf, low_inclusive: bool = True,
-               high_inclusive: bool = True) -> float:
-    """Check that ``value`` is a finite real number in the given interval."""
-    lo_b = "[" if low_inclusive else "("
-    hi_b = "]" if high_inclusive else ")"
-    allowed = f"a finite number in {lo_b}{low:g}, {high:g}{hi_b}"
-    ok = _is_real(value) and math.isfinite(value)
-    if ok:
-        ok = (value >= low if low_inclusive else value > low) and (
-            value <= high if high_inclusive else value < high)
-    if not ok:
-        raise ValueError(f"{owner}: {name} must be {allowed}; got {value!r}")
-    return float(value)
-
-
-def check_optional_real(owner: str, name: str, value: Any) -> float | None:
-    """Check that ``value`` is None or a finite real number."""
-    if value is None:
-        return None
-    if not (_is_real(value) and math.isfinite(value)):
-        raise ValueError(f"{owner}: {name} must be None or a finite number; got {value!r}")
-    return float(value)
-
-
-def check_option(owner: str, name: str, value: Any, options: Iterable[str]) -> str:
-    """Check that ``value`` is one of the allowed strings."""
-    options = tuple(options)
-    if not isinstance(value, str) or value not in options:
-        allowed = ", ".join(repr(o) for o in options)
-        raise ValueError(f"{owner}: {name} must be one of {allowed}; got {value!r}")
-    return value
+# -- checks shared by the operators' rules ----------------------------------------------------
+# Each helper raises ValueError naming the operator and what is wrong, e.g.
+# "Detrend: wavelengths has 10 values but the input has 151 columns; they must match".
 
 
 def as_axis(owner: str, name: str, value: Any) -> np.ndarray:

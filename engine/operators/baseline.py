@@ -6,13 +6,16 @@ row and subtract it, computing all rows at once (no loop over samples).
 """
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import OneToOneFeatureMixin
+from sklearn.utils._param_validation import Interval
 
-from engine.operators._base import (SpectralOperator, check_axis_length, check_int,
-                                    check_min_features, check_option,
-                                    check_optional_axis, check_real)
+from engine.constraints import Choices
+from engine.operators._base import (SpectralOperator, check_axis_length, check_min_features,
+                                    check_optional_axis)
 
 __all__ = ["Detrend", "Baseline", "als_baseline"]
 
@@ -40,16 +43,19 @@ class Detrend(OneToOneFeatureMixin, SpectralOperator):
     changing the result.
     """
 
+    _parameter_constraints = {
+        "order": [Interval(Integral, 0, None, closed="left")],
+        "wavelengths": ["array-like", None],
+    }
     needs_wavelengths = True
 
     def __init__(self, order: int = 1, wavelengths: ArrayLike | None = None) -> None:
         self.order = order
         self.wavelengths = wavelengths
 
-    def check_params(self) -> None:
-        """Raise ValueError unless order is an integer >= 0 and wavelengths is None or a
-        finite 1-D axis."""
-        check_int("Detrend", "order", self.order, min_value=0)
+    def _check_rules(self) -> None:
+        """Raise ValueError unless wavelengths is None or a finite 1-D axis with more
+        distinct values than ``order``."""
         axis = check_optional_axis("Detrend", "wavelengths", self.wavelengths)
         if axis is not None and np.unique(axis).size <= self.order:
             raise ValueError(f"Detrend: order={self.order} needs at least {self.order + 1} "
@@ -182,20 +188,19 @@ class Baseline(OneToOneFeatureMixin, SpectralOperator):
     The input needs at least 3 columns.
     """
 
+    _parameter_constraints = {
+        "method": [Choices("als")],
+        "lam": [Interval(Real, 0, None, closed="neither")],
+        "p": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter": [Interval(Integral, 1, None, closed="left")],
+    }
+
     def __init__(self, method: str = "als", lam: float = 1e5, p: float = 0.01,
                  n_iter: int = 10) -> None:
         self.method = method
         self.lam = lam
         self.p = p
         self.n_iter = n_iter
-
-    def check_params(self) -> None:
-        """Raise ValueError unless method == "als", lam > 0, 0 < p < 1 and n_iter >= 1."""
-        check_option("Baseline", "method", self.method, ("als",))
-        check_real("Baseline", "lam", self.lam, low=0.0, low_inclusive=False)
-        check_real("Baseline", "p", self.p, low=0.0, high=1.0, low_inclusive=False,
-                   high_inclusive=False)
-        check_int("Baseline", "n_iter", self.n_iter, min_value=1)
 
     def _check_n_features(self, n_features: int) -> None:
         check_min_features("Baseline", n_features, 3, "the ALS second-difference penalty")

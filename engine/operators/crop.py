@@ -5,14 +5,16 @@ an informative range removes noise and speeds up modelling.
 """
 from __future__ import annotations
 
+from numbers import Real
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from engine.operators._base import (SpectralOperator, as_axis, check_axis_length,
-                                    check_optional_axis, check_optional_real)
+                                    check_optional_axis)
 
 __all__ = ["CropRange"]
 
@@ -49,6 +51,12 @@ class CropRange(SpectralOperator):
         Indices of the kept columns.
     """
 
+    _parameter_constraints = {
+        # an open interval without bounds: any finite number (sklearn refuses +-inf there)
+        "start": [None, Interval(Real, None, None, closed="neither")],
+        "stop": [None, Interval(Real, None, None, closed="neither")],
+        "wavelengths": ["array-like", None],
+    }
     needs_wavelengths = True
 
     def __init__(self, start: float | None = None, stop: float | None = None,
@@ -58,11 +66,9 @@ class CropRange(SpectralOperator):
         self.wavelengths = wavelengths
 
     # -- parameters ------------------------------------------------------------------------
-    def check_params(self) -> None:
-        """Raise ValueError unless start/stop are None or finite numbers and wavelengths is
-        None or a finite 1-D axis; when wavelengths is set, also if the range is empty."""
-        check_optional_real("CropRange", "start", self.start)
-        check_optional_real("CropRange", "stop", self.stop)
+    def _check_rules(self) -> None:
+        """Raise ValueError unless wavelengths is None or a finite 1-D axis; when it is
+        set, also if the range selects no column."""
         axis = check_optional_axis("CropRange", "wavelengths", self.wavelengths)
         if axis is not None:
             self._mask(axis, by_index=False)

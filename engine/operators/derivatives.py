@@ -7,16 +7,31 @@ as much as with plain finite differences. All rows are filtered at once by
 """
 from __future__ import annotations
 
+from numbers import Integral, Real
+from typing import Any
+
 import numpy as np
 from scipy.signal import savgol_filter
 from sklearn.base import OneToOneFeatureMixin
+from sklearn.utils._param_validation import Interval
 
-from engine.operators._base import (SpectralOperator, check_int, check_option, check_real)
+from engine.constraints import Choices
+from engine.operators._base import SpectralOperator
 
 __all__ = ["SavitzkyGolay", "FirstDerivative", "SecondDerivative", "SAVGOL_MODES"]
 
 #: Edge handling modes accepted by scipy.signal.savgol_filter.
 SAVGOL_MODES = ("interp", "mirror", "nearest", "constant", "wrap")
+
+
+def _savgol_constraints(min_polyorder: int) -> dict[str, list[Any]]:
+    """The parameters every Savitzky-Golay operator shares; polyorder's floor differs."""
+    return {
+        "window_length": [Interval(Integral, 1, None, closed="left")],
+        "polyorder": [Interval(Integral, min_polyorder, None, closed="left")],
+        "delta": [Interval(Real, 0, None, closed="neither")],
+        "mode": [Choices(*SAVGOL_MODES)],
+    }
 
 
 class _SavitzkyGolayBase(OneToOneFeatureMixin, SpectralOperator):
@@ -34,29 +49,21 @@ class _SavitzkyGolayBase(OneToOneFeatureMixin, SpectralOperator):
     def _deriv(self) -> int:
         raise NotImplementedError
 
-    def _min_polyorder(self) -> int:
-        return 0
-
-    def check_params(self) -> None:
-        """Raise ValueError unless window_length is odd and > polyorder, deriv <= polyorder,
-        delta > 0 and mode is a savgol_filter mode."""
+    def _check_rules(self) -> None:
+        """Raise ValueError unless window_length is odd and > polyorder and deriv <=
+        polyorder (each value alone already satisfies ``_parameter_constraints``)."""
         name = type(self).__name__
-        window = check_int(name, "window_length", self.window_length, min_value=1)
+        window, polyorder, deriv = self.window_length, self.polyorder, self._deriv()
         if window % 2 == 0:
             raise ValueError(f"{name}: window_length must be an odd integer >= 1; "
                              f"got {window}")
-        polyorder = check_int(name, "polyorder", self.polyorder,
-                              min_value=self._min_polyorder())
         if polyorder >= window:
             raise ValueError(f"{name}: polyorder must be < window_length "
                              f"(0 <= polyorder <= {window - 1}); got polyorder={polyorder} "
                              f"with window_length={window}")
-        deriv = self._deriv()
         if deriv > polyorder:
             raise ValueError(f"{name}: deriv must be <= polyorder (0 <= deriv <= "
                              f"{polyorder}); got deriv={deriv} with polyorder={polyorder}")
-        check_real(name, "delta", self.delta, low=0.0, low_inclusive=False)
-        check_option(name, "mode", self.mode, SAVGOL_MODES)
 
     def _check_n_features(self, n_features: int) -> None:
         if self.window_length > n_features:
@@ -91,6 +98,9 @@ class SavitzkyGolay(_SavitzkyGolayBase):
         Edge handling, as in scipy.signal.savgol_filter.
     """
 
+    _parameter_constraints = {**_savgol_constraints(0),
+                              "deriv": [Interval(Integral, 0, None, closed="left")]}
+
     def __init__(self, window_length: int = 11, polyorder: int = 2, deriv: int = 0,
                  delta: float = 1.0, mode: str = "interp") -> None:
         self.window_length = window_length
@@ -100,7 +110,7 @@ class SavitzkyGolay(_SavitzkyGolayBase):
         self.mode = mode
 
     def _deriv(self) -> int:
-        return check_int("SavitzkyGolay", "deriv", self.deriv, min_value=0)
+        return int(self.deriv)
 
 
 class FirstDerivative(_SavitzkyGolayBase):
@@ -108,6 +118,8 @@ class FirstDerivative(_SavitzkyGolayBase):
 
     Parameters are those of SavitzkyGolay without ``deriv``; polyorder must be >= 1.
     """
+
+    _parameter_constraints = _savgol_constraints(1)
 
     def __init__(self, window_length: int = 11, polyorder: int = 2, delta: float = 1.0,
                  mode: str = "interp") -> None:
@@ -119,15 +131,14 @@ class FirstDerivative(_SavitzkyGolayBase):
     def _deriv(self) -> int:
         return 1
 
-    def _min_polyorder(self) -> int:
-        return 1
-
 
 class SecondDerivative(_SavitzkyGolayBase):
     """Second Savitzky-Golay derivative of each spectrum (SavitzkyGolay with deriv=2).
 
     Parameters are those of SavitzkyGolay without ``deriv``; polyorder must be >= 2.
     """
+
+    _parameter_constraints = _savgol_constraints(2)
 
     def __init__(self, window_length: int = 11, polyorder: int = 3, delta: float = 1.0,
                  mode: str = "interp") -> None:
@@ -137,7 +148,4 @@ class SecondDerivative(_SavitzkyGolayBase):
         self.mode = mode
 
     def _deriv(self) -> int:
-        return 2
-
-    def _min_polyorder(self) -> int:
         return 2

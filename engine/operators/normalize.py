@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import OneToOneFeatureMixin
 
-from engine.operators._base import SpectralOperator, check_option
+from engine.constraints import Choices
+from engine.operators._base import SpectralOperator
 
 __all__ = ["Normalize", "NORMALIZE_METHODS"]
 
@@ -32,12 +33,10 @@ class Normalize(OneToOneFeatureMixin, SpectralOperator):
     as sklearn.preprocessing.normalize does.
     """
 
+    _parameter_constraints = {"method": [Choices(*NORMALIZE_METHODS)]}
+
     def __init__(self, method: str = "vector") -> None:
         self.method = method
-
-    def check_params(self) -> None:
-        """Raise ValueError unless method is "vector", "area" or "max"."""
-        check_option("Normalize", "method", self.method, NORMALIZE_METHODS)
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
         if self.method == "vector":

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import OneToOneFeatureMixin
 
-from engine.operators._base import SpectralOperator, check_min_features, check_option
+from engine.constraints import Choices
+from engine.operators._base import SpectralOperator, check_min_features
 
 __all__ = ["SNV", "MSC"]
 
@@ -66,12 +67,10 @@ class MSC(OneToOneFeatureMixin, SpectralOperator):
     reference spectrum is a ValueError in fit, since no slope can be estimated against it.
     """
 
+    _parameter_constraints = {"reference": [Choices("mean", "median")]}
+
     def __init__(self, reference: str = "mean") -> None:
         self.reference = reference
-
-    def check_params(self) -> None:
-        """Raise ValueError unless ``reference`` is "mean" or "median"."""
-        check_option("MSC", "reference", self.reference, ("mean", "median"))
 
     def _check_n_features(self, n_features: int) -> None:
         check_min_features("MSC", n_features, 2, "a regression on the reference spectrum")
