@@ -1,10 +1,12 @@
 """The parameter inspector: a form for the selected step, and its finetune (Optuna) section.
 
-Why fields come from ``params.param_fields`` and values go through ``params.validate_value``:
-the form must offer exactly the parameters the estimator takes, with bounds the engine agrees
-with, and refuse a bad value *while typing* (red border + one-line message) instead of
-writing it into the spec and failing at run time. Every accepted change is one
-EditorController command, so it is undoable like a drag on the canvas.
+Why fields come from ``engine.pipeline.params.param_fields`` (the step class's
+``_parameter_constraints``, or its constructor defaults: one code path for every class) and
+values go through ``params.validate_value``: the form must offer exactly the parameters the
+estimator takes, with bounds the engine agrees with, and refuse a bad value *while typing*
+(red border + one-line message) instead of writing it into the spec and failing at run time.
+Every accepted change is one EditorController command, so it is undoable like a drag on the
+canvas.
 """
 from __future__ import annotations
 
@@ -18,9 +20,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox,
                                QLineEdit, QPushButton, QScrollArea, QSpinBox,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from app.editor import params as params_mod
 from app.editor.commands import EditorController
 from engine.errors import SpecError
+from engine.pipeline import params as params_mod
 from engine.registry import get_entry
 
 __all__ = ["FINETUNE_TYPES", "StepInspector"]
@@ -202,7 +204,7 @@ class StepInspector(QWidget):
         self.fields.clear()
 
     def _add_field(self, field: Any, value: Any, explicit: bool) -> None:
-        """The widget params.ParamField.kind asks for (see app/editor/params.py)."""
+        """The widget params.ParamField.kind asks for (see engine/pipeline/params.py)."""
         kind = str(field.kind)
         choices = list(field.choices or ())
         lo, hi = field.minimum, field.maximum

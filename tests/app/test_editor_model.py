@@ -1,4 +1,4 @@
-"""The pipeline editor's model: document edits, round trips, undo/redo, parameter schema.
+"""The pipeline editor's model: document edits, round trips, undo/redo, card texts.
 
 Expected specs are always derived with engine.pipeline.parse_pipeline(literal).spec (the
 engine's normal form), never hand-typed normal forms.
@@ -16,9 +16,6 @@ from sklearn.preprocessing import StandardScaler
 
 from app.editor.model.document import PipelineDocument, path_of_where
 from app.editor.model.labels import card_details, card_label, card_text
-from app.editor.params import (ParamField, finetune_dimension_kinds, finetune_error,
-                               param_fields, validate_finetune, validate_params,
-                               validate_value)
 from engine.errors import SpecError
 from engine.operators import MSC, SNV, Detrend, SavitzkyGolay
 from engine.pipeline import parse_pipeline
@@ -386,7 +383,8 @@ def test_model_modules_do_not_import_qt():
     import subprocess
     import sys
 
-    code = ("import sys, app.editor.model.document, app.editor.params, app.editor.model.badges\n"
+    code = ("import sys, app.editor.model.document, engine.pipeline.params, "
+            "app.editor.model.badges\n"
             "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph')]\n"
             "print(bad); sys.exit(1 if bad else 0)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -411,84 +409,6 @@ def test_card_texts():
     assert card_text("PLSRegression") == f"PLS · {PLSRegression().n_components} comp."
     gen = normal(JSON_PATTERNS["generator"])[0]
     assert card_text(gen) == "Generator · 4 alternatives · n_jobs=4"
-
-
-# -- parameter schema ------------------------------------------------------------------------
-
-def _field(fields: list[ParamField], name: str) -> ParamField:
-    return next(f for f in fields if f.name == name)
-
-
-def _sklearn_accepts(cls, **params) -> bool:
-    """Independent check: does the estimator's own validation accept these params?"""
-    try:
-        obj = cls(**params)
-        (getattr(obj, "check_params", None) or obj._validate_params)()
-    except (ValueError, TypeError):
-        return False
-    return True
-
-
-def test_param_fields_of_pls_ridge_and_savitzky_golay():
-    pls = param_fields("PLSRegression")
-    n = _field(pls, "n_components")
-    assert n.kind == "int" and n.default == PLSRegression().n_components
-    assert n.minimum == 1 and _sklearn_accepts(PLSRegression, n_components=n.minimum)
-    assert not _sklearn_accepts(PLSRegression, n_components=n.minimum - 1)
-    assert _field(pls, "scale").kind == "bool"
-    ridge = _field(param_fields("Ridge"), "alpha")
-    assert ridge.kind == "float" and ridge.minimum == 0 and ridge.min_inclusive
-    assert _sklearn_accepts(Ridge, alpha=0.0) and not _sklearn_accepts(Ridge, alpha=-1e-9)
-    solver = _field(param_fields("Ridge"), "solver")
-    assert solver.kind == "choice" and "auto" in solver.choices
-    assert all(_sklearn_accepts(Ridge, solver=c) for c in solver.choices)
-    sg = param_fields("SavitzkyGolay")
-    assert [f.name for f in sg] == ["window_length", "polyorder", "deriv", "delta", "mode"]
-    assert _field(sg, "deriv").kind == "int" and _field(sg, "mode").kind == "choice"
-    assert all(_sklearn_accepts(SavitzkyGolay, mode=m) for m in _field(sg, "mode").choices)
-    assert _field(param_fields("RandomForestRegressor"), "n_jobs").kind == "none_or_int"
-    assert _field(param_fields("MLPRegressor"), "hidden_layer_sizes").kind == "json"
-    with pytest.raises(ValueError):
-        param_fields("NoSuchModel")
-
-
-def test_validate_value_as_typed():
-    n = _field(param_fields("PLSRegression"), "n_components")
-    assert validate_value(n, "12") == (12, None)
-    assert validate_value(n, "0")[1] == "n_components must be >= 1, got 0"
-    assert "whole number" in validate_value(n, "1.5")[1]
-    assert "whole number" in validate_value(n, "ten")[1]
-    alpha = _field(param_fields("Ridge"), "alpha")
-    assert validate_value(alpha, "0.5") == (0.5, None)
-    assert validate_value(alpha, "2") == (2, None)
-    assert "must be >= 0" in validate_value(alpha, "-1")[1]
-    assert "number" in validate_value(alpha, "abc")[1]
-    p = _field(param_fields("Baseline"), "p")
-    assert "must be < 1" in validate_value(p, "1")[1]
-    assert validate_value(_field(param_fields("PLSRegression"), "scale"), False) == (False, None)
-    mode = _field(param_fields("SavitzkyGolay"), "mode")
-    assert validate_value(mode, "mirror") == ("mirror", None)
-    assert "one of" in validate_value(mode, "bogus")[1]
-    seed = _field(param_fields("Ridge"), "random_state")
-    assert validate_value(seed, "") == (None, None)
-    gamma = _field(param_fields("SVR"), "gamma")
-    assert validate_value(gamma, "scale") == ("scale", None)
-    assert validate_value(gamma, "0.1") == (0.1, None)
-    # rules between parameters are the engine's own
-    assert validate_params("SavitzkyGolay", {"window_length": 5, "polyorder": 2}) is None
-    msg = validate_params("SavitzkyGolay", {"window_length": 5, "polyorder": 5})
-    assert msg and "polyorder" in msg
-
-
-def test_finetune_validation_reuses_the_engine():
-    assert finetune_dimension_kinds == ("int", "float", "float_log", "categorical")
-    ok = {"n_trials": 100, "n_jobs": 8, "model_params": {"n_components": ["int", 1, 30]}}
-    config = validate_finetune(ok, "PLSRegression")
-    assert config.n_trials == 100 and config.dimension("n_components").high == 30
-    assert "log range needs low > 0" in finetune_error(
-        {"model_params": {"alpha": ["float_log", 0, 1]}}, "Ridge")
-    assert "n_trials" in finetune_error({"n_trials": 0}, "Ridge")
-    assert "metric" in finetune_error({"metric": "rmse"}, "LogisticRegression")
 
 
 # -- undo/redo through the Qt controller --------------------------------------------------------

@@ -380,7 +380,7 @@ class PipelineDocument:
     def set_finetune(self, path: Address, finetune: dict[str, Any] | None) -> None:
         """Tune a model with Optuna ({"model":..., "finetune_params": finetune}) or, with
         None, turn it back into a plain model step (its fixed params are kept)."""
-        from app.editor.params import finetune_error
+        from engine.pipeline.params import finetune_error
 
         path = self._check_step_path(path)
         if self.kind_at(path) != "model":

@@ -1,12 +1,17 @@
-"""Parameter schema for the editor's inspector: which widget, which bounds, which choices.
+"""The parameter schema of a step class: each parameter's kind, bounds, choices and default.
 
 Why introspection rather than a hand-written form per class: any allow-listed scikit-learn
-estimator can be a step, and scikit-learn already declares each parameter's valid values in
-``_parameter_constraints`` (Interval, StrOptions, "boolean", None, ...). Reading those gives
-real bounds and choices for free. nirdesk's own operators validate in ``check_params`` (code,
-not data), so a small table below gives their widget bounds. Either way the final word is
-the engine's: :func:`validate_params` builds the step exactly as the pipeline parser does, so
-the inspector refuses precisely what a run would refuse.
+estimator can be a step, and scikit-learn declares each parameter's valid values in
+``_parameter_constraints`` (Interval, StrOptions, "boolean", None, ...). nirdesk's own steps
+(operators, PLSDA, KennardStoneSplit) declare theirs in the same vocabulary, so one code path
+serves every class: its fields come from its constraints, or from its constructor's defaults
+when it declares none (sklearn's CV splitters). The final word is the engine's:
+:func:`validate_params` builds the step exactly as the pipeline parser does, so a caller
+refuses precisely what a run would refuse.
+
+Readers: the editor's inspector (a form, values refused as typed), the editor document's
+finetune check, and ``nirdesk info STEP`` (engine.info). Importing this module is cheap
+(scikit-learn is imported inside the functions that need it).
 
 ParamField.kind -> widget:
 
@@ -34,14 +39,11 @@ from typing import Any
 from engine import registry
 from engine.errors import SpecError
 
-__all__ = ["ParamField", "finetune_dimension_kinds", "finetune_error", "param_fields",
-           "validate_finetune", "validate_params", "validate_value"]
+__all__ = ["ParamField", "field_rule", "finetune_dimension_kinds", "finetune_error",
+           "param_fields", "validate_finetune", "validate_params", "validate_value"]
 
 #: The range types the finetune section offers (engine.tuning.space accepts these plus int_log).
 finetune_dimension_kinds = ("int", "float", "float_log", "categorical")
-
-#: Parameters the engine fills in itself (never shown).
-_HIDDEN = frozenset({"wavelengths"})
 
 
 @dataclass(frozen=True)
@@ -63,40 +65,8 @@ class ParamField:
         return self.kind.startswith("none_or_") or (self.kind == "choice" and None in self.choices)
 
 
-# nirdesk operators: (kind, minimum, maximum, choices, min_inclusive, max_inclusive)
-_OPERATOR_FIELDS: dict[str, dict[str, tuple]] = {
-    "SavitzkyGolay": {"window_length": ("int", 1, None, (), True, True),
-                      "polyorder": ("int", 0, None, (), True, True),
-                      "deriv": ("int", 0, None, (), True, True),
-                      "delta": ("float", 0.0, None, (), False, True),
-                      "mode": ("choice", None, None,
-                               ("interp", "mirror", "nearest", "constant", "wrap"), True, True)},
-    "FirstDerivative": {"window_length": ("int", 1, None, (), True, True),
-                        "polyorder": ("int", 1, None, (), True, True),
-                        "delta": ("float", 0.0, None, (), False, True),
-                        "mode": ("choice", None, None,
-                                 ("interp", "mirror", "nearest", "constant", "wrap"), True, True)},
-    "SecondDerivative": {"window_length": ("int", 1, None, (), True, True),
-                         "polyorder": ("int", 2, None, (), True, True),
-                         "delta": ("float", 0.0, None, (), False, True),
-                         "mode": ("choice", None, None,
-                                  ("interp", "mirror", "nearest", "constant", "wrap"), True,
-                                  True)},
-    "Detrend": {"order": ("int", 0, None, (), True, True)},
-    "Baseline": {"method": ("choice", None, None, ("als",), True, True),
-                 "lam": ("float", 0.0, None, (), False, True),
-                 "p": ("float", 0.0, 1.0, (), False, False),
-                 "n_iter": ("int", 1, None, (), True, True)},
-    "Normalize": {"method": ("choice", None, None, ("vector", "area", "max"), True, True)},
-    "MSC": {"reference": ("choice", None, None, ("mean", "median"), True, True)},
-    "KFold": {"n_splits": ("int", 2, None, (), True, True),
-              "random_state": ("none_or_int", 0, 2**32 - 1, (), True, True)},
-    "GroupKFold": {"n_splits": ("int", 2, None, (), True, True)},
-    "ShuffleSplit": {"n_splits": ("int", 1, None, (), True, True),
-                     "random_state": ("none_or_int", 0, 2**32 - 1, (), True, True)},
-    "CropRange": {"start": ("none_or_float", None, None, (), True, True),
-                  "stop": ("none_or_float", None, None, (), True, True)},
-}
+#: The bounds of a seed (scikit-learn's convention for ``random_state``: an int, or None).
+_SEED_BOUNDS = (0, 2**32 - 1)
 
 
 def _resolve(step: str | type) -> tuple[type, str]:
@@ -125,20 +95,17 @@ def param_fields(step: str | type) -> list[ParamField]:
     """The inspector fields of a step class (registry name, dotted path or class), in
     constructor order. ValueError for an unknown class."""
     cls, name = _resolve(step)
+    # an operator's wavelength axis is the engine's to inject (needs_wavelengths), never typed
+    hidden = {"wavelengths"} if getattr(cls, "needs_wavelengths", False) else set()
     sig = [p for p in list(inspect.signature(cls.__init__).parameters.values())[1:]
-           if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name not in _HIDDEN]
+           if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name not in hidden]
     constraints = getattr(cls, "_parameter_constraints", None) or {}
-    table = _OPERATOR_FIELDS.get(registry.short_name_of(cls), {})
     docs = _doc_lines(cls)
     fields = []
     for p in sig:
         default = None if p.default is p.empty else p.default
         desc = docs.get(p.name, "")
-        if p.name in table:
-            kind, lo, hi, choices, lo_in, hi_in = table[p.name]
-            fields.append(ParamField(p.name, kind, default, lo, hi, tuple(choices), desc,
-                                     lo_in, hi_in))
-        elif p.name in constraints:
+        if p.name in constraints and constraints[p.name] != "no_validation":
             field = _from_constraints(p.name, default, constraints[p.name], desc)
             if isinstance(default, (tuple, list)) and field.kind != "json":
                 field = ParamField(p.name, "json", default, choices=field.choices,
@@ -152,6 +119,9 @@ def param_fields(step: str | type) -> list[ParamField]:
 
 
 def _from_default(name: str, default: Any, desc: str) -> ParamField:
+    """The field of a parameter without constraints, from its default's type."""
+    if name == "random_state" and (default is None or isinstance(default, numbers.Integral)):
+        return ParamField(name, "none_or_int", default, *_SEED_BOUNDS, (), desc)
     if isinstance(default, bool):
         kind = "bool"
     elif isinstance(default, numbers.Integral):
@@ -167,23 +137,23 @@ def _from_default(name: str, default: Any, desc: str) -> ParamField:
 
 def _from_constraints(name: str, default: Any, cons: list, desc: str) -> ParamField:
     """ParamField from sklearn's constraint list (Interval, StrOptions, "boolean", None...)."""
-    from sklearn.utils._param_validation import Interval, Options, StrOptions
+    from sklearn.utils._param_validation import Hidden, Interval, Options
+
+    from engine.constraints import ordered_options
 
     nullable = any(c is None for c in cons)
-    visible = [c for c in cons if not getattr(c, "hidden", False)]
+    visible = [c for c in cons if not isinstance(c, Hidden) and not getattr(c, "hidden", False)]
     int_iv = [c for c in visible if isinstance(c, Interval) and c.type is numbers.Integral]
     real_iv = [c for c in visible if isinstance(c, Interval) and c.type is not numbers.Integral]
     strs: list[Any] = []
     for c in visible:
-        if isinstance(c, StrOptions):
-            strs += sorted(o for o in c.options if o not in getattr(c, "deprecated", set()))
-        elif isinstance(c, Options):
-            strs += sorted(c.options, key=repr)
+        if isinstance(c, Options):  # StrOptions and nirdesk's ordered Choices among them
+            strs += ordered_options(c)
     boolean = "boolean" in visible or bool in visible
     others = [c for c in visible if c is not None and not isinstance(c, (Interval, Options))
               and c not in ("boolean", bool)]
     if "random_state" in visible:
-        return ParamField(name, "none_or_int", default, 0, 2**32 - 1, (), desc)
+        return ParamField(name, "none_or_int", default, *_SEED_BOUNDS, (), desc)
     if "verbose" in visible:
         return ParamField(name, "int", default, 0, None, (), desc)
     if boolean and not int_iv and not real_iv and not strs:
@@ -194,8 +164,10 @@ def _from_constraints(name: str, default: Any, cons: list, desc: str) -> ParamFi
                           description=desc)
 
     def bounds(iv: Any) -> tuple[Any, Any, bool, bool]:
-        return (iv.left, iv.right, iv.closed in ("left", "both"),
-                iv.closed in ("right", "both"))
+        """(minimum, maximum, inclusive flags); an infinite bound is no bound (None)."""
+        lo = None if iv.left is None or iv.left == -math.inf else iv.left
+        hi = None if iv.right is None or iv.right == math.inf else iv.right
+        return lo, hi, iv.closed in ("left", "both"), iv.closed in ("right", "both")
 
     if (int_iv and real_iv) or boolean or (others and not int_iv and not real_iv):
         # mixed types (max_features: float fraction, int count or "sqrt"): typed as JSON
@@ -212,6 +184,31 @@ def _from_constraints(name: str, default: Any, cons: list, desc: str) -> ParamFi
         kind = "none_or_float" if nullable else "float"
         return ParamField(name, kind, default, lo, hi, tuple(strs), desc, lo_in, hi_in)
     return _from_default(name, default, desc)
+
+
+def field_rule(field: ParamField) -> str:
+    """What a field accepts, in words: "integer >= 1", "number in (0, 1)", "one of mean,
+    median", "integer or None", "true or false" (``nirdesk info STEP`` prints it)."""
+    def number(noun: str) -> str:
+        lo, hi = field.minimum, field.maximum
+        if lo is None and hi is None:
+            return noun
+        if hi is None:
+            return f"{noun} {'>=' if field.min_inclusive else '>'} {lo:g}"
+        if lo is None:
+            return f"{noun} {'<=' if field.max_inclusive else '<'} {hi:g}"
+        return (f"{noun} in {'[' if field.min_inclusive else '('}{lo:g}, "
+                f"{hi:g}{']' if field.max_inclusive else ')'}")
+
+    kind = field.kind
+    if kind == "choice":
+        return "one of " + ", ".join("None" if c is None else str(c) for c in field.choices)
+    words = {"int": number("integer"), "none_or_int": number("integer") + " or None",
+             "float": number("number"), "none_or_float": number("number") + " or None",
+             "bool": "true or false", "str": "text", "json": "a JSON value"}.get(kind, kind)
+    if field.choices:
+        words += " or one of " + ", ".join(str(c) for c in field.choices if c is not None)
+    return words
 
 
 # -- validation as typed ---------------------------------------------------------------------
