@@ -1,15 +1,23 @@
-"""Names a pipeline spec may use for its steps, and the allow-list for dotted class paths.
+"""Every fact nirdesk keeps about a step, one entry per step, and the allow-list for class paths.
 
-Why a registry (DESIGN.md decision 7): a pipeline file comes from outside (a colleague, a
-download), so it must never be able to name an arbitrary callable such as ``os.system``.
-Steps are therefore named either by a short registry name ("SNV", "PLSRegression") or by a
-dotted class path whose module lies under an allow-listed prefix ("sklearn.", "engine." and
-whatever the user enables with :func:`allow_module_prefix`). The prefix is checked *before*
-anything is imported, and the object found must be an estimator class or a CV splitter class.
+Why one entry per step: the palette, the inspector, the cards, the results tables, the parallel
+policy and the model store all need to know things about a step (its title, its short label,
+how to summarise it on a card, whether it is BLAS-bound, which types its fitted state holds).
+They all read them here, so adding an operator is one class (which declares its parameters'
+``_parameter_constraints``) plus one :class:`RegistryEntry`, and nothing else.
 
-Entries are resolved lazily (by dotted path) so that importing the registry is cheap and
-does not depend on every module being importable; the GUI palette reads
-:func:`registry_entries` (name, kind, task, one-line description) without importing anything.
+Why a registry at all (docs/design.md decision 7): a pipeline file comes from outside (a
+colleague, a download), so it must never be able to name an arbitrary callable such as
+``os.system``. Steps are therefore named either by a short registry name ("SNV",
+"PLSRegression") or by a dotted class path whose module lies under an allow-listed prefix
+("sklearn.", "engine." and whatever the user enables with :func:`allow_module_prefix`). The
+prefix is checked *before* anything is imported, and the object found must be an estimator
+class or a CV splitter class. :func:`register` keeps that rule: an entry's class path must be
+allowed.
+
+Entries hold strings and numbers only and are resolved lazily (by dotted path), so importing
+the registry is cheap (the window reads it before scikit-learn is loaded) and does not depend
+on every module being importable.
 """
 from __future__ import annotations
 
@@ -17,40 +25,134 @@ import difflib
 import importlib
 import inspect
 import sys
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Union
 
 from engine.errors import SpecError
 
 __all__ = [
+    "COSTS",
     "KINDS",
     "TASKS",
     "RegistryEntry",
+    "SummaryPart",
     "allow_module_prefix",
     "allowed_module_prefixes",
     "allowed_name_of",
+    "cost_of",
+    "entry_of",
     "get_entry",
     "kind_of",
+    "register",
     "registry_entries",
     "remove_module_prefix",
     "resolve_class",
     "short_name_of",
     "task_of",
+    "unregister",
 ]
 
 KINDS = ("preprocessing", "scaling", "model", "splitter")
 TASKS = ("regression", "classification", "any")
+#: Cost classes the parallel policy reads (None = light: plain single-threaded numpy work).
+#: "blas": dominated by multi-threaded BLAS (one process already uses every core on large
+#: matrices); "threads": runs its own threads or processes (n_jobs); "neural": a neural
+#: network (heavy, long, own threads); "gpu": runs on a GPU.
+COSTS = ("blas", "threads", "neural", "gpu")
+
+#: One part of a card summary: a format string over the step's parameters, shown always, or
+#: a (format, condition) pair shown only when the condition holds; see RegistryEntry.summary.
+SummaryPart = Union[str, tuple[str, str]]
 
 
 @dataclass(frozen=True)
 class RegistryEntry:
-    """One palette entry: a short name bound to a class by its dotted import path."""
+    """Everything nirdesk knows about one step, bound to its class by dotted import path.
+
+    name         the spec's short name ("SavitzkyGolay"); also the palette's entry
+    path         "module.Class", imported only when the class is needed
+    kind         one of KINDS
+    task         one of TASKS
+    description  one line for the palette, the inspector and tooltips
+    title        the card title ("Savitzky-Golay", "1st derivative"); "" = the name
+    abbrev       the short label of result tables and compact views ("SG"); "" = the title
+                 when it has no space, else the name
+    summary      the card's key parameters, as data: format strings whose ``{param}`` fields
+                 are the explicit value or else the class default ("w{window_length}
+                 p{polyorder} d{deriv}"), optionally paired with a condition: "param" (shown
+                 only when the spec sets param) or "param=JSON" (only when it sets it to that
+                 value): ("no scale", "scale=false"). Numbers print short (1e-05, 10), lists
+                 as 100-50, None as "…". Empty: the card shows the first two explicit
+                 parameters.
+    cost         one of COSTS, or None for light work (the parallel policy's input)
+    synonyms     more words the palette search finds the step by ("baseline", "smoothing")
+    trusted      the skops types (``module.Class``, as skops writes them) the step's fitted
+                 state holds, beyond the containers and numpy types every model holds
+                 (engine.store.trusted); the class itself included. Loading a saved model
+                 refuses any type no registered step lists.
+    samples      parameter sets that, fitted on tiny data, produce every type of ``trusted``
+                 (each must fit in well under a second); a test and
+                 tools/update_trusted_types.py check that they need nothing more
+    """
 
     name: str
-    path: str          # "module.Class", imported only when the class is needed
-    kind: str          # one of KINDS
-    task: str          # one of TASKS
-    description: str   # one line for the palette / tooltips
+    path: str
+    kind: str
+    task: str
+    description: str
+    title: str = ""
+    abbrev: str = ""
+    summary: tuple[SummaryPart, ...] = ()
+    cost: str | None = None
+    synonyms: tuple[str, ...] = ()
+    trusted: tuple[str, ...] = ()
+    samples: tuple[Mapping[str, Any], ...] = field(default=({},), hash=False)
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not self.name or not isinstance(self.name, str):
+            problems.append("name must be a non-empty string")
+        if not isinstance(self.path, str) or "." not in self.path or not all(
+                part.isidentifier() for part in self.path.split(".")):
+            problems.append(f"path must be a dotted 'module.Class' path, got {self.path!r}")
+        if self.kind not in KINDS:
+            problems.append(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        if self.task not in TASKS:
+            problems.append(f"task must be one of {', '.join(TASKS)}, got {self.task!r}")
+        if self.cost is not None and self.cost not in COSTS:
+            problems.append(f"cost must be None or one of {', '.join(COSTS)}, got {self.cost!r}")
+        if not isinstance(self.description, str) or "\n" in self.description:
+            problems.append("description must be one line")
+        for part in self.summary:
+            if not (isinstance(part, str) or (isinstance(part, tuple) and len(part) == 2
+                                             and all(isinstance(x, str) for x in part))):
+                problems.append(f"summary parts are strings or (text, condition) pairs, "
+                                f"got {part!r}")
+        for kind in self.trusted:
+            if not isinstance(kind, str) or "." not in kind:
+                problems.append(f"trusted types are 'module.Class' strings, got {kind!r}")
+        if not all(isinstance(s, Mapping) for s in self.samples):
+            problems.append("samples are parameter dicts")
+        if problems:
+            raise ValueError(f"registry entry {self.name!r}: " + "; ".join(problems))
+
+    @property
+    def label(self) -> str:
+        """The card title (``title`` or the name)."""
+        return self.title or self.name
+
+    @property
+    def short(self) -> str:
+        """The table label (``abbrev``, else a one-word title, else the name)."""
+        if self.abbrev:
+            return self.abbrev
+        return self.title if self.title and " " not in self.title else self.name
+
+    @property
+    def class_name(self) -> str:
+        """The class's own name, the last part of ``path``."""
+        return self.path.rpartition(".")[2]
 
     def load(self) -> type:
         """Import and return the class (ImportError here is a broken install, not bad input)."""
@@ -59,65 +161,178 @@ class RegistryEntry:
 
 
 _OPS = "engine.operators"
-_ENTRIES: dict[str, RegistryEntry] = {e.name: e for e in (
+_SKP = "sklearn.preprocessing._data"
+_LOGISTIC = "sklearn.linear_model._logistic.LogisticRegression"
+_PLS = "sklearn.cross_decomposition._pls.PLSRegression"
+_FIT_QUICKLY_FOREST = ({"n_estimators": 3, "max_depth": 3},)
+
+_BUILTIN_ENTRIES = (
     # preprocessing (nirdesk operators)
     RegistryEntry("SNV", f"{_OPS}.SNV", "preprocessing", "any",
-                  "Standard normal variate: centre and scale each spectrum (scatter correction)."),
+                  "Standard normal variate: centre and scale each spectrum (scatter correction).",
+                  synonyms=("scatter", "normalization", "standard normal variate"),
+                  trusted=("engine.operators.scatter.SNV",)),
     RegistryEntry("MSC", f"{_OPS}.MSC", "preprocessing", "any",
-                  "Multiplicative scatter correction against the mean training spectrum."),
+                  "Multiplicative scatter correction against the mean training spectrum.",
+                  synonyms=("scatter", "multiplicative", "reference spectrum"),
+                  trusted=("engine.operators.scatter.MSC",)),
     RegistryEntry("Detrend", f"{_OPS}.Detrend", "preprocessing", "any",
-                  "Subtract each spectrum's polynomial trend (baseline offset and slope)."),
+                  "Subtract each spectrum's polynomial trend (baseline offset and slope).",
+                  summary=(("order {order}", "order"),),
+                  synonyms=("baseline", "trend", "polynomial", "slope"),
+                  trusted=("engine.operators.baseline.Detrend",)),
     RegistryEntry("SavitzkyGolay", f"{_OPS}.SavitzkyGolay", "preprocessing", "any",
-                  "Savitzky-Golay smoothing or derivative (window_length, polyorder, deriv)."),
+                  "Savitzky-Golay smoothing or derivative (window_length, polyorder, deriv).",
+                  title="Savitzky-Golay", abbrev="SG",
+                  summary=("w{window_length} p{polyorder} d{deriv}",),
+                  synonyms=("smoothing", "derivative", "filter", "savgol", "SG"),
+                  trusted=("engine.operators.derivatives.SavitzkyGolay",)),
     RegistryEntry("FirstDerivative", f"{_OPS}.FirstDerivative", "preprocessing", "any",
-                  "First Savitzky-Golay derivative: removes offsets, sharpens bands."),
+                  "First Savitzky-Golay derivative: removes offsets, sharpens bands.",
+                  title="1st derivative", abbrev="D1",
+                  summary=("w{window_length} p{polyorder}",),
+                  synonyms=("derivative", "slope", "savgol", "D1"),
+                  trusted=("engine.operators.derivatives.FirstDerivative",)),
     RegistryEntry("SecondDerivative", f"{_OPS}.SecondDerivative", "preprocessing", "any",
-                  "Second Savitzky-Golay derivative: removes offsets and slopes."),
+                  "Second Savitzky-Golay derivative: removes offsets and slopes.",
+                  title="2nd derivative", abbrev="D2",
+                  summary=("w{window_length} p{polyorder}",),
+                  synonyms=("derivative", "curvature", "savgol", "D2"),
+                  trusted=("engine.operators.derivatives.SecondDerivative",)),
     RegistryEntry("Normalize", f"{_OPS}.Normalize", "preprocessing", "any",
-                  "Divide each spectrum by its norm (vector, area or max)."),
+                  "Divide each spectrum by its norm (vector, area or max).",
+                  summary=("{method}",),
+                  synonyms=("normalization", "norm", "unit length", "area"),
+                  trusted=("engine.operators.normalize.Normalize",),
+                  samples=({}, {"method": "area"}, {"method": "max"})),
     RegistryEntry("CropRange", f"{_OPS}.CropRange", "preprocessing", "any",
-                  "Keep only the wavelengths between start and stop."),
+                  "Keep only the wavelengths between start and stop.",
+                  title="Crop", abbrev="Crop", summary=("{start}\u2013{stop}",),
+                  synonyms=("range", "wavelength selection", "trim", "cut"),
+                  trusted=("engine.operators.crop.CropRange",),
+                  samples=({}, {"start": 1010.0, "stop": 1030.0})),
     RegistryEntry("Baseline", f"{_OPS}.Baseline", "preprocessing", "any",
-                  "Subtract an asymmetric least squares (ALS) baseline from each spectrum."),
+                  "Subtract an asymmetric least squares (ALS) baseline from each spectrum.",
+                  synonyms=("baseline", "ALS", "asymmetric least squares", "background"),
+                  trusted=("engine.operators.baseline.Baseline",)),
     # scaling (per wavelength, learnt on the training rows)
     RegistryEntry("StandardScaler", "sklearn.preprocessing.StandardScaler", "scaling", "any",
-                  "Centre each wavelength and scale it to unit variance."),
+                  "Centre each wavelength and scale it to unit variance.",
+                  title="Standard scaler", abbrev="StdScaler",
+                  synonyms=("autoscale", "standardize", "z-score", "unit variance"),
+                  trusted=(f"{_SKP}.StandardScaler",)),
     RegistryEntry("MinMaxScaler", "sklearn.preprocessing.MinMaxScaler", "scaling", "any",
-                  "Scale each wavelength to a fixed range (default 0..1)."),
+                  "Scale each wavelength to a fixed range (default 0..1).",
+                  title="Min-max scaler", abbrev="MinMax",
+                  synonyms=("range", "rescale", "normalization"),
+                  trusted=(f"{_SKP}.MinMaxScaler",)),
     # regression models
     RegistryEntry("PLSRegression", "sklearn.cross_decomposition.PLSRegression", "model",
-                  "regression", "Partial least squares regression, the chemometrics workhorse."),
+                  "regression", "Partial least squares regression, the chemometrics workhorse.",
+                  title="PLS", abbrev="PLS",
+                  summary=("{n_components} comp.", ("no scale", "scale=false")), cost="blas",
+                  synonyms=("PLS", "PLSR", "latent variables", "linear"),
+                  trusted=(_PLS,), samples=({}, {"scale": True})),
     RegistryEntry("Ridge", "sklearn.linear_model.Ridge", "model", "regression",
-                  "Linear least squares with an L2 penalty (alpha)."),
+                  "Linear least squares with an L2 penalty (alpha).",
+                  summary=("\u03b1={alpha}",), cost="blas",
+                  synonyms=("linear", "L2", "regularization", "Tikhonov"),
+                  trusted=("sklearn.linear_model._ridge.Ridge",),
+                  samples=({}, {"solver": "svd"}, {"solver": "lsqr"})),
     RegistryEntry("Lasso", "sklearn.linear_model.Lasso", "model", "regression",
-                  "Linear model with an L1 penalty: selects a few wavelengths."),
+                  "Linear model with an L1 penalty: selects a few wavelengths.",
+                  summary=("\u03b1={alpha}",),
+                  synonyms=("linear", "L1", "sparse", "variable selection"),
+                  trusted=("sklearn.linear_model._coordinate_descent.Lasso",)),
     RegistryEntry("ElasticNet", "sklearn.linear_model.ElasticNet", "model", "regression",
-                  "Linear model mixing L1 and L2 penalties (alpha, l1_ratio)."),
+                  "Linear model mixing L1 and L2 penalties (alpha, l1_ratio).",
+                  summary=("\u03b1={alpha} l1={l1_ratio}",),
+                  synonyms=("linear", "L1", "L2", "regularization"),
+                  trusted=("sklearn.linear_model._coordinate_descent.ElasticNet",)),
     RegistryEntry("SVR", "sklearn.svm.SVR", "model", "regression",
-                  "Support vector regression (RBF kernel by default)."),
+                  "Support vector regression (RBF kernel by default).",
+                  summary=("C={C}", ("{kernel}", "kernel")),
+                  synonyms=("support vector", "SVM", "kernel", "non-linear"),
+                  trusted=("sklearn.svm._classes.SVR",),
+                  samples=({}, {"kernel": "linear"}, {"kernel": "poly"})),
     RegistryEntry("KNeighborsRegressor", "sklearn.neighbors.KNeighborsRegressor", "model",
-                  "regression", "Average of the k most similar spectra."),
+                  "regression", "Average of the k most similar spectra.",
+                  title="kNN", abbrev="kNN", summary=("k={n_neighbors}",), cost="threads",
+                  synonyms=("nearest neighbours", "neighbors", "local", "kNN"),
+                  trusted=("sklearn.neighbors._regression.KNeighborsRegressor",
+                           "sklearn.neighbors._kd_tree.KDTree",
+                           "sklearn.neighbors._ball_tree.BallTree",
+                           "sklearn.metrics._dist_metrics.EuclideanDistance64",
+                           "sklearn.metrics._dist_metrics.ManhattanDistance64",
+                           "sklearn.metrics._dist_metrics.ChebyshevDistance64",
+                           "sklearn.metrics._dist_metrics.MinkowskiDistance64"),
+                  samples=({}, {"algorithm": "kd_tree"}, {"algorithm": "ball_tree"},
+                           {"algorithm": "brute"}, {"p": 1, "algorithm": "kd_tree"},
+                           {"metric": "chebyshev", "algorithm": "ball_tree"},
+                           {"p": 3, "algorithm": "ball_tree"})),
     RegistryEntry("RandomForestRegressor", "sklearn.ensemble.RandomForestRegressor", "model",
-                  "regression", "Ensemble of decision trees (non-linear, slower)."),
+                  "regression", "Ensemble of decision trees (non-linear, slower).",
+                  title="RandomForest", abbrev="RF",
+                  summary=(("{n_estimators} trees", "n_estimators"),), cost="threads",
+                  synonyms=("trees", "ensemble", "RF", "non-linear"),
+                  trusted=("sklearn.ensemble._forest.RandomForestRegressor",
+                           "sklearn.tree._classes.DecisionTreeRegressor",
+                           "sklearn.tree._tree.Tree"),
+                  samples=_FIT_QUICKLY_FOREST),
     RegistryEntry("MLPRegressor", "sklearn.neural_network.MLPRegressor", "model", "regression",
-                  "Small fully connected neural network."),
+                  "Small fully connected neural network.",
+                  title="MLP", abbrev="MLP", summary=("layers {hidden_layer_sizes}",),
+                  cost="neural", synonyms=("neural network", "ANN", "deep learning"),
+                  trusted=("sklearn.neural_network._multilayer_perceptron.MLPRegressor",
+                           "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+                           "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
+                           "numpy.random.mtrand.RandomState"),
+                  samples=({"solver": "sgd", "max_iter": 5}, {"solver": "lbfgs", "max_iter": 5},
+                           {"max_iter": 5})),
     # classification models
     RegistryEntry("LogisticRegression", "sklearn.linear_model.LogisticRegression", "model",
-                  "classification", "Linear classifier with class probabilities."),
+                  "classification", "Linear classifier with class probabilities.",
+                  title="Logistic", abbrev="LogReg", summary=("C={C}",),
+                  synonyms=("classifier", "linear", "probability", "LogReg"),
+                  trusted=(_LOGISTIC,), samples=({"max_iter": 50},)),
     RegistryEntry("PLSDA", "engine.models.PLSDA", "model", "classification",
-                  "PLS discriminant analysis: PLS on one-hot classes, predicts the largest."),
+                  "PLS discriminant analysis: PLS on one-hot classes, predicts the largest.",
+                  title="PLS-DA", abbrev="PLS-DA",
+                  summary=("{n_components} comp.", ("no scale", "scale=false")), cost="blas",
+                  synonyms=("PLS-DA", "discriminant", "classifier", "latent variables"),
+                  trusted=("engine.models.plsda.PLSDA", _PLS)),
     RegistryEntry("RandomForestClassifier", "sklearn.ensemble.RandomForestClassifier", "model",
-                  "classification", "Ensemble of decision trees for class labels."),
-    # cross-validation splitters
+                  "classification", "Ensemble of decision trees for class labels.",
+                  title="RandomForest", abbrev="RF",
+                  summary=(("{n_estimators} trees", "n_estimators"),), cost="threads",
+                  synonyms=("trees", "ensemble", "RF", "classifier"),
+                  trusted=("sklearn.ensemble._forest.RandomForestClassifier",
+                           "sklearn.tree._classes.DecisionTreeClassifier",
+                           "sklearn.tree._tree.Tree"),
+                  samples=_FIT_QUICKLY_FOREST),
+    # cross-validation splitters (never part of a saved model: nothing to trust)
     RegistryEntry("KFold", "sklearn.model_selection.KFold", "splitter", "any",
-                  "K folds; each sample is tested once."),
+                  "K folds; each sample is tested once.",
+                  summary=("{n_splits} folds",), synonyms=("cross-validation", "CV", "folds")),
     RegistryEntry("ShuffleSplit", "sklearn.model_selection.ShuffleSplit", "splitter", "any",
-                  "Repeated random train/test splits."),
+                  "Repeated random train/test splits.",
+                  summary=("{n_splits} splits",),
+                  synonyms=("cross-validation", "random split", "Monte Carlo", "holdout")),
     RegistryEntry("GroupKFold", "sklearn.model_selection.GroupKFold", "splitter", "any",
-                  "K folds that keep each group (e.g. replicate scans) in one fold."),
+                  "K folds that keep each group (e.g. replicate scans) in one fold.",
+                  summary=("{n_splits} folds",),
+                  synonyms=("cross-validation", "replicates", "groups", "folds")),
     RegistryEntry("KennardStoneSplit", "engine.splitters.KennardStoneSplit", "splitter", "any",
-                  "One split: Kennard-Stone picks a training set spanning the spectra."),
-)}
+                  "One split: Kennard-Stone picks a training set spanning the spectra.",
+                  title="Kennard-Stone", abbrev="KS",
+                  synonyms=("calibration set", "sample selection", "Kennard-Stone")),
+)
+
+#: Allow-listed classes that are no palette entry but whose cost the policy must still know
+#: (a spec may name them by dotted path).
+_UNLISTED_COSTS = {"sklearn.linear_model.LinearRegression": "blas"}
+
+_ENTRIES: dict[str, RegistryEntry] = {}
 
 _BUILTIN_PREFIXES = ("sklearn.", "engine.")
 _user_prefixes: list[str] = []
@@ -162,6 +377,41 @@ def _module_allowed(module_name: str) -> bool:
     return any((module_name + ".").startswith(p) for p in allowed_module_prefixes())
 
 
+# -- registration --------------------------------------------------------------------------
+
+def register(entry: RegistryEntry) -> None:
+    """Add a step (for plugins and tests): it appears in the palette, the inspector, the
+    cards, the result tables, and its fitted models save and reload.
+
+    The allow-list rule holds: the entry's class path must lie under an allowed module prefix
+    (call :func:`allow_module_prefix` first for a module outside "sklearn." and "engine.").
+    Nothing is imported here. ValueError for a name already registered or a path that is
+    not allowed.
+    """
+    if not isinstance(entry, RegistryEntry):
+        raise ValueError(f"register() takes a RegistryEntry, got {type(entry).__name__}")
+    if entry.name in _ENTRIES:
+        raise ValueError(f"a step called {entry.name!r} is already registered "
+                         "(unregister it first)")
+    module_name = entry.path.rpartition(".")[0]
+    if not _module_allowed(module_name):
+        allowed = ", ".join(f"{p}*" for p in allowed_module_prefixes())
+        raise ValueError(f"cannot register {entry.name!r}: its class path {entry.path!r} is "
+                         f"not allowed (only classes under {allowed}; see "
+                         "allow_module_prefix)")
+    _ENTRIES[entry.name] = entry
+
+
+def unregister(name: str) -> RegistryEntry | None:
+    """Remove the step called ``name``; returns its entry (None if there was none)."""
+    return _ENTRIES.pop(name, None)
+
+
+for _entry in _BUILTIN_ENTRIES:
+    register(_entry)
+del _entry
+
+
 # -- classification of classes -------------------------------------------------------------
 
 def _is_splitter_class(cls: type) -> bool:
@@ -188,14 +438,49 @@ def registry_entries(kind: str | None = None, task: str | None = None) -> list[R
             and (task is None or e.task in (task, "any"))]
 
 
+def entry_of(cls_or_obj: Any) -> RegistryEntry | None:
+    """The entry of a class (or of an instance's class), or None when it is not registered.
+
+    Only entries whose path ends in the class's name are imported to compare, so this is
+    cheap for a class whose module is already loaded.
+    """
+    cls = cls_or_obj if inspect.isclass(cls_or_obj) else type(cls_or_obj)
+    name = getattr(cls, "__name__", "")
+    for entry in list(_ENTRIES.values()):
+        if entry.class_name != name:
+            continue
+        try:
+            if entry.load() is cls:
+                return entry
+        except (ImportError, AttributeError):
+            continue
+    return None
+
+
 def _registered_name(cls: type) -> str | None:
-    entry = _ENTRIES.get(getattr(cls, "__name__", ""))
-    if entry is None:
-        return None
-    try:
-        return entry.name if entry.load() is cls else None
-    except ImportError:
-        return None
+    entry = entry_of(cls)
+    return None if entry is None else entry.name
+
+
+def cost_of(step: Any) -> str | None:
+    """The cost class of a step for the parallel policy: "blas", "threads", "neural", "gpu",
+    or None for light work (and for classes nirdesk knows nothing about).
+
+    ``step`` is a class, an instance, a registry name or a dotted path; names and paths are
+    looked up without importing anything.
+    """
+    if isinstance(step, str):
+        entry = _ENTRIES.get(step) or next(
+            (e for e in _ENTRIES.values() if e.path == step), None)
+        return entry.cost if entry is not None else _UNLISTED_COSTS.get(step)
+    entry = entry_of(step)
+    if entry is not None:
+        return entry.cost
+    cls = step if inspect.isclass(step) else type(step)
+    for path in (short_name_of(cls), f"{cls.__module__}.{cls.__qualname__}"):
+        if path in _UNLISTED_COSTS:
+            return _UNLISTED_COSTS[path]
+    return None
 
 
 def kind_of(cls: type) -> str | None:
@@ -252,6 +537,9 @@ def resolve_class(name: str) -> type:
         raise SpecError(f"a class name must be a non-empty string, got {name!r}")
     entry = _ENTRIES.get(name)
     if entry is not None:
+        if not _module_allowed(entry.path.rpartition(".")[0]):  # its prefix was withdrawn
+            raise SpecError(f"class {name!r} ({entry.path}) is no longer allowed: its module "
+                            "prefix was removed from the allow-list")
         return entry.load()
     if "." not in name:
         raise SpecError(f"unknown class {name!r}{_suggest(name)} "

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 
 import pytest
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -142,3 +143,96 @@ def test_prefix_stops_at_a_module_boundary(lab_prefix):
 def test_builtin_prefixes_cannot_be_removed():
     remove_module_prefix("sklearn")
     assert allowed_module_prefixes()[:2] == ("sklearn.", "engine.")
+
+
+# -- one entry per step: its facts, registration, cost -------------------------------------
+
+def test_every_entry_holds_its_step_s_facts():
+    for e in registry_entries():
+        cls = e.load()
+        assert e.label and e.short and " " not in e.short, e.name
+        assert e.cost is None or e.cost in registry.COSTS
+        assert all(isinstance(w, str) and w for w in e.synonyms)
+        if e.kind != "splitter":   # a fitted step's own type is among the types it trusts
+            assert f"{cls.__module__}.{cls.__qualname__}" in e.trusted, e.name
+        params = set(inspect.signature(cls).parameters)
+        for part in e.summary:    # every summary field names a constructor parameter
+            text = part if isinstance(part, str) else part[0]
+            assert {f.split("}")[0] for f in text.split("{")[1:]} <= params, e.name
+    by_name = {e.name: e for e in registry_entries()}
+    assert (by_name["SavitzkyGolay"].label, by_name["SavitzkyGolay"].short) == (
+        "Savitzky-Golay", "SG")
+    assert by_name["SNV"].label == by_name["SNV"].short == "SNV"
+
+
+def test_importing_the_registry_imports_no_step_class():
+    import subprocess
+    import sys
+
+    code = ("import sys, engine.registry\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('sklearn', 'numpy', 'scipy') or m.startswith('engine.operators')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_register_and_unregister_keep_the_allow_list_rule(lab_prefix):
+    entry = registry.RegistryEntry("LabModel", f"{LabModel.__module__}.LabModel", "model",
+                                   "regression", "A lab's own model.", abbrev="Lab",
+                                   cost="threads", synonyms=("in-house",))
+    registry.register(entry)
+    try:
+        assert registry.get_entry("LabModel") is entry
+        assert resolve_class("LabModel") is LabModel
+        assert short_name_of(LabModel(k=3)) == "LabModel" == allowed_name_of(LabModel)
+        assert registry.entry_of(LabModel) is entry and registry.cost_of(LabModel()) == "threads"
+        assert "LabModel" in {e.name for e in registry_entries("model", "regression")}
+        with pytest.raises(ValueError, match="already registered"):
+            registry.register(entry)
+        remove_module_prefix(lab_prefix)           # the prefix withdrawn: no longer resolves
+        with pytest.raises(SpecError, match="no longer allowed"):
+            resolve_class("LabModel")
+        allow_module_prefix(lab_prefix)
+    finally:
+        assert registry.unregister("LabModel") is entry
+    assert registry.get_entry("LabModel") is None and registry.unregister("LabModel") is None
+    assert registry.entry_of(LabModel) is None
+
+
+def test_register_refuses_a_class_outside_the_allow_list():
+    entry = registry.RegistryEntry("Evil", "os.system", "model", "regression", "no")
+    with pytest.raises(ValueError, match="not allowed"):
+        registry.register(entry)
+    assert registry.get_entry("Evil") is None
+
+
+@pytest.mark.parametrize("fields, message", [
+    (dict(kind="transformer"), "kind must be one of"),
+    (dict(task="clustering"), "task must be one of"),
+    (dict(cost="cheap"), "cost must be None or one of"),
+    (dict(path="NoModule"), "dotted 'module.Class' path"),
+    (dict(summary=(("a", "b", "c"),)), "summary parts"),
+    (dict(description="two\nlines"), "one line"),
+])
+def test_bad_entries_are_refused_when_made(fields, message):
+    base = dict(name="X", path="engine.x.X", kind="model", task="any", description="x")
+    with pytest.raises(ValueError, match=message):
+        registry.RegistryEntry(**{**base, **fields})
+
+
+def test_cost_of_classes_instances_names_and_paths():
+    from sklearn.linear_model import LinearRegression, Ridge
+    from sklearn.neural_network import MLPRegressor
+
+    from engine.models import PLSDA
+    from engine.operators import SNV
+
+    assert registry.cost_of(PLSRegression) == registry.cost_of(PLSRegression()) == "blas"
+    assert registry.cost_of(Ridge(alpha=2)) == registry.cost_of(PLSDA()) == "blas"
+    assert registry.cost_of(LinearRegression()) == "blas"     # allow-listed, not in the palette
+    assert registry.cost_of(MLPRegressor) == "neural"
+    assert registry.cost_of("RandomForestRegressor") == "threads"
+    assert registry.cost_of("sklearn.linear_model.LinearRegression") == "blas"
+    assert registry.cost_of(SNV()) is None and registry.cost_of(SVR()) is None
+    assert registry.cost_of("NoSuchStep") is None and registry.cost_of(LabModel) is None
