@@ -13,8 +13,10 @@ Here every check reads the live (unfitted) estimator of each step, including est
 nested inside it, which is present for JSON specs and Python-object specs alike.
 
 Outcome per top-level branch step (a :class:`GroupPlan`): mode, workers, how many Optuna trials
-each branch may run at once, and the reasons, each {code, severity, branch, message, fix}.
-Reasons that override an explicit parallel request are warnings; the rest are info.
+each branch may run at once, and the reasons, each {code, severity, branch, message, fix, path,
+data}. Reasons that override an explicit parallel request are warnings; the rest are info.
+``message``/``fix`` are for people; ``path`` (a step address) and ``data`` are the same facts
+for programs, so the editor places its badges and fixes without reading the text.
 
 Reason codes: model_n_jobs, neural_network, gpu (warnings: a branch that must not share the
 CPUs), nested_parallelism (warning: branches x Optuna trials, one level kept), memory
@@ -23,6 +25,7 @@ blas_bound, trials_capped, nested_branch_step, parallel_auto, parallel (info).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 from dataclasses import dataclass, field
@@ -87,6 +90,9 @@ FIX_NESTED = "choose one level: trials n_jobs=1 with parallel branches, or seque
 # -- result types ------------------------------------------------------------------------------
 
 
+Address = tuple[int, ...]
+
+
 @dataclass(frozen=True)
 class Reason:
     """One explanation of a decision, shown as a badge, logged, and written to the results.
@@ -96,6 +102,25 @@ class Reason:
     branch    1-based ConcreteBranch.id when about one branch, else None
     message   one line in the seed guide's words
     fix       what the user can change, or None
+    path      the address (0-based step/lane indices, SpecError.path) of the step that
+              causes it (the step running its own threads, the tuned model asking for parallel
+              trials) or else of the branch step it is about; None for the trunk
+    data      the machine-readable details (JSON values; addresses as tuples):
+                model_n_jobs, gpu       {"key", "value", "step": address, "nested": bool}
+                                        (nested: the setting belongs to an estimator inside
+                                        the step, not to the step's own parameters)
+                neural_network          {"step": address, "nested": bool}
+                nested_parallelism      one branch: the finding above + {"cause": its code,
+                                        "trials": k}; the group: {"workers", "trials"}
+                memory                  {"trials": True, "branches": [ids]} for trial-level
+                                        caps, {"workers": asked} for the group's workers;
+                                        both with "fits": how many processes fit
+                nested_branch_step      {"owner": address of the branch step whose plan runs it}
+                trials_capped           {"asked", "n_jobs", "step"}
+                trials_too_small        {"trials", "step"}
+                workers_capped, parallel, parallel_auto   {"workers"}
+              and {"why": text} for the reasons whose message is "Sequential: <why>" (a
+              header that states "sequential" itself shows only the why)
     """
 
     code: str
@@ -103,10 +128,23 @@ class Reason:
     branch: int | None
     message: str
     fix: str | None = None
+    path: Address | None = None
+    data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def to_json(self) -> dict[str, Any]:
+        """The results JSON form; addresses become lists."""
         return {"code": self.code, "severity": self.severity, "branch": self.branch,
-                "message": self.message, "fix": self.fix}
+                "message": self.message, "fix": self.fix,
+                "path": None if self.path is None else list(self.path),
+                "data": _jsonable(self.data)}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
 
 
 @dataclass
@@ -128,10 +166,12 @@ class GroupPlan:
     reasons: list[Reason] = field(default_factory=list)
     trial_n_jobs: dict[int, int] = field(default_factory=dict)
     user_sequential: bool = False
+    path: Address | None = None   # the branch step's address (BranchGroup.path); None: trunk
 
     def to_json(self) -> dict[str, Any]:
-        """The results JSON "parallel" entry (DESIGN.md)."""
-        return {"step": self.where, "mode": self.mode, "workers": self.workers,
+        """The results JSON "parallel" entry (docs/design.md "Results JSON")."""
+        return {"step": self.where, "path": None if self.path is None else list(self.path),
+                "mode": self.mode, "workers": self.workers,
                 "reasons": [r.to_json() for r in self.reasons]}
 
 
@@ -204,6 +244,9 @@ def decide(expanded: ExpandedPipeline, *, machine: MachineFacts, data: DataFacts
             plans.append(_group_plan(expanded.groups[index], branches,
                                      notes.get(index, []), ctx))
     plans.sort(key=lambda p: min(p.branch_ids, default=math.inf))
+    for plan in plans:  # a reason with no step of its own is about the plan's branch step
+        plan.reasons = [r if r.path is not None else dataclasses.replace(r, path=plan.path)
+                        for r in plan.reasons]
     return Plan(plans)
 
 
@@ -239,7 +282,9 @@ def _inner_step_notes(expanded: ExpandedPipeline, owners: dict[int, int | None]
             own = _own_setting(group)
             if own:
                 msg += f"; its own {own} is not used"
-            notes.setdefault(owner, []).append(Reason("nested_branch_step", "info", None, msg))
+            notes.setdefault(owner, []).append(Reason(
+                "nested_branch_step", "info", None, msg, path=group.path,
+                data={"owner": expanded.groups[owner].path}))
     return notes
 
 
@@ -268,7 +313,7 @@ def _group_plan(group: BranchGroup, branches: list[ConcreteBranch], notes: list[
     asked = _asked(group, ctx)
     plan = GroupPlan(group=group.index, where=group.where, branch_ids=[b.id for b in branches],
                      requested=asked, reasons=list(notes),
-                     trial_n_jobs={b.id: 1 for b in branches})
+                     trial_n_jobs={b.id: 1 for b in branches}, path=group.path)
     active = _active(branches)
     if ctx.mode in SEQUENTIAL_MODES:
         plan.reasons.append(_predict_reason(ctx.mode))
@@ -280,7 +325,8 @@ def _group_plan(group: BranchGroup, branches: list[ConcreteBranch], notes: list[
         plan.user_sequential = True
         return _sequential(plan, active, ctx)
     blockers = [Reason(f.code, "warning", b.id,
-                       f"Parallel execution disabled: Branch {b.id} {f.detail}", f.fix)
+                       f"Parallel execution disabled: Branch {b.id} {f.detail}", f.fix,
+                       path=f.step, data=f.data)
                 for b in active for f in _findings(b)]
     if blockers:
         plan.reasons.extend(blockers)
@@ -327,19 +373,23 @@ def _sequential(plan: GroupPlan, active: list[ConcreteBranch], ctx: _Context,
 # -- simple reasons -----------------------------------------------------------------------------
 
 
+def _sequential_because(code: str, why: str, fix: str | None = None) -> Reason:
+    """A reason that is the verdict itself: message "Sequential: <why>", data {"why"}."""
+    return Reason(code, "info", None, f"Sequential: {why}", fix, data={"why": why})
+
+
 def _predict_reason(mode: str) -> Reason:
-    return Reason("predict_mode", "info", None,
-                  f"Sequential: parallel execution is disabled in {mode} mode "
-                  "(saved models are loaded from the project one branch at a time)")
+    return _sequential_because("predict_mode",
+                               f"parallel execution is disabled in {mode} mode (saved models "
+                               "are loaded from the project one branch at a time)")
 
 
 def _user_sequential_reason(ctx: _Context) -> Reason:
     if ctx.override == 1:
-        return Reason("user_sequential", "info", None,
-                      "Sequential: --parallel-branches 1 asks for n_jobs=1",
-                      FIX_OVERRIDE_SEQUENTIAL)
-    return Reason("user_sequential", "info", None,
-                  "Sequential: this branch step asks for n_jobs=1", FIX_USER_SEQUENTIAL)
+        return _sequential_because("user_sequential", "--parallel-branches 1 asks for n_jobs=1",
+                                   FIX_OVERRIDE_SEQUENTIAL)
+    return _sequential_because("user_sequential", "this branch step asks for n_jobs=1",
+                               FIX_USER_SEQUENTIAL)
 
 
 def _plural(count: int, word: str) -> str:
@@ -361,17 +411,20 @@ def _pick_workers(plan: GroupPlan, asked: int, n_branches: int, ctx: _Context
         workers = min(n_branches, cpus)
         msg = f"auto: min({branches}, {cpu_text}) = {_plural(workers, 'worker')}"
         if workers < 2:
-            plan.reasons.append(Reason("workers_capped", "info", None, msg + ": sequential"))
+            plan.reasons.append(Reason("workers_capped", "info", None, msg + ": sequential",
+                                       data={"workers": workers}))
             return workers, None
-        return workers, Reason("parallel_auto", "info", None, msg)
+        return workers, Reason("parallel_auto", "info", None, msg, data={"workers": workers})
     workers = max(1, min(asked, n_branches, cpus))
     if workers < asked:
         tail = "sequential" if workers < 2 else _plural(workers, "worker")
         plan.reasons.append(Reason("workers_capped", "info", None,
-                                   f"n_jobs={asked} asked; {branches} on {cpu_text}: {tail}"))
+                                   f"n_jobs={asked} asked; {branches} on {cpu_text}: {tail}",
+                                   data={"workers": workers}))
         return workers, None
     return workers, Reason("parallel", "info", None,
-                           f"n_jobs={asked}: {_plural(workers, 'worker')}")
+                           f"n_jobs={asked}: {_plural(workers, 'worker')}",
+                           data={"workers": workers})
 
 
 # -- memory -------------------------------------------------------------------------------------
@@ -408,7 +461,8 @@ def _memory_cap(plan: GroupPlan, workers: int, ctx: _Context) -> int:
     capped = max(1, fit)
     tail = "sequential" if capped < 2 else _plural(capped, "worker")
     plan.reasons.append(Reason("memory", "warning", None,
-                               f"{_memory_text(workers, 'workers', ctx)}: {tail}", FIX_MEMORY))
+                               f"{_memory_text(workers, 'workers', ctx)}: {tail}", FIX_MEMORY,
+                               data={"workers": workers, "fits": capped}))
     return capped
 
 
@@ -523,9 +577,8 @@ def _too_small(active: list[ConcreteBranch], workers: int, ctx: _Context) -> Rea
     if work - work / workers >= cost:
         return None
     what = "starting" if cold else "the overhead of"
-    return Reason("too_small", "info", None,
-                  f"Sequential: about {work:.2g} s of work, less than {what} "
-                  f"{_plural(workers, 'worker')} (~{cost:.1g} s)")
+    return _sequential_because("too_small", f"about {work:.2g} s of work, less than {what} "
+                                            f"{_plural(workers, 'worker')} (~{cost:.1g} s)")
 
 
 def _blas_bound(active: list[ConcreteBranch], ctx: _Context) -> Reason | None:
@@ -538,9 +591,9 @@ def _blas_bound(active: list[ConcreteBranch], ctx: _Context) -> Reason | None:
         return None
     if not all(_class_name(b.model) in BLAS_MODELS for b in active):
         return None
-    return Reason("blas_bound", "info", None,
-                  "Sequential: BLAS-bound models on large matrices use both cores in one "
-                  "process; a second process does not speed them up")
+    return _sequential_because("blas_bound", "BLAS-bound models on large matrices use both "
+                                             "cores in one process; a second process does not "
+                                             "speed them up")
 
 
 # -- Optuna trials ------------------------------------------------------------------------------
@@ -573,14 +626,15 @@ def _resolve_nesting(plan: GroupPlan, active: list[ConcreteBranch], workers: int
     trials = max(cpus if n == -1 else n for n in tuned.values())
     head = (f"{workers} branches x {trials} trials = {workers * trials} processes on "
             f"{_plural(cpus, 'CPU')}")
+    facts = {"workers": workers, "trials": trials}
     if len(active) >= cpus:
         plan.reasons.append(Reason("nested_parallelism", "warning", None,
-                                   f"{head}: trials run with n_jobs=1", FIX_NESTED))
+                                   f"{head}: trials run with n_jobs=1", FIX_NESTED, data=facts))
         return True
     per_trial = min(trials, cpus)
     plan.reasons.append(Reason("nested_parallelism", "warning", None,
                                f"{head}: branches run sequentially, trials with "
-                               f"n_jobs={per_trial}", FIX_NESTED))
+                               f"n_jobs={per_trial}", FIX_NESTED, data=facts))
     return False
 
 
@@ -595,7 +649,8 @@ def _trials_too_small(branch: ConcreteBranch, k: int, ctx: _Context) -> Reason |
         return None
     return Reason("trials_too_small", "info", branch.id,
                   f"Branch {branch.id}: about {work:.2g} s of fitting in all trials, less than "
-                  f"parallel trials would cost (~{cost:.1g} s): trials run with n_jobs=1")
+                  f"parallel trials would cost (~{cost:.1g} s): trials run with n_jobs=1",
+                  path=branch.model.path, data={"trials": k, "step": branch.model.path})
 
 
 def _assign_trials(plan: GroupPlan, active: list[ConcreteBranch], ctx: _Context,
@@ -611,17 +666,21 @@ def _assign_trials(plan: GroupPlan, active: list[ConcreteBranch], ctx: _Context,
         if asked == 1:
             continue
         k = cpus if asked == -1 else min(asked, cpus)
+        model = branch.model.path
         if asked > cpus and not quiet_caps:
             plan.reasons.append(Reason(
                 "trials_capped", "info", branch.id,
                 f"Branch {branch.id}: finetune n_jobs={asked} asked on "
-                f"{_plural(cpus, 'usable CPU')}: trials run with n_jobs={cpus}"))
+                f"{_plural(cpus, 'usable CPU')}: trials run with n_jobs={cpus}",
+                path=model, data={"asked": asked, "n_jobs": cpus, "step": model}))
         findings = _findings(branch)
         if k > 1 and findings:
+            first = findings[0]
             plan.reasons.append(Reason(
                 "nested_parallelism", "warning", branch.id,
-                f"Branch {branch.id} {findings[0].detail} and asks for {k} parallel trials: "
-                "trials run with n_jobs=1", findings[0].fix))
+                f"Branch {branch.id} {first.detail} and asks for {k} parallel trials: "
+                "trials run with n_jobs=1", first.fix, path=first.step,
+                data={**first.data, "cause": first.code, "trials": k}))
             k = 1
         if k > 1:
             reason = _trials_too_small(branch, k, ctx)
@@ -636,10 +695,13 @@ def _assign_trials(plan: GroupPlan, active: list[ConcreteBranch], ctx: _Context,
     if short_of_memory:
         tail = "trials run one at a time" if fit < 2 else f"trials run with n_jobs={fit}"
         ids = ", ".join(map(str, short_of_memory))
+        one = short_of_memory[0] if len(short_of_memory) == 1 else None
+        model = next(b.model.path for b in active if b.id == one) if one is not None else None
         plan.reasons.append(Reason(
-            "memory", "warning", short_of_memory[0] if len(short_of_memory) == 1 else None,
+            "memory", "warning", one,
             f"{_memory_text(wanted, 'parallel trials', ctx)} (branch {ids}): {tail}",
-            FIX_MEMORY))
+            FIX_MEMORY, path=model,
+            data={"trials": True, "branches": list(short_of_memory), "fits": max(1, fit)}))
 
 
 # -- what a branch's estimators do on their own ------------------------------------------------
@@ -668,6 +730,8 @@ class _Finding:
     code: str
     detail: str   # "uses n_jobs=-1 (RandomForestRegressor)": follows "Branch 2 "
     fix: str
+    step: Address | None = None                     # the step that shows it
+    data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 def _shallow_params(obj: Any) -> dict[str, Any]:
@@ -705,15 +769,16 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _threads(comp: _Component) -> str | None:
-    """"n_jobs=-1" when the component runs its own threads/processes, else None.
+def _threads(comp: _Component) -> tuple[str, Any, str] | None:
+    """(key, value, text such as "n_jobs=-1") when the component runs its own
+    threads/processes, else None.
 
     n_jobs -1 or > 1 (or < -1: all but some) anywhere; for xgboost/lightgbm/catboost also a
     thread setting left at None/0, which those libraries read as "all cores", unless another
     thread setting of the object is explicitly 1.
     """
     library = comp.root in MULTITHREADED_ROOTS
-    default_all: str | None = None
+    default_all: tuple[str, Any] | None = None
     explicit_one = False
     for key in THREAD_KEYS:
         if key not in comp.params:
@@ -721,14 +786,15 @@ def _threads(comp: _Component) -> str | None:
         value = comp.params[key]
         if _is_int(value):
             if value > 1 or value < 0:
-                return f"{key}={int(value)}"
+                return key, int(value), f"{key}={int(value)}"
             explicit_one = explicit_one or value == 1
             if value == 0 and library and default_all is None:
-                default_all = f"{key}=0"
+                default_all = (key, 0)
         elif value is None and library and default_all is None:
-            default_all = f"{key}=None"
+            default_all = (key, None)
     if default_all and not explicit_one:
-        return f"{default_all}, all cores"
+        key, value = default_all
+        return key, value, f"{key}={value}, all cores"
     return None
 
 
@@ -738,8 +804,9 @@ def _is_neural(comp: _Component) -> bool:
     return comp.module.startswith("sklearn.neural_network") and comp.name.startswith("MLP")
 
 
-def _gpu(comp: _Component) -> str | None:
-    """"device='cuda'" when a parameter puts the component on a GPU, else None."""
+def _gpu(comp: _Component) -> tuple[str, Any] | None:
+    """(key, value), e.g. ("device", "cuda"), when a parameter puts the component on a GPU,
+    else None."""
     for key, value in comp.params.items():
         k = key.lower()
         if isinstance(value, str):
@@ -752,7 +819,7 @@ def _gpu(comp: _Component) -> str | None:
             hit = ((k == "use_gpu" and value is True)
                    or (k == "gpu_id" and _is_int(value) and value >= 0))
         if hit:
-            return f"{key}={value!r}"
+            return key, value
     return None
 
 
@@ -764,16 +831,21 @@ def _findings(branch: ConcreteBranch) -> list[_Finding]:
         if not step.enabled:
             continue
         for comp in _components(step):
+            where = {"step": step.path, "nested": comp.inside is not None}
             threads = _threads(comp)
             if threads and "model_n_jobs" not in found:
+                key, value, text = threads
                 found["model_n_jobs"] = _Finding("model_n_jobs",
-                                                 f"uses {threads} ({comp.label})",
-                                                 FIX_MODEL_N_JOBS)
+                                                 f"uses {text} ({comp.label})",
+                                                 FIX_MODEL_N_JOBS, step.path,
+                                                 {"key": key, "value": value, **where})
             if _is_neural(comp) and "neural_network" not in found:
                 found["neural_network"] = _Finding("neural_network",
                                                    f"uses a neural network ({comp.label})",
-                                                   FIX_NEURAL)
+                                                   FIX_NEURAL, step.path, where)
             gpu = _gpu(comp)
             if gpu and "gpu" not in found:
-                found["gpu"] = _Finding("gpu", f"uses the GPU ({gpu}, {comp.label})", FIX_GPU)
+                key, value = gpu
+                found["gpu"] = _Finding("gpu", f"uses the GPU ({key}={value!r}, {comp.label})",
+                                        FIX_GPU, step.path, {"key": key, "value": value, **where})
     return list(found.values())

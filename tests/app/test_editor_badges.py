@@ -142,6 +142,27 @@ def test_too_many_workers_are_capped_with_a_fix():
     assert all(r.code != "workers_capped" for r in after.reasons)
 
 
+def test_memory_cap_on_workers_offers_n_jobs_but_a_cap_on_trials_does_not():
+    """The two memory reasons differ by Reason.data["trials"], not by their wording."""
+    per_worker = 4 * BIG.n_train * BIG.n_features * 8 + 150 * 2**20
+    tight = MachineFacts(usable_cpus=4, total_memory=GB, available_memory=int(2.6 * per_worker),
+                         pool_warm_workers=4)
+    spec = [{"branch": [["SNV", PLS10], ["MSC", "Ridge"], ["Detrend", "Lasso"],
+                        ["StandardScaler", "ElasticNet"]], "n_jobs": 4}]
+    badge = one(group_badges(PipelineDocument.from_spec(spec), machine=tight, data=BIG))
+    [memory] = [r for r in badge.reasons if r.code == "memory"]
+    assert badge.colour == "amber" and badge.workers == 2 and not memory.data.get("trials")
+    assert [f.apply for f in badge.fixes] == [("set_branch_options", (0,), None, 2)]
+    tuned_spec = [{"branch": [[tuned("Ridge", 4, {"alpha": ["float_log", 1e-5, 1e3]})],
+                              ["MSC", "Lasso"]]}]
+    little = MachineFacts(usable_cpus=4, total_memory=GB, available_memory=int(1.5 * per_worker),
+                          pool_warm_workers=4)
+    badge = one(group_badges(PipelineDocument.from_spec(tuned_spec), machine=little, data=BIG))
+    [memory] = [r for r in badge.reasons if r.code == "memory"]
+    assert memory.data["trials"] is True and memory.path == (0, 0, 0)
+    assert not [f for f in badge.fixes if f.apply[0] == "set_branch_options"]
+
+
 def test_user_sequential_is_grey():
     for options in ({"parallel": False}, {"n_jobs": 1}, {}):
         doc = PipelineDocument.from_spec(

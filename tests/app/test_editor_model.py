@@ -14,7 +14,7 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import ElasticNet, Lasso, Ridge
 from sklearn.preprocessing import StandardScaler
 
-from app.editor.model.document import PipelineDocument, path_of_where
+from app.editor.model.document import PipelineDocument
 from app.editor.model.labels import card_details, card_label, card_text
 from engine.errors import SpecError
 from engine.operators import MSC, SNV, Detrend, SavitzkyGolay
@@ -263,8 +263,15 @@ def test_addresses_kinds_and_children():
     assert doc.lanes((2,)) == 4 and doc.generator_count((2,)) == 4
     assert doc.step_at((2, 3, 0)) == "StandardScaler"
     assert doc.children((3,)) == []
-    assert path_of_where("step 2 > branch 1 > step 1 (SNV)") == (1, 0, 0)
-    assert path_of_where("top level") is None
+    # the engine's addresses are the document's: a group's path is its branch step, a
+    # StepSpec's path the step that holds it
+    exp = doc.expanded()
+    assert [doc.group_path(g.index) for g in exp.groups] == [(0,), (1,), (2,)]
+    assert [g.path for g in exp.groups] == [(0,), (1,), (2,)]
+    assert [doc.kind_at(g.path) for g in exp.groups] == ["branch", "branch", "generator"]
+    for branch in exp.branches:
+        assert [doc.step_path(s) for s in branch.steps] == [s.path for s in branch.steps]
+    assert doc.group_path(99) is None
     with pytest.raises(ValueError):
         doc.generator_count((0,))
 

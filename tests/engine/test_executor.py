@@ -149,9 +149,10 @@ def test_parallel_branches_override_and_results_section(tecator_dir, pool):
                  verbose=0, pool=pool, parallel_branches=1)
     assert forced.parallel[0]["mode"] == "sequential"
     section = forced.to_json()["parallel"][0]
-    assert set(section) == {"step", "mode", "workers", "reasons"}
+    assert set(section) == {"step", "path", "mode", "workers", "reasons"}
+    assert section["path"] == [0]
     for reason in section["reasons"]:
-        assert set(reason) == {"code", "severity", "branch", "message", "fix"}
+        assert set(reason) == {"code", "severity", "branch", "message", "fix", "path", "data"}
 
 
 def test_model_with_own_n_jobs_forces_sequential_and_says_why(tecator_dir, pool):

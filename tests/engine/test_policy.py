@@ -148,7 +148,8 @@ def test_model_n_jobs_disables_parallel_in_the_seed_words(form):
     assert r.to_json() == {
         "code": "model_n_jobs", "severity": "warning", "branch": 2,
         "message": "Parallel execution disabled: Branch 2 uses n_jobs=-1 (RandomForestRegressor)",
-        "fix": FIX_N_JOBS}
+        "fix": FIX_N_JOBS, "path": [0, 1, 1],
+        "data": {"key": "n_jobs", "value": -1, "step": [0, 1, 1], "nested": False}}
 
 
 @FORMS
@@ -258,7 +259,8 @@ def test_sequential_by_default_is_the_users_choice(form, options):
     [r] = g.reasons
     assert r.to_json() == {"code": "user_sequential", "severity": "info", "branch": None,
                            "message": "Sequential: this branch step asks for n_jobs=1",
-                           "fix": "set n_jobs=-1 (auto) or 2+ to run its branches in parallel"}
+                           "fix": "set n_jobs=-1 (auto) or 2+ to run its branches in parallel",
+                           "path": [0], "data": {"why": "this branch step asks for n_jobs=1"}}
 
 
 def test_user_sequential_group_is_not_warned_about_threaded_models():
@@ -275,7 +277,7 @@ def test_auto_and_parallel_true(form):
         [r] = g.reasons
         assert r.to_json() == {"code": "parallel_auto", "severity": "info", "branch": None,
                                "message": "auto: min(4 branches, 2 usable CPUs) = 2 workers",
-                               "fix": None}
+                               "fix": None, "path": [0], "data": {"workers": 2}}
 
 
 def test_workers_capped_by_branches_and_cpus():
@@ -469,10 +471,12 @@ def test_estimate_task_seconds_orders_models():
 def test_to_json_matches_the_results_parallel_section():
     plan = plan_of(two_lanes("live", None, RandomForestRegressor(n_jobs=-1), parallel=True))
     data = json.loads(json.dumps(plan.to_json()))
-    assert data == [{"step": "step 1", "mode": "sequential", "workers": 1, "reasons": [
+    assert data == [{"step": "step 1", "path": [0], "mode": "sequential", "workers": 1,
+                     "reasons": [
         {"code": "model_n_jobs", "severity": "warning", "branch": 2,
          "message": "Parallel execution disabled: Branch 2 uses n_jobs=-1 (RandomForestRegressor)",
-         "fix": FIX_N_JOBS}]}]
+         "fix": FIX_N_JOBS, "path": [0, 1, 1],
+         "data": {"key": "n_jobs", "value": -1, "step": [0, 1, 1], "nested": False}}]}]
     assert plan.max_workers == 1
 
 
@@ -589,3 +593,58 @@ def test_tiny_trials_run_one_at_a_time_but_large_ones_in_parallel():
     large = decide(parse_pipeline(tuned), machine=machine, data=DataFacts(3440, 597, 212))
     assert large.groups[0].trial_n_jobs[1] == 2
     assert not any(r.code == "trials_too_small" for r in large.groups[0].reasons)
+
+
+# -- structured facts beside the text (the window reads these, never the messages) -------------
+
+def test_plans_and_reasons_carry_the_address_of_their_branch_step():
+    spec = ["SNV", "PLSRegression",
+            {"branch": [["Ridge"], [{"branch": {"_or_": ["MSC", "Detrend"]}, "n_jobs": 4},
+                                    "Lasso"]], "n_jobs": 1}]
+    trunk, group = plan_of(spec).groups
+    assert (trunk.path, group.path) == (None, (2,))
+    assert trunk.to_json()["path"] is None and group.to_json()["path"] == [2]
+    [note] = by_code(group, "nested_branch_step")
+    assert note.path == (2, 1, 0) and note.data == {"owner": (2,)}
+    assert note.to_json()["data"] == {"owner": [2]}
+    [seq] = by_code(group, "user_sequential")
+    assert seq.path == (2,) and seq.data == {"why": "this branch step asks for n_jobs=1"}
+    assert seq.message == f"Sequential: {seq.data['why']}"
+
+
+def test_a_later_branch_step_continuing_lanes_names_its_owner():
+    spec = [{"branch": {"_or_": ["SNV", "MSC"]}, "n_jobs": 2},
+            {"branch": [["PLSRegression"], ["Ridge"]]}]
+    [note] = by_code(only(plan_of(spec)), "nested_branch_step")
+    assert (note.path, note.data) == ((1,), {"owner": (0,)})
+
+
+def test_thread_findings_name_the_step_the_key_and_whether_it_is_nested():
+    expanded = parse_pipeline(two_lanes("live", None, Ridge(), n_jobs=2))
+    expanded.branches[1].steps[-1].estimator = BaggingRegressor(
+        estimator=RandomForestRegressor(n_jobs=4))
+    [r] = by_code(only(decide(expanded, machine=TWO_CPUS, data=TABLET)), "model_n_jobs")
+    assert r.path == (0, 1, 1)
+    assert r.data == {"key": "n_jobs", "value": 4, "step": (0, 1, 1), "nested": True}
+    spec = [{"model": RandomForestRegressor(n_jobs=-1),
+             "finetune_params": {"n_trials": 10, "n_jobs": 2}}]
+    [r] = only(plan_of(spec)).reasons
+    assert r.code == "nested_parallelism" and r.path == (0,)
+    assert r.data == {"key": "n_jobs", "value": -1, "step": (0,), "nested": False,
+                      "cause": "model_n_jobs", "trials": 2}
+
+
+def test_trial_reasons_point_at_the_tuned_model_and_say_they_are_about_trials():
+    g = only(plan_of(tuned_group("json", ["PLSRegression"], 4)))
+    [r] = by_code(g, "trials_capped")
+    assert r.path == (0, 0, 0) and r.data == {"asked": 4, "n_jobs": 2, "step": (0, 0, 0)}
+    tight = MachineFacts(usable_cpus=4, total_memory=GiB, available_memory=300 * MB)
+    g = only(plan_of(tuned_group("json", ["PLSRegression"], 4), machine=tight))
+    [r] = by_code(g, "memory")
+    assert r.path == (0, 0, 0) and r.data["trials"] is True and r.data["branches"] == [1]
+    per_worker = 4 * 3400 * 597 * 8 + 150 * MB
+    tight = MachineFacts(usable_cpus=4, total_memory=GiB, available_memory=int(2.6 * per_worker),
+                         pool_warm_workers=4)
+    [r] = by_code(only(plan_of(four_pattern("live", n_jobs=4), machine=tight)), "memory")
+    assert r.path == (0,) and "trials" not in r.data
+    assert r.data == {"workers": 4, "fits": 2}

@@ -13,7 +13,10 @@ Colours:
     grey   sequential because the user chose it (n_jobs 1 / "parallel": false)
 
 Texts are the policy's own Reason.message and Reason.fix, so the editor, the CLI log and the
-results JSON say the same thing.
+results JSON say the same thing. Everything else -- which branch step a plan or a note is
+about, which step runs its own threads, whether a memory cap is about trials -- comes from
+the structured facts beside the text (GroupPlan.path, Reason.path, Reason.data); the text is
+never read.
 """
 from __future__ import annotations
 
@@ -21,12 +24,12 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.editor.model.document import PipelineDocument, path_of_where
+from app.editor.model.document import PipelineDocument
 from app.editor.model.labels import card_label
-from engine.pipeline.steps import step_params
 from engine.machine import DataFacts, MachineFacts
-from engine.pipeline.branches import ConcreteBranch, ExpandedPipeline
-from engine.policy import THREAD_KEYS, GroupPlan, Reason, decide
+from engine.pipeline.branches import ExpandedPipeline
+from engine.pipeline.steps import step_params
+from engine.policy import GroupPlan, Reason, decide
 
 __all__ = ["DEFAULT_DATA", "Fix", "GroupBadge", "apply_edit", "group_badges"]
 
@@ -90,28 +93,23 @@ def _line(reason: Reason) -> str:
     return f"{reason.message} — {reason.fix}" if reason.fix else reason.message
 
 
-def _thread_step(doc: PipelineDocument, branch: ConcreteBranch
+def _thread_step(doc: PipelineDocument, reason: Reason
                  ) -> tuple[tuple[int, ...], dict[str, Any], str] | None:
-    """(path, params with the thread setting set to 1, key) of the first enabled step of
-    the branch whose OWN params run threads (n_jobs=-1 / >1); None if there is none (e.g.
-    the threads belong to an estimator nested inside a step: no obvious edit)."""
-    for step in branch.steps:
-        if not step.enabled:
-            continue
-        try:
-            own = step.estimator.get_params(deep=False)
-        except Exception:  # no readable params: nothing to fix here
-            own = dict(step.params)
-        for key in THREAD_KEYS:
-            value = own.get(key)
-            if isinstance(value, int) and not isinstance(value, bool) and (value > 1 or value < 0):
-                path = doc.step_path(step)
-                if path is None:
-                    return None
-                params = step_params(doc.step_at(path))
-                params[key] = 1
-                return path, params, key
-    return None
+    """(path, params with the thread setting set to 1, key) of the step whose OWN params
+    run threads (n_jobs=-1 / >1), as the policy found it (Reason.data); None if there is
+    none (e.g. the threads belong to an estimator nested inside a step: no obvious edit)."""
+    data = reason.data
+    if data.get("cause", reason.code) != "model_n_jobs" or data.get("nested"):
+        return None
+    key, value, path = data.get("key"), data.get("value"), data.get("step")
+    if not isinstance(value, int) or isinstance(value, bool) or path is None:
+        return None  # "n_jobs=None, all cores" of a booster: setting 1 is a choice, not a fix
+    try:
+        params = step_params(doc.step_at(path))
+    except ValueError:  # not a step of this document
+        return None
+    params[key] = 1
+    return path, params, key
 
 
 def _sequential_fix(doc: PipelineDocument, path: tuple[int, ...]) -> Fix:
@@ -129,7 +127,7 @@ def _fixes(doc: PipelineDocument, exp: ExpandedPipeline, plan: GroupPlan,
     for reason in plan.reasons:
         code = reason.code
         if code in ("model_n_jobs", "nested_parallelism") and reason.branch is not None:
-            found = _thread_step(doc, by_id[reason.branch])
+            found = _thread_step(doc, reason)
             if found is not None:
                 step_path, params, key = found
                 name = card_label(doc.step_at(step_path))
@@ -152,8 +150,8 @@ def _fixes(doc: PipelineDocument, exp: ExpandedPipeline, plan: GroupPlan,
                 fixes.append(Fix("Run Optuna trials one at a time (n_jobs=1)",
                                  ("batch", tuple(edits))))
             seq = True
-        elif (code == "workers_capped" or (code == "memory" and "parallel trials" not in
-                                           reason.message)) and plan.requested != -1:
+        elif (code == "workers_capped" or (code == "memory" and not reason.data.get("trials"))
+              ) and plan.requested != -1:
             n = plan.workers if code == "memory" or plan.mode == "parallel" else max(
                 1, min(plan.requested, len(plan.branch_ids), cpus))
             if n != options["n_jobs"]:
@@ -215,10 +213,9 @@ def group_badges(source: PipelineDocument | ExpandedPipeline | None, *,
         if owner is None:
             continue
         notes = [r for r in owner.reasons if r.code == "nested_branch_step"
-                 and f" at {group.where} " in r.message]
-        owner_path = path_of_where(owner.where)
-        text = f"with step {owner_path[0] + 1}" if owner_path else "in an earlier plan"
-        badges.append(GroupBadge(path=path_of_where(group.where), group=group.index,
+                 and r.path == group.path]
+        text = f"with step {owner.path[0] + 1}" if owner.path else "in an earlier plan"
+        badges.append(GroupBadge(path=group.path, group=group.index,
                                  colour=GREY, text=text,
                                  tooltip="\n".join(_line(r) for r in notes),
                                  details="\n".join(r.message for r in notes),
@@ -226,7 +223,7 @@ def group_badges(source: PipelineDocument | ExpandedPipeline | None, *,
     for gp in plan.groups:
         if gp.group is None:
             continue  # the trunk: models outside any branch step, always sequential
-        path = path_of_where(gp.where)
+        path = gp.path
         warnings = any(r.severity == "warning" for r in gp.reasons)
         if gp.mode == "parallel":
             colour, text = (AMBER if warnings else GREEN), f"parallel ×{gp.workers}"

@@ -42,7 +42,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -56,7 +55,7 @@ from engine.pipeline.expand import BranchNode, StepNode
 from engine.pipeline.spec import expand_structure, load_spec, parse_structure
 from engine.pipeline.steps import as_json_step, step_class, step_kind, type_name
 
-__all__ = ["KEEP", "Address", "PipelineDocument", "path_of_where", "same_spec"]
+__all__ = ["KEEP", "Address", "PipelineDocument", "same_spec"]
 
 Address = tuple[int, ...]
 
@@ -69,24 +68,6 @@ class _Keep:
 
 
 KEEP: Any = _Keep()
-
-
-# -- where strings <-> paths --------------------------------------------------------------
-
-_WHERE_PART = re.compile(r"^(step|branch) (\d+)(?: \(.*\))?$")
-
-
-def path_of_where(where: str) -> Address | None:
-    """"step 2 > branch 1 > step 1 (SNV)" -> (1, 0, 0); None if it is not such a path
-    (e.g. "top level")."""
-    parts = [p.strip() for p in where.split(" > ")] if where else []
-    out: list[int] = []
-    for k, part in enumerate(parts):
-        m = _WHERE_PART.match(part)
-        if not m or (m.group(1) == "step") != (k % 2 == 0):
-            return None
-        out.append(int(m.group(2)) - 1)
-    return tuple(out) if out else None
 
 
 # -- the analysis of one spec --------------------------------------------------------------
@@ -112,11 +93,11 @@ class _Analysis:
             self.expanded = dataclasses.replace(expanded, spec=copy.deepcopy(self.normal))
 
     def _index(self, nodes: list) -> None:
+        """The engine's address of every step of this spec (the parser's addresses are the
+        document's: same tuples of 0-based indices), by StepSpec identity."""
         for node in nodes:
             if isinstance(node, StepNode):
-                path = path_of_where(node.where)
-                if path is not None:
-                    self.step_paths[id(node.step)] = path
+                self.step_paths[id(node.step)] = node.path
             elif isinstance(node, BranchNode):
                 for lane in node.lanes:
                     self._index(lane)
@@ -257,7 +238,7 @@ class PipelineDocument:
         exp = self.expanded()
         if exp is None or not 0 <= group_index < len(exp.groups):
             return None
-        return path_of_where(exp.groups[group_index].where)
+        return exp.groups[group_index].path
 
     def branch_options(self, path: Address) -> dict[str, Any]:
         """{"parallel": bool|None, "n_jobs": int|None} as written (None = key absent)."""
