@@ -15,10 +15,11 @@ from sklearn.linear_model import ElasticNet, Lasso, Ridge
 from sklearn.preprocessing import StandardScaler
 
 from app.editor.model.document import PipelineDocument
-from app.editor.model.labels import card_details, card_label, card_text
+from app.editor.model.labels import card_details, card_label, card_text, card_tooltip
 from engine.errors import SpecError
 from engine.operators import MSC, SNV, Detrend, SavitzkyGolay
 from engine.pipeline import parse_pipeline
+from engine.registry import get_entry
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "resources" / "demo" / "pipeline.json"
@@ -416,6 +417,25 @@ def test_card_texts():
     assert card_text("PLSRegression") == f"PLS · {PLSRegression().n_components} comp."
     gen = normal(JSON_PATTERNS["generator"])[0]
     assert card_text(gen) == "Generator · 4 alternatives · n_jobs=4"
+
+
+def test_card_texts_come_from_the_registry_entries():
+    """Conditional summary parts, defaults read from the class, the fallback of a dotted-path
+    class (its first two explicit parameters) and the tooltip's description."""
+    assert card_text({"class": "PLSRegression", "params": {"scale": False}}) == \
+        f"PLS · {PLSRegression().n_components} comp. · no scale"
+    assert card_text({"class": "RandomForestRegressor", "params": {"n_estimators": 50}}) == \
+        "RandomForest · 50 trees"
+    assert card_text({"class": "CropRange", "params": {"start": 1100}}) == "Crop · 1100–…"
+    assert card_text({"class": "MSC", "params": {"reference": "median"}}) == \
+        "MSC · reference=median"
+    assert card_text({"class": "sklearn.svm.SVC", "params": {"C": 2, "kernel": "rbf",
+                                                           "gamma": 1}}) == \
+        "SVC · C=2 · kernel=rbf"
+    assert card_label("SecondDerivative") == get_entry("SecondDerivative").title
+    tip = card_tooltip({"class": "SavitzkyGolay", "params": {"window_length": 11}})
+    assert tip.splitlines() == ["SavitzkyGolay", get_entry("SavitzkyGolay").description,
+                                "window_length = 11"]
 
 
 # -- undo/redo through the Qt controller --------------------------------------------------------

@@ -2,7 +2,9 @@
 
 Why a module of its own: the canvas, the undo command names and the policy badges' fix labels
 all name steps the same way, from the JSON step alone (the card is drawn before anything is
-built or fitted).
+built or fitted). What a card says about a step is the step's registry entry (title, summary,
+description): this module only renders it, the same way for every step, so a new step needs
+no code here.
 """
 from __future__ import annotations
 
@@ -14,35 +16,80 @@ from engine import registry
 from engine.pipeline.steps import step_class as _class_of
 from engine.pipeline.steps import step_params as _params_of
 
-__all__ = ["card_details", "card_label", "card_text", "card_tooltip"]
+__all__ = ["card_details", "card_label", "card_text", "card_tooltip", "format_value"]
+
+#: Parameters shown after the summary whenever they are set (and not the default 1/None).
+_ALWAYS_SHOWN = "n_jobs"
 
 
-# -- card text ------------------------------------------------------------------------------
-
-#: Card titles: short, readable names (registry names are class-like).
-_TITLES = {
-    "PLSRegression": "PLS", "PLSDA": "PLS-DA", "SavitzkyGolay": "Savitzky-Golay",
-    "FirstDerivative": "1st derivative", "SecondDerivative": "2nd derivative",
-    "RandomForestRegressor": "RandomForest", "RandomForestClassifier": "RandomForest",
-    "KNeighborsRegressor": "kNN", "MLPRegressor": "MLP", "LogisticRegression": "Logistic",
-    "StandardScaler": "Standard scaler", "MinMaxScaler": "Min-max scaler",
-    "CropRange": "Crop", "KennardStoneSplit": "Kennard-Stone",
-}
+def format_value(value: Any) -> str:
+    """A parameter value as a card shows it: 1e-05, 10, 0.5, 100-50 for layer sizes, "…" for
+    None (unbounded, automatic), True, "mirror"."""
+    if value is None:
+        return "\u2026"
+    if isinstance(value, (list, tuple)):
+        return "-".join(format_value(v) for v in value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    return str(value) if isinstance(value, int) else f"{value:g}"
 
 
 def _num(value: Any) -> str:
+    """A value in the "name=value" fallback, as the user wrote it (None stays "None")."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
     return f"{value:g}"
 
 
-def _default(name: str, key: str) -> Any:
+class _Values(dict):
+    """``{param}`` fields of a summary: the explicit value, else the class default (the class
+    is imported only when a default is needed)."""
+
+    def __init__(self, name: str, params: dict[str, Any]) -> None:
+        super().__init__()
+        self._name, self._params, self._defaults = name, params, None
+
+    def __missing__(self, key: str) -> str:
+        if key in self._params:
+            return format_value(self._params[key])
+        if self._defaults is None:
+            try:
+                sig = inspect.signature(registry.resolve_class(self._name))
+                self._defaults = {k: p.default for k, p in sig.parameters.items()
+                                  if p.default is not p.empty}
+            except Exception:  # noqa: BLE001 - unknown class: no default to show
+                self._defaults = {}
+        return format_value(self._defaults.get(key))
+
+
+def _holds(condition: str, params: dict[str, Any]) -> bool:
+    """A summary condition: "param" (set in the spec) or "param=JSON" (set to that value)."""
+    key, sep, expected = condition.partition("=")
+    if key not in params:
+        return False
+    if not sep:
+        return True
     try:
-        cls = registry.resolve_class(name)
-        p = inspect.signature(cls.__init__).parameters.get(key)
-        return None if p is None or p.default is p.empty else p.default
-    except Exception:  # unknown class: no default to show
-        return None
+        wanted = json.loads(expected)
+    except ValueError:
+        wanted = expected
+    value = params[key]
+    return type(value) is type(wanted) and value == wanted
+
+
+def _summary(name: str, params: dict[str, Any]) -> list[str]:
+    """The key parameters of a (non-branch) step: its entry's summary, or for a step without
+    one (or a dotted-path class) its first two explicit parameters."""
+    entry = registry.get_entry(name)
+    if entry is None or not entry.summary:
+        return [f"{k}={_num(v)}" for k, v in list(params.items())[:2] if k != _ALWAYS_SHOWN]
+    values = _Values(name, params)
+    parts = []
+    for part in entry.summary:
+        text, condition = (part, "") if isinstance(part, str) else part
+        if not condition or _holds(condition, params):
+            parts.append(text.format_map(values))
+    return parts
 
 
 def card_label(step: Any) -> str:
@@ -50,7 +97,8 @@ def card_label(step: Any) -> str:
     if isinstance(step, dict) and "branch" in step:
         return "Generator" if isinstance(step["branch"], dict) else "Branch"
     name = _class_of(step)
-    return _TITLES.get(name, name.rsplit(".", 1)[-1])
+    entry = registry.get_entry(name)
+    return entry.label if entry is not None else name.rsplit(".", 1)[-1]
 
 
 def card_details(step: Any) -> str:
@@ -66,56 +114,14 @@ def card_details(step: Any) -> str:
         elif step.get("parallel"):
             parts.append("parallel")
         return " · ".join(parts)
-    name = _class_of(step)
     params = _params_of(step)
-    short = name.rsplit(".", 1)[-1]
-
-    def get(key: str) -> Any:
-        return params[key] if key in params else _default(name, key)
-
-    parts: list[str] = []
     if isinstance(step, dict) and "finetune_params" in step:
         ft = step["finetune_params"] if isinstance(step["finetune_params"], dict) else {}
-        parts.append(f"Optuna · {ft.get('n_trials', 50)} trials")
-    elif short in ("PLSRegression", "PLSDA"):
-        parts.append(f"{get('n_components')} comp.")
-        if params.get("scale") is False:
-            parts.append("no scale")
-    elif short == "SavitzkyGolay":
-        parts.append(f"w{get('window_length')} p{get('polyorder')} d{get('deriv')}")
-    elif short in ("FirstDerivative", "SecondDerivative"):
-        parts.append(f"w{get('window_length')} p{get('polyorder')}")
-    elif short in ("Ridge", "Lasso"):
-        parts.append(f"α={_num(get('alpha'))}")
-    elif short == "ElasticNet":
-        parts.append(f"α={_num(get('alpha'))} l1={_num(get('l1_ratio'))}")
-    elif short in ("SVR", "LogisticRegression", "SVC"):
-        parts.append(f"C={_num(get('C'))}")
-        if "kernel" in params:
-            parts.append(str(params["kernel"]))
-    elif short.startswith("KNeighbors"):
-        parts.append(f"k={get('n_neighbors')}")
-    elif short.startswith("RandomForest"):
-        if "n_estimators" in params:
-            parts.append(f"{params['n_estimators']} trees")
-    elif short == "MLPRegressor":
-        sizes = get("hidden_layer_sizes")
-        if isinstance(sizes, (list, tuple)):
-            parts.append("layers " + "-".join(map(str, sizes)))
-    elif short in ("KFold", "GroupKFold"):
-        parts.append(f"{get('n_splits')} folds")
-    elif short == "ShuffleSplit":
-        parts.append(f"{get('n_splits')} splits")
-    elif short == "Normalize":
-        parts.append(str(get("method")))
-    elif short == "CropRange":
-        parts.append(f"{_num(params.get('start', '…'))}–{_num(params.get('stop', '…'))}")
-    elif short == "Detrend" and "order" in params:
-        parts.append(f"order {params['order']}")
-    elif params:  # anything else: its first two explicit params
-        parts.extend(f"{k}={_num(v)}" for k, v in list(params.items())[:2] if k != "n_jobs")
-    if "n_jobs" in params and params["n_jobs"] not in (None, 1):
-        parts.append(f"n_jobs={params['n_jobs']}")
+        parts = [f"Optuna · {ft.get('n_trials', 50)} trials"]
+    else:
+        parts = _summary(_class_of(step), params)
+    if _ALWAYS_SHOWN in params and params[_ALWAYS_SHOWN] not in (None, 1):
+        parts.append(f"{_ALWAYS_SHOWN}={params[_ALWAYS_SHOWN]}")
     return " · ".join(p for p in parts if p)
 
 
@@ -127,10 +133,13 @@ def card_text(step: Any) -> str:
 
 
 def card_tooltip(step: Any) -> str:
-    """Every explicit parameter, one per line (and the search space of a tuned model)."""
+    """The class, its registry description, then every explicit parameter, one per line (and
+    the search space of a tuned model)."""
     if isinstance(step, dict) and "branch" in step:
         return card_text(step)
-    lines = [_class_of(step)]
+    name = _class_of(step)
+    entry = registry.get_entry(name)
+    lines = [name] + ([entry.description] if entry is not None else [])
     lines += [f"{k} = {json.dumps(v)}" for k, v in _params_of(step).items()]
     if isinstance(step, dict) and isinstance(step.get("finetune_params"), dict):
         ft = step["finetune_params"]
