@@ -38,21 +38,23 @@ _Index = QModelIndex | QPersistentModelIndex
 
 @dataclass(frozen=True)
 class RunBranch:
-    name: str
+    name: str                         # what matches a branch across runs
     status: str
     metrics: dict[str, Any]
+    steps: list[Any] | None = None    # its JSON steps: the short name shown
 
 
 def run_branches(run: Any) -> tuple[list[RunBranch], str]:
     """(branches, task) of a RunResult or its JSON dict."""
     if isinstance(run, dict):
-        raw = [(b.get("name", ""), b.get("status", "ok"), b.get("metrics") or {})
-               for b in run.get("branches", [])]
+        raw = [(b.get("name", ""), b.get("status", "ok"), b.get("metrics") or {},
+                b.get("steps")) for b in run.get("branches", [])]
         task = run.get("task")
     else:
-        raw = [(b.name, b.status, b.metrics or {}) for b in run.branches]
+        raw = [(b.name, b.status, b.metrics or {}, getattr(b, "steps", None))
+               for b in run.branches]
         task = getattr(run, "task", None)
-    branches = [RunBranch(str(n), str(s), m) for n, s, m in raw]
+    branches = [RunBranch(str(n), str(s), m, st) for n, s, m, st in raw]
     if task is None:  # the JSON contract has no task: the metric names tell
         cv = next((b.metrics.get("cv") for b in branches if b.metrics.get("cv")), None) or {}
         task = "classification" if "balanced_accuracy" in cv else "regression"
@@ -160,7 +162,9 @@ class ComparisonModel(QAbstractTableModel):
         if col == 0:
             if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
                 missing = " (only in A)" if b is None else " (only in B)" if a is None else ""
-                short = D.short_name(name) if role == Qt.ItemDataRole.DisplayRole else name
+                steps = (a or b).steps
+                short = D.branch_label(name, steps) if role == Qt.ItemDataRole.DisplayRole \
+                    else name
                 return short + missing
             if role == SORT_ROLE:
                 return name

@@ -13,13 +13,15 @@ Index conventions (engine/results.py, engine/run.py):
 from __future__ import annotations
 
 import math
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from engine import metrics as M
+from engine.pipeline.steps import step_class, step_params
+from engine.registry import get_entry
 
 # (key, header, metric block, metric name, tooltip)
 REGRESSION_COLUMNS = (
@@ -71,22 +73,28 @@ def best_branch(results: list[Any], task: str) -> int | None:
     return min(ok, key=lambda r: (M.ranking_key(r.metrics["cv"], classification), r.id)).id
 
 
-ABBREVIATIONS = {"PLSRegression": "PLS", "SavitzkyGolay": "SG", "LogisticRegression": "LogReg",
-                 "RandomForestRegressor": "RF", "RandomForestClassifier": "RF"}
-_STEP = re.compile(r"([A-Za-z_][\w.]*)\(([^()]*)\)")
+def short_name(steps: Sequence[Any]) -> str:
+    """A branch that fits a table cell, from its JSON steps (BranchResult.steps): each step's
+    registry abbrev and its explicit parameter values only, e.g. "SG(11, 2, 1) > PLS(10)"
+    for SavitzkyGolay(window_length=11, polyorder=2, deriv=1) > PLSRegression(n_components=10);
+    a dotted-path class shows its own name. The full name stays in tooltips and files."""
+    parts = []
+    for step in steps:
+        name = step_class(step)
+        entry = get_entry(name)
+        label = entry.short if entry is not None else name.rsplit(".", 1)[-1]
+        params = step_params(step)
+        if params:
+            label += "(" + ", ".join(repr(v) if isinstance(v, str) else str(v)
+                                     for v in params.values()) + ")"
+        parts.append(label)
+    return " > ".join(parts)
 
 
-def short_name(name: str) -> str:
-    """A branch name that fits a table cell: class names abbreviated, parameter values only
-    ("SavitzkyGolay(window_length=11, polyorder=2) > PLSRegression(n_components=10)" ->
-    "SG(11, 2) > PLS(10)"); the full name stays in tooltips and files."""
-    def one(match: re.Match) -> str:
-        cls = match.group(1).rsplit(".", 1)[-1]
-        values = [v.split("=", 1)[-1].strip() for v in match.group(2).split(",") if v.strip()]
-        return f"{ABBREVIATIONS.get(cls, cls)}({', '.join(values)})"
-
-    out = _STEP.sub(one, name)
-    return " ".join(ABBREVIATIONS.get(w, w) for w in out.split(" "))
+def branch_label(name: str, steps: Sequence[Any] | None) -> str:
+    """The short name when the branch's steps are known, else its full name (a row listed
+    before its result arrives, a saved run without steps)."""
+    return short_name(steps) if steps else name
 
 
 def format_number(value: float | None, digits: int = 4) -> str:

@@ -29,10 +29,12 @@ _Index = QModelIndex | QPersistentModelIndex
 
 
 class _Row:
-    __slots__ = ("id", "name", "status", "result")
+    __slots__ = ("id", "name", "status", "result", "steps")
 
-    def __init__(self, bid: int, name: str, status: str, result: Any = None) -> None:
+    def __init__(self, bid: int, name: str, status: str, result: Any = None,
+                 steps: list[Any] | None = None) -> None:
         self.id, self.name, self.status, self.result = bid, name, status, result
+        self.steps = steps if steps is not None else getattr(result, "steps", None)
 
 
 class LeaderboardModel(QAbstractTableModel):
@@ -48,12 +50,16 @@ class LeaderboardModel(QAbstractTableModel):
         self._metric_cols = D.metric_columns(self.task)
 
     # -- filling ----------------------------------------------------------------------------
-    def reset(self, task: str, branch_names: dict[int, str], status: str = D.STATUS_WAITING
-              ) -> None:
+    def reset(self, task: str, branch_names: dict[int, str], status: str = D.STATUS_WAITING,
+              branch_steps: dict[int, list[Any]] | None = None) -> None:
+        """List the branches of a run that starts; ``branch_steps`` (the JSON steps of each
+        branch, when known) gives the waiting rows their short names, else they show their
+        full name until their result arrives."""
+        steps = branch_steps or {}
         self.beginResetModel()
         self.task = task
         self._metric_cols = D.metric_columns(task)
-        self._rows = [_Row(int(bid), str(name), status)
+        self._rows = [_Row(int(bid), str(name), status, steps=steps.get(bid))
                       for bid, name in sorted(branch_names.items())]
         self._by_id = {r.id: i for i, r in enumerate(self._rows)}
         self._best = None
@@ -76,6 +82,7 @@ class LeaderboardModel(QAbstractTableModel):
         else:
             r = self._rows[row]
             r.result, r.status, r.name = result, result.status, result.name or r.name
+            r.steps = getattr(result, "steps", None) or r.steps
             self._row_changed(row)
         self._update_best()
         return row
@@ -202,7 +209,7 @@ class LeaderboardModel(QAbstractTableModel):
 
     def _text(self, row: _Row, col: int, n: int) -> str:
         if col == 0:
-            return f"{row.id}: {D.short_name(row.name)}"
+            return f"{row.id}: {D.branch_label(row.name, row.steps)}"
         result = row.result
         if col == n + 3:
             text = "ok, best" if row.id == self._best else row.status

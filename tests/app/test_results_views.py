@@ -546,11 +546,33 @@ def test_run_comparison_matches_branches_by_name_with_deltas(qtbot, tablet):
 
 
 def test_short_names_keep_branches_apart():
-    long = ("SavitzkyGolay(window_length=11, polyorder=2, deriv=1) > "
-            "PLSRegression(n_components=10, scale=False)")
-    assert D.short_name(long) == "SG(11, 2, 1) > PLS(10, False)"
-    assert D.short_name("SNV > PLSRegression(n_components=900)") != D.short_name(
-        "SNV > PLSRegression(n_components=10)")
+    steps = [{"class": "SavitzkyGolay", "params": {"window_length": 11, "polyorder": 2,
+                                                   "deriv": 1}},
+             {"class": "PLSRegression", "params": {"n_components": 10, "scale": False}}]
+    assert D.short_name(steps) == "SG(11, 2, 1) > PLS(10, False)"
+    assert D.short_name(["SNV", {"class": "PLSRegression", "params": {"n_components": 900}}]) \
+        != D.short_name(["SNV", {"class": "PLSRegression", "params": {"n_components": 10}}])
+    tuned = {"model": {"class": "Ridge"}, "finetune_params": {"n_trials": 8}}
+    assert D.short_name(["MSC", tuned]) == "MSC > Ridge"
+    assert D.short_name([{"class": "sklearn.svm.NuSVR", "params": {"kernel": "rbf"}}]) == \
+        "NuSVR('rbf')"
+
+
+def test_leaderboard_and_comparison_name_branches_from_their_steps(panel, tablet, qtbot):
+    """The branch column is built from each result's structured steps with the registry's
+    abbreviations (no parsing of the branch name); the comparison still matches by name."""
+    ds, result = tablet
+    filled(panel, ds, result)
+    for b in result.branches:
+        text = panel.model.index(panel.model.row_of(b.id), 0).data()
+        assert text == f"{b.id}: {D.short_name(b.steps)}"
+    sg = next(b for b in result.branches if "SavitzkyGolay" in b.name)
+    assert D.short_name(sg.steps) == "SG(11, 2, 1) > PLS(10, False)"
+    widget = RunComparison()
+    qtbot.addWidget(widget)
+    widget.set_runs(result, result.to_json())
+    shown = [widget.model.index(r, 0).data() for r in range(widget.model.rowCount())]
+    assert shown == [D.short_name(b.steps) for b in result.branches]
 
 
 def test_a_saved_run_plots_its_own_target_and_refuses_another_dataset(panel, tablet):
