@@ -19,10 +19,10 @@ from __future__ import annotations
 from engine.store.project import (PROJECT_SUFFIX, Project, RunSummary, StoredPipeline,
                                   StoredRun)
 from engine.store.schema import SCHEMA_VERSION
-from engine.store.trusted import TRUSTED_TYPES
+from engine.store.trusted import trusted_types
 
 __all__ = ["PROJECT_SUFFIX", "Project", "RunSummary", "SCHEMA_VERSION", "StoredPipeline",
-           "StoredRun", "TRUSTED_TYPES", "is_project_path"]
+           "StoredRun", "is_project_path", "trusted_types"]
 
 
 def is_project_path(path: str) -> bool:

@@ -2,8 +2,8 @@
 
 Loading is two checks deep. First nirdesk reads the blob's schema (plain JSON inside the
 zip, nothing is instantiated) and lists every type it names; any type outside
-:data:`engine.store.trusted.TRUSTED_TYPES` (plus what the caller explicitly adds) refuses the
-blob with an InputError naming the types. Only then does skops load it, with the same list as
+:func:`engine.store.trusted.trusted_types` (what the registered steps list, plus what the
+caller explicitly adds) refuses the blob with an InputError naming the types. Only then does skops load it, with the same list as
 ``trusted``, so skops' own audit is a second, independent check. pickle is never involved.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from engine.errors import InputError
-from engine.store.trusted import TRUSTED_TYPES
+from engine.store.trusted import trusted_types
 
 __all__ = ["dump_model", "blob_types", "untrusted_types", "load_model_blob"]
 
@@ -68,7 +68,7 @@ def blob_types(blob: bytes, where: str | None = None) -> list[str]:
 def untrusted_types(blob: bytes, extra_trusted: Iterable[str] = (), where: str | None = None
                     ) -> list[str]:
     """The types of ``blob`` outside the trusted list (empty: the blob may be loaded)."""
-    allowed = TRUSTED_TYPES | frozenset(extra_trusted)
+    allowed = trusted_types() | frozenset(extra_trusted)
     return [t for t in blob_types(blob, where) if t not in allowed]
 
 
@@ -81,13 +81,13 @@ def load_model_blob(blob: bytes, extra_trusted: Iterable[str] = (), where: str |
     import skops.io as sio
     from skops.io.exceptions import UntrustedTypesFoundException
 
-    extra = frozenset(extra_trusted)
-    bad = untrusted_types(blob, extra, where)
+    allowed = trusted_types() | frozenset(extra_trusted)
+    bad = untrusted_types(blob, allowed, where)
     if bad:
         raise InputError("the saved model needs types nirdesk does not trust, so it was not "
                          f"loaded: {', '.join(bad)}", file=where)
     try:
-        return sio.loads(bytes(blob), trusted=sorted(TRUSTED_TYPES | extra))
+        return sio.loads(bytes(blob), trusted=sorted(allowed))
     except UntrustedTypesFoundException as exc:  # skops' own audit disagrees: still refuse
         raise InputError(f"the saved model was refused by skops: {exc}", file=where) from None
     except Exception as exc:  # noqa: BLE001 - a damaged blob is the file's problem, not a bug
