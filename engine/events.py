@@ -14,13 +14,28 @@ from typing import Any, Callable
 
 @dataclass(frozen=True)
 class RunStarted:
+    """What the run is about to do, before its first task: enough for a window to lay out
+    its progress rows without re-deriving anything the engine decided.
+
+    n_tasks           tasks in the whole run, the sum of the branches' counts (the first
+                      TaskDone.total; a timed search can end with fewer)
+    plan              the results JSON "parallel" section: decisions + reasons
+    branch_names      {branch id: name} of the branches that run (disabled ones are absent)
+    group_branch_ids  the branch ids of each plan entry, in plan order (disabled ones
+                      included: filter with branch_names)
+    branch_tasks      {branch id: tasks it will report}: CV folds + the refit, or trials x
+                      folds + the refit for a tuned branch, from the folds this run made;
+                      None where only the run can tell (an Optuna search with a timeout)
+    branch_tuned      {branch id: True when the branch searches its parameters}
+    """
+
     n_branches: int
     n_tasks: int
-    plan: list[dict[str, Any]]          # the results JSON "parallel" section: decisions + reasons
+    plan: list[dict[str, Any]]
     branch_names: dict[int, str] = field(default_factory=dict)
-    # the branch ids each plan entry runs, in plan order (so a GUI can group its rows without
-    # re-deriving the policy's ownership rule)
     group_branch_ids: list[list[int]] = field(default_factory=list)
+    branch_tasks: dict[int, int | None] = field(default_factory=dict)
+    branch_tuned: dict[int, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

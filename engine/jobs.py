@@ -50,6 +50,12 @@ class BranchJob:
     def expected_tasks(self) -> int:
         return len(self.prep.folds) + 1
 
+    @property
+    def planned_tasks(self) -> int | None:
+        """The tasks this job reports if it runs to its end (a progress bar's total), from
+        the folds actually made; None when only the run can tell (a timed search)."""
+        return self.expected_tasks
+
     def first_tasks(self) -> list[Task]:
         tasks = [Task(self.bid, k, self.prep.pipeline, tr, va, self.cost(tr.size))
                  for k, (tr, va) in enumerate(self.prep.folds)]
@@ -122,6 +128,7 @@ class SweepJob(BranchJob):
         return len(self.combos) * len(self.prep.folds) + 1
 
     def first_tasks(self) -> list[Task]:
+        self.started = time.perf_counter()  # jobs are made before the run starts its groups
         tasks = []
         for c, combo in enumerate(self.combos):
             extra = {"params": combo, "k_max": self.k_range[1], "combo": c}
@@ -186,7 +193,15 @@ class OptunaJob(BranchJob):
 
     @property
     def expected_tasks(self) -> int:
-        return (1 if self.in_worker else self.config.n_trials * len(self.prep.folds)) + 1
+        from engine.tuning.runner import trial_budget
+
+        return (1 if self.in_worker else trial_budget(self.config) * len(self.prep.folds)) + 1
+
+    @property
+    def planned_tasks(self) -> int | None:
+        if self.config.timeout and not self.in_worker:  # may stop after any trial
+            return None
+        return self.expected_tasks
 
     def first_tasks(self) -> list[Task]:
         if not self.in_worker:

@@ -23,7 +23,7 @@ from sklearn.pipeline import Pipeline
 
 from engine import metrics as M
 from engine.dataset import SpectralDataset
-from engine.errors import InputError
+from engine.errors import InputError, SpecError
 from engine.jobs import BranchJob, make_job
 from engine.events import (BranchDone, BranchFailed, EventCallback, RunCancelled, RunFinished,
                            RunStarted, TaskDone, Throttled)
@@ -296,13 +296,7 @@ def run(pipeline: Any, dataset: SpectralDataset, *, verbose: int = 1, seed: int 
     prepared = prepare(expanded, dataset, seed)
     for prep in prepared:  # finetune_params errors are input errors: refuse before any work
         if prep.branch.model.finetune is not None:
-            from engine.tuning.space import parse_finetune, resolve_param
-
-            where = f"branch {prep.branch.id} ({prep.branch.name})"
-            config = parse_finetune(prep.branch.model.finetune,
-                                    classification=dataset.is_classification, where=where)
-            for dim in config.dimensions:
-                resolve_param(prep.pipeline, dim.key, where=where)
+            _check_finetune(prep, dataset.is_classification)
     pool = pool or default_pool()
     facts = machine or MachineFacts.current(pool_warm_workers=pool.warm_workers)
     if max_workers is not None and max_workers != -1:
@@ -312,27 +306,31 @@ def run(pipeline: Any, dataset: SpectralDataset, *, verbose: int = 1, seed: int 
     plan = decide(expanded, machine=facts, data=DataFacts.from_dataset(dataset), mode=mode,
                   override_n_jobs=parallel_branches)
     emit = Throttled(on_event)
-    emit(RunStarted(len(prepared), sum(len(p.folds) + 1 for p in prepared), plan.to_json(),
+    # Every branch's job is made before the first task runs, so the run can announce how
+    # many tasks each branch will report (the window sizes its progress bars from that).
+    work = [_group_work(group, prepared, dataset, seed, in_process_sequential, study_storage,
+                        expanded.name) for group in plan.groups]
+    collector = _Collector(prepared, dataset, emit, verbose, log, start)
+    for part in work:
+        collector.register(part.jobs)
+    planned: dict[int, int | None] = dict(collector.expected)
+    planned.update({job.bid: job.planned_tasks for part in work for job in part.jobs})
+    emit(RunStarted(len(prepared), collector.total, plan.to_json(),
                     {p.branch.id: p.branch.name for p in prepared},
-                    [list(g.branch_ids) for g in plan.groups]))
+                    [list(g.branch_ids) for g in plan.groups],
+                    {p.branch.id: planned[p.branch.id] for p in prepared},
+                    {p.branch.id: p.branch.model.finetune is not None for p in prepared}))
     if verbose >= 1:
         for reason in (r for g in plan.groups for r in g.reasons if r.severity == "warning"):
             log(f"warning: {reason.message}" + (f" - fix: {reason.fix}" if reason.fix else ""))
-    collector = _Collector(prepared, dataset, emit, verbose, log, start)
     cancelled = False
     try:
-        for group in plan.groups:
-            ids = set(group.branch_ids)
-            ready = []
-            for prep in (p for p in prepared if p.branch.id in ids):
-                if prep.error:
-                    collector.on_failure(prep.branch.id, prep.error)
-                else:
-                    ready.append(prep)
-            if not ready:
-                continue
-            _run_group(group, ready, dataset, collector, pool, cancel, seed,
-                       in_process_sequential, study_storage, expanded.name)
+        for part in work:
+            for bid, error in part.failures:
+                collector.on_failure(bid, error)
+            if part.jobs:
+                _run_group(part.group, part.jobs, dataset, collector, pool, cancel,
+                           in_process_sequential)
     except Cancelled:
         cancelled = True
     result = finish(expanded, dataset, collector.ordered(), start, verbose, log, plan.to_json())
@@ -360,22 +358,58 @@ def inner_threads(group: GroupPlan) -> int:
     return 1
 
 
-def _run_group(group: GroupPlan, ready: list[PreparedBranch], dataset: SpectralDataset,
-               collector: _Collector, pool: TaskPool, cancel: threading.Event | None, seed: int,
-               in_process_sequential: bool, study_storage: str | None, name: str) -> None:
+def _check_finetune(prep: PreparedBranch, classification: bool) -> None:
+    """Refuse bad finetune_params (SpecError naming the branch, with the model's address)."""
+    from engine.tuning.space import parse_finetune, resolve_param
+
+    where = f"branch {prep.branch.id} ({prep.branch.name})"
+    try:
+        config = parse_finetune(prep.branch.model.finetune, classification=classification,
+                                where=where)
+        for dim in config.dimensions:
+            resolve_param(prep.pipeline, dim.key, where=where)
+    except SpecError as exc:
+        if exc.path is not None or prep.branch.model.path is None:
+            raise
+        raise SpecError(exc.message, where=exc.where, path=prep.branch.model.path) from None
+
+
+@dataclass
+class _GroupWork:
+    """One plan entry made concrete: a job per branch that can run, and the branches that
+    fail before running (their errors are reported when the group's turn comes)."""
+
+    group: GroupPlan
+    jobs: list[BranchJob]
+    failures: list[tuple[int, str]]
+
+
+def _group_work(group: GroupPlan, prepared: list[PreparedBranch], dataset: SpectralDataset,
+                seed: int, in_process_sequential: bool, study_storage: str | None,
+                name: str) -> _GroupWork:
+    ids = set(group.branch_ids)
+    work = _GroupWork(group, [], [])
+    for prep in (p for p in prepared if p.branch.id in ids):
+        if prep.error:
+            work.failures.append((prep.branch.id, prep.error))
+            continue
+        cost = functools.partial(_task_cost, prep.branch, dataset.n_wavelengths)
+        try:
+            work.jobs.append(make_job(prep, dataset, group, seed=seed, cost=cost,
+                                      storage=study_storage, study_prefix=name,
+                                      searches_in_process=in_process_sequential))
+        except Exception as exc:  # noqa: BLE001 - reported on the branch
+            work.failures.append((prep.branch.id, error_text(exc)))
+    return work
+
+
+def _run_group(group: GroupPlan, jobs: list[BranchJob], dataset: SpectralDataset,
+               collector: _Collector, pool: TaskPool, cancel: threading.Event | None,
+               in_process_sequential: bool) -> None:
     """One branch step: known tasks first, then the searches, then the tuned refits."""
     threads = inner_threads(group)
     in_process = group.mode == "sequential" and in_process_sequential
     workers = group.workers if group.mode == "parallel" else 1
-    jobs = []
-    for prep in ready:
-        cost = functools.partial(_task_cost, prep.branch, dataset.n_wavelengths)
-        try:
-            jobs.append(make_job(prep, dataset, group, seed=seed, cost=cost, storage=study_storage,
-                                 study_prefix=name, searches_in_process=in_process_sequential))
-        except Exception as exc:  # noqa: BLE001 - reported on the branch
-            collector.on_failure(prep.branch.id, error_text(exc))
-    collector.register(jobs)
 
     def execute(tasks: list[Task]) -> None:
         if not tasks:

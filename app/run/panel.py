@@ -44,7 +44,11 @@ def clock(seconds: float) -> str:
 
 
 def group_title(entry: dict[str, Any]) -> tuple[str, str]:
-    """(header text, tooltip) of one plan entry: "parallel ×N" or "sequential — <reason>"."""
+    """(header text, tooltip) of one plan entry: "parallel ×N" or "sequential — <reason>".
+
+    The header says "sequential" itself, so a reason whose message is that verdict ("Sequential:
+    <why>") shows only its ``data["why"]``; the reasons are chosen by code and severity.
+    """
     where = entry.get("step") or "branches"
     reasons = entry.get("reasons") or []
     tip = "\n".join(r.get("message", "") + (f" (fix: {r['fix']})" if r.get("fix") else "")
@@ -54,9 +58,7 @@ def group_title(entry: dict[str, Any]) -> tuple[str, str]:
     why = next((r for r in reasons if r.get("severity") == "warning"), None) \
         or next((r for r in reasons if r.get("code") in SEQUENTIAL_CODES), None) \
         or (reasons[0] if reasons else None)
-    text = why.get("message", "") if why else ""
-    if text.startswith("Sequential: "):
-        text = text[len("Sequential: "):]
+    text = ((why.get("data") or {}).get("why") or why.get("message", "")) if why else ""
     return f"{where} \u00b7 sequential" + (f" \u2014 {text}" if text else ""), tip
 
 
@@ -223,7 +225,7 @@ class RunPanel(QWidget):
                 placed.add(bid)
                 total += tasks or 0
         rest = [bid for bid in names if bid not in placed]
-        if rest:  # a plan without branch ids (an older engine): one flat group
+        if rest:  # branches no plan entry names (a hand-made plan): one flat group
             head = QTreeWidgetItem(["branches"])
             head.setFont(COL_NAME, bold)
             self.tree.addTopLevelItem(head)

@@ -5,9 +5,9 @@ runs it. Here that is the run thread, so every event becomes a Qt signal (queued
 thread by Qt) and no widget is ever touched off the GUI thread. The worker owns no GUI
 state; it receives one immutable ``RunJob`` per run and answers with signals only.
 
-It also adds to the plan what the panel needs to group rows and size progress bars
-(branch ids per plan entry, expected tasks per branch): the engine's plan JSON keeps the
-results-file shape (step, mode, workers, reasons), which has neither.
+The ``started`` signal carries the plan JSON with, per entry, the facts the panel needs to
+group rows and size progress bars (branch ids, tasks per branch, tuned or not), copied from
+the engine's RunStarted event: the plan JSON itself keeps the results-file shape.
 """
 from __future__ import annotations
 
@@ -43,61 +43,22 @@ class RunJob:
     ended: threading.Event = field(default_factory=threading.Event)  # set by the run thread
 
 
-def owner_group(expanded: Any, branch: Any) -> int | None:
-    """Index of the top-level branch step whose plan runs ``branch`` (None: the trunk).
-
-    Mirrors engine.policy's ownership rule: a branch belongs to the first branch step it
-    went through, walked up to the top-level step that contains it.
-    """
-    index = branch.group
-    while index is not None and expanded.groups[index].parent is not None:
-        index = expanded.groups[index].parent
-    return index
-
-
-def n_folds(branch: Any) -> int | None:
-    """Folds the branch's splitter makes, when it can say without the data."""
-    splitter = getattr(branch.splitter, "estimator", None)
-    value = getattr(splitter, "n_splits", None)
-    if not isinstance(value, int) or isinstance(value, bool):
-        try:
-            value = splitter.get_n_splits()
-        except Exception:  # noqa: BLE001 - splitters that need X or groups
-            return None
-    return value if isinstance(value, int) and value >= 1 else None
-
-
-def annotate_plan(plan: list[dict[str, Any]], expanded: Any, names: dict[int, str],
-                  group_ids: list[list[int]] | None = None) -> list[dict[str, Any]]:
-    """A copy of the plan JSON where every entry also has
+def annotate_plan(event: RunStarted) -> list[dict[str, Any]]:
+    """A copy of the event's plan JSON where every entry also has what the panel draws:
 
     branch_ids  the branches it runs (only those that run: disabled ones are left out)
-    tasks       {branch id: expected tasks, or None when unknown (tuned branches)}
+    tasks       {branch id: tasks it will report, or None when only the run can tell}
     tuned       {branch id: True when the branch searches its parameters}
 
-    ``group_ids`` (the engine's RunStarted.group_branch_ids) names each entry's branches; an
-    older engine without it: the entries are in the policy's order, by their smallest branch
-    id (of all branches, disabled ones included), which is how the groups are rebuilt here.
+    All of it is read from the event (the engine's own groups and counts); nothing here
+    re-derives what the engine decided.
     """
-    if group_ids is not None and len(group_ids) == len(plan):
-        by_id = {b.id: b for b in expanded.branches}
-        groups = [[by_id[i] for i in ids if i in by_id] for ids in group_ids]
-    else:
-        owned: dict[int | None, list[Any]] = {}
-        for branch in expanded.branches:
-            owned.setdefault(owner_group(expanded, branch), []).append(branch)
-        groups = sorted(owned.values(), key=lambda bs: min(b.id for b in bs))
-    out = copy.deepcopy(plan)
-    if len(groups) != len(out):  # should not happen; fall back to one group of everything
-        groups = [list(expanded.branches)] + [[] for _ in out[1:]]
-    for entry, branches in zip(out, groups):
-        running = [b for b in branches if b.id in names]
-        entry["branch_ids"] = [b.id for b in running]
-        entry["tuned"] = {b.id: b.model.finetune is not None for b in running}
-        entry["tasks"] = {}
-        for b in running:
-            k = n_folds(b)
-            entry["tasks"][b.id] = None if (k is None or entry["tuned"][b.id]) else k + 1
+    out = copy.deepcopy(event.plan)
+    for entry, ids in zip(out, event.group_branch_ids):
+        running = [i for i in ids if i in event.branch_names]
+        entry["branch_ids"] = running
+        entry["tasks"] = {i: event.branch_tasks.get(i) for i in running}
+        entry["tuned"] = {i: bool(event.branch_tuned.get(i, False)) for i in running}
     return out
 
 
@@ -130,7 +91,6 @@ class RunWorker(QObject):
         try:
             pipeline = job.pipeline
             expanded = pipeline if isinstance(pipeline, ExpandedPipeline) else parse_pipeline(pipeline)
-            state = {"expanded": expanded}
             extra = dict(job.extra)
             if "machine" not in extra:   # a cluster pool: the policy judges the cluster's cores
                 from engine.backends import machine_facts
@@ -139,7 +99,7 @@ class RunWorker(QObject):
                 if facts is not None:
                     extra["machine"] = facts
             result = run(expanded, job.dataset, verbose=2, seed=job.seed, target=job.target,
-                         log=self.log_line.emit, on_event=lambda e: self._on_event(e, state),
+                         log=self.log_line.emit, on_event=self._on_event,
                          cancel=job.cancel, pool=job.pool, in_process_sequential=False,
                          max_workers=job.workers, **extra)
         except NirdeskInputError as exc:
@@ -152,12 +112,10 @@ class RunWorker(QObject):
         finally:
             job.ended.set()
 
-    def _on_event(self, event: Any, state: dict[str, Any]) -> None:
+    def _on_event(self, event: Any) -> None:
         """Called by the engine on this thread: translate, never touch a widget."""
         if isinstance(event, RunStarted):
-            names = dict(event.branch_names)
-            self.started.emit(annotate_plan(event.plan, state["expanded"], names,
-                                            getattr(event, "group_branch_ids", None) or None), names)
+            self.started.emit(annotate_plan(event), dict(event.branch_names))
         elif isinstance(event, TaskDone):
             self.task_done.emit(event)
         elif isinstance(event, (BranchDone, BranchFailed)):

@@ -82,6 +82,12 @@ def _grid_size(config: Any) -> int:
     return size
 
 
+def trial_budget(config: Any) -> int:
+    """How many trials run_search runs unless its timeout stops it first: n_trials, or the
+    grid's size when a grid search has fewer points (progress totals use the same number)."""
+    return config.n_trials if config.sampler != "grid" else min(config.n_trials, _grid_size(config))
+
+
 def run_search(pipeline: Any, config: Any, seed: int, folds: list, y: np.ndarray,
                classification: bool, evaluate_batch: Callable[[list[dict], list[Any]], list[Outcome]],
                *, batch_size: int = 1, storage: str | None = None,
@@ -96,7 +102,7 @@ def run_search(pipeline: Any, config: Any, seed: int, folds: list, y: np.ndarray
     study = optuna.create_study(direction=config.direction, sampler=make_sampler(config, seed),
                                 pruner=make_pruner(config), storage=storage,
                                 study_name=study_name, load_if_exists=bool(storage))
-    n_trials = config.n_trials if config.sampler != "grid" else min(config.n_trials, _grid_size(config))
+    n_trials = trial_budget(config)
     history: list[dict[str, Any]] = []
     best: dict[str, Any] | None = None
     sign = 1.0 if config.direction == "minimize" else -1.0

@@ -284,10 +284,19 @@ def test_workers_spin_auto_and_group_titles(qtbot):
     with qtbot.waitSignal(bar.workers_changed) as blocker:
         QTest.keyClick(bar.workers_spin, Qt.Key.Key_Up)
     assert blocker.args == [1] and bar.workers() == 1
-    seq = {"step": "step 2", "mode": "sequential", "workers": 1, "reasons": [
-        {"code": "user_sequential", "severity": "info", "branch": None,
-         "message": "Sequential: this branch step asks for n_jobs=1", "fix": "set n_jobs"}]}
-    assert group_title(seq)[0] == "step 2 \u00b7 sequential \u2014 this branch step asks for n_jobs=1"
+    # the plan entry as the engine writes it (the title reads the reason's data, not its text)
+    from engine.machine import DataFacts, MachineFacts
+    from engine.pipeline import parse_pipeline
+    from engine.policy import decide
+
+    spec = ["SNV", "PLSRegression", {"branch": [["MSC", "Ridge"], ["Lasso"]], "n_jobs": 1}]
+    plan = decide(parse_pipeline(spec), machine=MachineFacts(2, 8 * 2**30, 4 * 2**30),
+                  data=DataFacts(n_train=100, n_features=50)).to_json()
+    seq = plan[1]
+    assert seq["reasons"][0]["message"] == "Sequential: this branch step asks for n_jobs=1"
+    assert group_title(seq)[0] == "step 3 \u00b7 sequential \u2014 this branch step asks for n_jobs=1"
+    assert group_title(seq)[1] == ("Sequential: this branch step asks for n_jobs=1 (fix: set "
+                                   "n_jobs=-1 (auto) or 2+ to run its branches in parallel)")
 
 
 def test_remaining_time_follows_the_task_rate(qtbot):
@@ -322,4 +331,30 @@ def test_per_branch_counts_from_the_engine_are_used_when_present(qtbot):
     panel.on_task_done(SimpleNamespace(branch_id=1, fold=0, done=9, total=31, elapsed=0.5,
                                        branch_done=9, branch_total=31))
     assert panel.branch_progress(1) == (9, 31, "tasks")
+    panel.on_running_changed(False)
+
+
+def test_the_plan_rows_are_read_from_the_run_started_event(qtbot):
+    """The worker copies the engine's groups and counts (RunStarted) into the plan rows; the
+    panel sizes every bar from them, tuned branches included."""
+    from app.run.worker import annotate_plan
+    from engine.events import RunStarted
+
+    plan = [{"step": "top level", "path": None, "mode": "sequential", "workers": 1,
+             "reasons": []},
+            {"step": "step 3", "path": [2], "mode": "parallel", "workers": 2, "reasons": []}]
+    event = RunStarted(4, 4 + 16 + 5, plan, {1: "PLS", 2: "tuned Ridge", 4: "timed"},
+                       [[1], [2, 3, 4]], {1: 4, 2: 16, 4: None}, {1: False, 2: True, 4: True})
+    rows = annotate_plan(event)
+    assert [r["branch_ids"] for r in rows] == [[1], [2, 4]]       # 3 does not run (disabled)
+    assert rows[1]["tasks"] == {2: 16, 4: None} and rows[1]["tuned"] == {2: True, 4: True}
+    assert "branch_ids" not in event.plan[0]                       # the event is not changed
+    panel = RunPanel()
+    qtbot.addWidget(panel)
+    panel.on_running_changed(True)
+    panel.on_started(rows, dict(event.branch_names))
+    assert panel.branch_progress(1) == (0, 4, "folds")
+    assert panel.branch_progress(2) == (0, 16, "tasks")
+    assert panel.branch_progress(4) == (0, None, "tasks")
+    assert panel.overall.maximum() == 4 + 16
     panel.on_running_changed(False)

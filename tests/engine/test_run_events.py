@@ -76,3 +76,76 @@ def test_gui_path_runs_a_sequential_search_in_a_worker_same_numbers_and_cancella
         assert holder["r"].cancelled and holder["r"].branches[0].status == "cancelled"
     finally:
         pool.shutdown()
+
+
+FACTS_SPEC = [{"branch": [
+    [{"class": "KFold", "params": {"n_splits": 3, "shuffle": True, "random_state": 0}},
+     "SNV", {"class": "PLSRegression", "params": {"n_components": 3}}],
+    [{"class": "ShuffleSplit", "params": {"n_splits": 4, "test_size": 0.25, "random_state": 1}},
+     "MSC", "Ridge"],
+    [{"model": {"class": "Ridge"}, "finetune_params": {
+        "n_trials": 3, "model_params": {"alpha": ["float_log", 1e-3, 1e2]}}}],
+    [{"model": {"class": "PLSRegression"}, "finetune_params": {
+        "model_params": {"n_components": ["int", 1, 6]}}}],
+    [{"model": {"class": "Ridge"}, "finetune_params": {
+        "n_trials": 2, "timeout": 600, "model_params": {"alpha": ["float", 0.1, 10.0]}}}],
+    ["Detrend", {"class": "Lasso", "enabled": False}],
+]}]
+
+
+def _unthrottled(monkeypatch):
+    """Every TaskDone delivered, so the per-branch counts can be compared exactly."""
+    import engine.run as run_module
+    from engine.events import Throttled
+
+    monkeypatch.setattr(run_module, "Throttled", lambda callback: Throttled(callback, 0.0))
+
+
+def test_run_started_announces_the_tasks_each_branch_reports(tecator_dir, monkeypatch):
+    """RunStarted.branch_tasks is what the branches' TaskDone counts actually reach: folds of
+    the branch's own splitter + the refit, trials x folds + the refit when tuned; None only
+    for a search a timeout may stop. A disabled branch is not announced."""
+    _unthrottled(monkeypatch)
+    events = []
+    result = run(FACTS_SPEC, load_dataset(tecator_dir), verbose=0, on_event=events.append)
+    [started] = [e for e in events if isinstance(e, RunStarted)]
+    # expected from the splitters as written (KFold(3), ShuffleSplit(4), default KFold(5))
+    assert started.branch_tasks == {1: 3 + 1, 2: 4 + 1, 3: 3 * 5 + 1, 4: 1 * 5 + 1, 5: None}
+    assert started.branch_tuned == {1: False, 2: False, 3: True, 4: True, 5: True}
+    assert started.group_branch_ids == [[1, 2, 3, 4, 5, 6]] and 6 not in started.branch_names
+    reached: dict[int, list[TaskDone]] = {}
+    for e in events:
+        if isinstance(e, TaskDone):
+            reached.setdefault(e.branch_id, []).append(e)
+    assert [(b.id, b.status) for b in result.branches] == [(i, "ok") for i in range(1, 6)]
+    for bid, expected in started.branch_tasks.items():
+        done = reached[bid]
+        assert [e.branch_done for e in done] == list(range(1, len(done) + 1))
+        if expected is not None:
+            assert len(done) == expected == done[-1].branch_total
+    timed = result.branches[4]
+    assert len(reached[5]) == len(timed.trials) * 5 + 1     # it finished its 2 trials
+    assert started.n_tasks == sum(len(v) for v in reached.values()) == \
+        [e for e in events if isinstance(e, TaskDone)][-1].total
+
+
+def test_a_search_run_in_a_worker_is_announced_as_one_task_plus_the_refit(tecator_dir,
+                                                                           monkeypatch):
+    """The window's path (in_process_sequential=False) sends a sequential Optuna search to a
+    worker as one task: RunStarted says so, and the timeout no longer makes it unknown."""
+    from engine.executor import TaskPool
+
+    _unthrottled(monkeypatch)
+    spec = [{"branch": [[FACTS_SPEC[0]["branch"][2][0]], [FACTS_SPEC[0]["branch"][4][0]]]}]
+    events = []
+    pool = TaskPool()
+    try:
+        run(spec, load_dataset(tecator_dir), verbose=0, on_event=events.append, pool=pool,
+            in_process_sequential=False)
+    finally:
+        pool.shutdown()
+    [started] = [e for e in events if isinstance(e, RunStarted)]
+    assert started.branch_tasks == {1: 2, 2: 2}
+    for bid in (1, 2):
+        assert [e.branch_done for e in events
+                if isinstance(e, TaskDone) and e.branch_id == bid] == [1, 2]
