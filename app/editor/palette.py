@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QLineEdit, QStyle, QStyledItem
 
 from engine.registry import RegistryEntry, registry_entries
 
-__all__ = ["GROUPS", "MIME", "StepPalette", "decode_payload", "encode_payload"]
+__all__ = ["GROUPS", "MIME", "StepPalette", "decode_payload", "encode_payload", "search_text"]
 
 #: Mime type of everything dragged inside the editor (palette entries and moved cards).
 MIME = "application/x-nirdesk-step"
@@ -29,6 +29,12 @@ GROUPS = (("Preprocessing", "preprocessing"), ("Scaling", "scaling"), ("Models",
 
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1       # the RegistryEntry of a leaf item
 DESCRIPTION_ROLE = Qt.ItemDataRole.UserRole + 2  # its one-line description (second line)
+
+
+def search_text(entry: RegistryEntry) -> str:
+    """What the search box matches against: name, title, abbrev, description, synonyms."""
+    return " ".join((entry.name, entry.title, entry.abbrev, entry.description,
+                     *entry.synonyms)).lower()
 
 
 def encode_payload(payload: dict[str, Any]) -> QMimeData:
@@ -163,7 +169,8 @@ class StepPalette(QWidget):
                 item = QTreeWidgetItem(group, [entry.name])
                 item.setData(0, ENTRY_ROLE, entry)
                 item.setData(0, DESCRIPTION_ROLE, entry.description)
-                item.setToolTip(0, f"<b>{entry.name}</b><br>{entry.description}")
+                item.setToolTip(0, f"<b>{entry.label}</b> ({entry.name})<br>{entry.description}"
+                                if entry.title else f"<b>{entry.name}</b><br>{entry.description}")
                 item.setStatusTip(0, entry.description)
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
                               | Qt.ItemFlag.ItemIsDragEnabled)
@@ -199,18 +206,22 @@ class StepPalette(QWidget):
                     return group.child(i)
         return None
 
+    def refresh(self) -> None:
+        """Re-read the registry (after a plugin registered or withdrew a step)."""
+        self._populate()
+
     # -- filter ------------------------------------------------------------------------------
 
     def set_filter(self, text: str) -> None:
-        """Show entries whose name or description contains every word of ``text``."""
+        """Show entries whose name, title, description or synonyms contain every word of
+        ``text`` ("scatter", "baseline", "smoothing" find the steps that do it)."""
         words = text.lower().split()
         for group in self._groups.values():
             shown = 0
             for i in range(group.childCount()):
                 item = group.child(i)
                 entry: RegistryEntry = item.data(0, ENTRY_ROLE)
-                hay = f"{entry.name} {entry.description}".lower()
-                hide = not all(w in hay for w in words)
+                hide = not all(w in search_text(entry) for w in words)
                 item.setHidden(hide)
                 shown += not hide
             group.setHidden(shown == 0)

@@ -90,13 +90,25 @@ def test_palette_groups_entries_and_search(editor, qtbot):
 
     QTest.keyClicks(pal.search, "deriv")
     expected = [e.name for e in registry_entries()
-                if "deriv" in (e.name + " " + e.description).lower()]
+                if "deriv" in " ".join((e.name, e.title, e.abbrev, e.description,
+                                        *e.synonyms)).lower()]
     assert pal.visible_entries() == expected and len(expected) >= 2
+    assert {"SavitzkyGolay", "FirstDerivative", "SecondDerivative"} <= set(expected)
     hidden = [pal.tree.topLevelItem(i).text(0) for i in range(pal.tree.topLevelItemCount())
               if pal.tree.topLevelItem(i).isHidden()]
     assert "Splitters" in hidden  # a group with no match disappears
     pal.search.clear()
     assert len(pal.visible_entries()) == len(registry_entries())
+    # synonyms: words the entry's name and description do not contain
+    pal.search.setText("savgol")
+    assert pal.visible_entries() == ["SavitzkyGolay", "FirstDerivative", "SecondDerivative"]
+    pal.search.setText("autoscale")
+    assert pal.visible_entries() == ["StandardScaler"]
+    pal.search.setText("baseline")
+    assert {"Detrend", "Baseline"} <= set(pal.visible_entries())
+    pal.search.setText("scatter")
+    assert pal.visible_entries() == ["SNV", "MSC"]
+    pal.search.clear()
 
 
 def test_palette_drag_payload_and_refuses_foreign_mime(editor):
