@@ -27,9 +27,14 @@ ROWS_PER_BLOCK = 256  # spectra converted to pixel coordinates at once
 
 @dataclass(frozen=True)
 class DrawGroup:
+    """Rows of one set of spectra drawn in one colour. ``data`` is the set the rows index
+    (None: the content's own); a group with its own set can have another x axis (the
+    Predict view draws new spectra, maybe from another instrument, over the training ones)."""
+
     rows: np.ndarray
     rgba: tuple[int, int, int, int]
     width: float = 1.0
+    data: SpectraData | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -40,11 +45,35 @@ class Content:
     groups: tuple[DrawGroup, ...]
     generation: int
 
+    def data_of(self, group: DrawGroup) -> SpectraData:
+        return self.data if group.data is None else group.data
+
+    def sets(self) -> list[SpectraData]:
+        """Every set of spectra drawn (the content's own first), each once."""
+        out = [self.data]
+        for g in self.groups:
+            if g.data is not None and all(g.data is not d for d in out):
+                out.append(g.data)
+        return out
+
+    @property
+    def x_range(self) -> tuple[float, float]:
+        sets = self.sets()
+        return min(d.x_min for d in sets), max(d.x_max for d in sets)
+
+    @property
+    def y_range(self) -> tuple[float, float]:
+        sets = self.sets()
+        return min(d.y_min for d in sets), max(d.y_max for d in sets)
+
+    @property
+    def n_points(self) -> int:
+        return sum(d.n_points for d in self.sets())
+
     @property
     def bounds(self) -> QRectF:
-        d = self.data
-        h = d.y_max - d.y_min
-        return QRectF(d.x_min, d.y_min, d.x_max - d.x_min, h)
+        (x0, x1), (y0, y1) = self.x_range, self.y_range
+        return QRectF(x0, y0, x1 - x0, y1 - y0)
 
 
 @dataclass(frozen=True)
@@ -56,20 +85,27 @@ class Job:
     key: tuple = field(default=(), compare=False)
 
 
-def draw_spectra(painter: QPainter, data: SpectraData, groups: tuple[DrawGroup, ...],
-                 columns: slice, to_px: Callable[[np.ndarray, np.ndarray], tuple] | None,
+def draw_spectra(painter: QPainter, content: Content, x_range: tuple[float, float] | None,
+                 to_px: Callable[[np.ndarray, np.ndarray], tuple] | None,
                  stale: Callable[[], bool] = lambda: False) -> bool:
     """Draw each group's spectra as polylines; False if stopped because ``stale()``.
 
+    ``x_range`` limits the columns drawn to those needed for x in [x0, x1] (None: all).
     ``to_px`` maps (x, Y-block) to pixel coordinates; None draws in data coordinates (the
     painter's transform does the mapping, used for vector export).
     """
-    x = data.x[columns]
-    if x.size < 2:
-        return True
-    poly = fn.create_qpolygonf(x.size)
-    mem = fn.ndarray_from_qpolygonf(poly)
-    for group in groups:
+    polys: dict[int, tuple] = {}   # per set of spectra: its visible x, polygon and buffer
+    for group in content.groups:
+        data = content.data_of(group)
+        if id(data) not in polys:
+            columns = slice(None) if x_range is None else data.visible_columns(*x_range)
+            x = data.x[columns]
+            poly = fn.create_qpolygonf(x.size) if x.size >= 2 else None
+            polys[id(data)] = (columns, x, poly,
+                               None if poly is None else fn.ndarray_from_qpolygonf(poly))
+        columns, x, poly, mem = polys[id(data)]
+        if poly is None:
+            continue
         pen = QPen(QColor(*group.rgba))
         pen.setCosmetic(True)
         pen.setWidthF(group.width)
@@ -105,10 +141,9 @@ def render(job: Job, stale: Callable[[], bool] = lambda: False) -> QImage | None
     def to_px(x: np.ndarray, block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return (x - x0) * sx, np.clip((block - y0) * sy, -limit, limit)
 
-    columns = job.content.data.visible_columns(x0, x0 + rw)
     painter = QPainter(image)
     try:
-        ok = draw_spectra(painter, job.content.data, job.content.groups, columns, to_px, stale)
+        ok = draw_spectra(painter, job.content, (x0, x0 + rw), to_px, stale)
     finally:
         painter.end()
     return image if ok else None
@@ -134,7 +169,11 @@ class _RenderWorker(QObject):
 
 
 class Renderer(QObject):
-    """Owns the render thread; ``request(job)`` supersedes any earlier request."""
+    """Owns the render thread; ``request(job)`` supersedes any earlier request.
+
+    Not an app.common.workers.Jobs on purpose: a superseded render stops mid-drawing, at its
+    next block of spectra (``_RenderWorker.latest``), which a job's cancel event cannot do
+    for a function that does not poll it (see app.common.workers)."""
 
     rendered = Signal(object, object)  # job, QImage (GUI thread)
     _submit = Signal(object)

@@ -75,8 +75,7 @@ class SpectraLayer(pg.GraphicsObject):
     def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):
         if self._content is None:
             return None, None
-        d = self._content.data
-        return (d.x_min, d.x_max) if ax == 0 else (d.y_min, d.y_max)
+        return self._content.x_range if ax == 0 else self._content.y_range
 
     def pixelPadding(self) -> float:
         return 1.0
@@ -162,12 +161,10 @@ class SpectraLayer(pg.GraphicsObject):
         rect = self._visible_rect()
         if rect is None:
             return
-        data = self._content.data
-        columns = data.visible_columns(rect.left(), rect.right())
-        if data.n_points <= VECTOR_EXPORT_MAX_POINTS:
+        if self._content.n_points <= VECTOR_EXPORT_MAX_POINTS:
             painter.save()
             painter.setClipRect(rect)
-            draw_spectra(painter, data, self._content.groups, columns, None)
+            draw_spectra(painter, self._content, (rect.left(), rect.right()), None)
             painter.restore()
             return
         size = device_size(painter.transform().mapRect(rect))
