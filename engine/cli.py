@@ -1,5 +1,5 @@
-"""`nirdesk run`, `nirdesk predict` and `nirdesk info`: headless use of the engine
-(DESIGN.md "Command line").
+"""`nirdesk run`, `nirdesk predict`, `nirdesk preprocess` and `nirdesk info`: headless use of
+the engine (docs/design.md "Command line").
 
 Exit codes: 0 done; 2 bad input or arguments (one line on stderr, no traceback); 1 a failure
 inside the run (a bug, reported with its traceback); 130 cancelled (Ctrl-C).
@@ -59,26 +59,43 @@ def build_parser() -> argparse.ArgumentParser:
     pred.add_argument("--resample", action="store_true",
                       help="interpolate spectra whose wavelengths differ onto the model's")
     pred.add_argument("--verbose", type=int, choices=(0, 1), default=1)
+    pre = sub.add_parser("preprocess", help="write every spectrum after one branch's "
+                                            "preprocessing (fitted on the training rows)")
+    pre.add_argument("pipeline", help="pipeline spec (JSON file)")
+    pre.add_argument("--data", required=True, help="dataset folder or CSV file")
+    pre.add_argument("--out", required=True,
+                     help="write the spectra CSV here (sample_id, partition, one column per "
+                          "output wavelength, the targets: a dataset nirdesk can open)")
+    pre.add_argument("--branch", type=int, metavar="ID",
+                     help="branch id (needed when the pipeline makes more than one branch)")
+    pre.add_argument("--target", help="target the supervised steps fit on (default: the first)")
+    pre.add_argument("--seed", type=int, default=0, help="seed for every random_state left unset")
+    pre.add_argument("--verbose", type=int, choices=(0, 1), default=1)
     info = sub.add_parser("info", help="describe a dataset, a pipeline JSON file or a project")
     info.add_argument("path")
     info.add_argument("--target", help="target to describe (default: all)")
     return parser
 
 
+def _read_pipeline(path: str):
+    """(decoded spec, expanded pipeline) of a pipeline file; errors name the file."""
+    from engine.pipeline import load_pipeline_file, parse_pipeline
+
+    spec = load_pipeline_file(path)
+    try:
+        return spec, parse_pipeline(spec, name=Path(path).stem)
+    except SpecError as exc:
+        where = f"{path}, {exc.where}" if exc.where else path
+        raise SpecError(exc.message, where=where, path=exc.path) from exc
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from engine.io import load_dataset
-    from engine.pipeline import parse_pipeline
-    from engine.pipeline.files import load_pipeline_file
 
     if args.parallel_branches is not None and (args.parallel_branches == 0 or args.parallel_branches < -1):
         raise SpecError(f"--parallel-branches must be -1 (auto) or >= 1, not {args.parallel_branches}")
     _check_backend_args(args)
-    spec = load_pipeline_file(args.pipeline)
-    try:
-        expanded = parse_pipeline(spec, name=Path(args.pipeline).stem)
-    except SpecError as exc:
-        where = f"{args.pipeline}, {exc.where}" if exc.where else args.pipeline
-        raise SpecError(exc.message, where=where, path=exc.path) from exc
+    spec, expanded = _read_pipeline(args.pipeline)
     dataset = load_dataset(args.data, target=args.target)
     project = _project_for_saving(args.save) if args.save else None
     pool = None
@@ -222,6 +239,72 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_preprocess(args: argparse.Namespace) -> int:
+    """Every spectrum of the dataset after one branch's preprocessing, as the branch's model
+    sees it in a run: fitted on the training rows, applied to all rows
+    (engine.pipeline.preprocess_branch), written as a CSV nirdesk can open as a dataset."""
+    from engine.io import load_dataset, resolve_dataset_path
+    from engine.pipeline import preprocess_branch
+
+    _, expanded = _read_pipeline(args.pipeline)
+    branch = _chosen_branch(expanded, args.branch, args.pipeline)
+    dataset = load_dataset(resolve_dataset_path(args.data), target=args.target)
+    y = dataset.y if dataset.target is not None else None
+    Z, axis = preprocess_branch(branch, dataset.X, dataset.wavelengths,
+                                train_indices=dataset.train_indices, y=y, seed=args.seed)
+    _write_spectra(args.out, Z, axis, dataset)
+    if args.verbose:
+        print(f"{Z.shape[0]} spectra x {Z.shape[1]} wavelengths after branch {branch.id} "
+              f"({branch.name}, fitted on {dataset.n_train} training rows) written to {args.out}")
+    return EXIT_OK
+
+
+def _chosen_branch(expanded, branch_id: int | None, source: str):
+    """The branch --branch names; without it the only branch, else a list to choose from."""
+    by_id = {b.id: b for b in expanded.branches}
+    listing = "; ".join(f"{b.id}: {b.name}" for b in expanded.branches)
+    if branch_id is None:
+        if len(by_id) == 1:
+            return expanded.branches[0]
+        raise SpecError(f"the pipeline makes {len(by_id)} branches; choose one with --branch "
+                        f"ID ({listing})", where=source)
+    if branch_id not in by_id:
+        raise SpecError(f"no branch {branch_id}; the pipeline's branches are {listing}",
+                        where=source)
+    return by_id[branch_id]
+
+
+def _write_spectra(path: str, Z, axis, dataset) -> None:
+    """sample_id, partition (train/test), one column per axis value, then the targets:
+    the single-CSV dataset layout, so the file opens again as a dataset."""
+    import csv
+    import math
+
+    import numpy as np
+
+    from engine.errors import InputError
+
+    def cell(value) -> str:
+        if isinstance(value, (float, np.floating)):
+            return repr(float(value)) if math.isfinite(value) else ""
+        return str(value)
+
+    names = dataset.target_names
+    header = (["sample_id", "partition"]
+              + [np.format_float_positional(float(v), trim="-") for v in axis] + names)
+    try:
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            for i in range(Z.shape[0]):
+                writer.writerow([dataset.sample_ids[i],
+                                 "test" if dataset.test_mask[i] else "train",
+                                 *(repr(float(v)) for v in Z[i]),
+                                 *(cell(dataset.targets[n][i]) for n in names)])
+    except OSError as exc:
+        raise InputError(f"cannot write the spectra ({exc.strerror or exc})", file=path) from None
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     from engine.store import is_project_path
 
@@ -239,7 +322,8 @@ def cmd_info(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"run": cmd_run, "predict": cmd_predict, "info": cmd_info}[args.command](args)
+        return {"run": cmd_run, "predict": cmd_predict, "preprocess": cmd_preprocess,
+                "info": cmd_info}[args.command](args)
     except NirdeskInputError as exc:
         print(f"nirdesk {args.command}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

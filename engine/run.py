@@ -30,6 +30,7 @@ from engine.events import (BranchDone, BranchFailed, EventCallback, RunCancelled
 from engine.executor import Cancelled, Task, TaskPool, default_pool, error_text
 from engine.machine import DataFacts, MachineFacts, usable_cpus
 from engine.pipeline import ConcreteBranch, ExpandedPipeline, parse_pipeline
+from engine.pipeline.preprocess import build_pipeline
 from engine.results import BranchResult, RunResult
 from engine.policy import GroupPlan, decide, estimate_task_seconds
 from engine.tasks import REFIT, FoldResult, execute_task
@@ -49,26 +50,6 @@ class PreparedBranch:
     pipeline: Pipeline
     folds: list[tuple[np.ndarray, np.ndarray]]
     error: str | None = None
-
-
-def build_pipeline(branch: ConcreteBranch, wavelengths: np.ndarray, seed: int) -> Pipeline:
-    """The branch's sklearn Pipeline with wavelengths injected and unset seeds filled in.
-
-    Operators that declare ``needs_wavelengths`` get the wavelength axis as it is at their
-    position (earlier crops shorten it); any ``random_state`` left at None gets ``seed`` so
-    that a run is reproducible and a parallel run equals a sequential one.
-    """
-    pipeline = branch.build_pipeline()
-    current = np.asarray(wavelengths, dtype=np.float64)
-    for _, step in pipeline.steps:
-        params = step.get_params(deep=False)
-        if getattr(step, "needs_wavelengths", False):
-            step.set_params(wavelengths=current)
-        if "random_state" in params and params["random_state"] is None:
-            step.set_params(random_state=seed)
-        if hasattr(step, "transform_wavelengths"):
-            current = np.asarray(step.transform_wavelengths(current))
-    return pipeline
 
 
 def make_folds(branch: ConcreteBranch, dataset: SpectralDataset, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:

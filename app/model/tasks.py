@@ -15,11 +15,6 @@ import numpy as np
 
 from app.model.spectra_data import SpectraData
 
-# Files that belong to a folder layout: opening one of them opens its folder (a user who picks
-# X.csv in a file dialog means the dataset, not a lone table without its y.csv).
-_LAYOUT_STEMS = {"x", "y", "split", "xcal", "ycal", "xval", "yval", "xtrain", "ytrain", "xtest",
-                 "ytest"}
-
 
 class Cancelled(Exception):
     """The user asked for something else before this finished."""
@@ -33,28 +28,17 @@ class LoadedDataset:
 
 
 def resolve_dataset_path(path: str | Path) -> Path:
-    """The path to load: a file that is part of a folder layout (X.csv, Ycal.csv.gz, ...)
-    stands for its folder; anything else is loaded as given."""
-    p = Path(path)
-    if p.is_file():
-        low = p.name.lower()
-        stem = low[:-7] if low.endswith(".csv.gz") else low[:-4] if low.endswith(".csv") else None
-        if stem in _LAYOUT_STEMS:
-            from engine.io import detect_layout
-            from engine.errors import NirdeskInputError
+    """engine.io.resolve_dataset_path (a file of a folder layout stands for its folder),
+    importable here without loading the engine at the window's start-up."""
+    from engine.io import resolve_dataset_path as resolve
 
-            try:
-                if detect_layout(p.parent) in ("folder", "nirs4all"):
-                    return p.parent
-            except NirdeskInputError:
-                pass
-    return p
+    return resolve(path)
 
 
 def load(path: str, target: str | None = None, cancel: threading.Event | None = None
          ) -> LoadedDataset:
     """Read a dataset (any layout the engine knows) and prepare the raw spectra for drawing."""
-    from engine.io import load_dataset
+    from engine.io import load_dataset, resolve_dataset_path
 
     resolved = resolve_dataset_path(path)
     dataset = load_dataset(resolved, target=target)
@@ -75,32 +59,18 @@ def read_pipeline(path: str, cancel: threading.Event | None = None) -> Any:
 def preprocess(X: np.ndarray, y: np.ndarray | None, test_mask: np.ndarray,
                wavelengths: np.ndarray, wavelengths_known: bool, branch: Any, title: str,
                seed: int = 0, cancel: threading.Event | None = None) -> SpectraData:
-    """Apply a branch's preprocessing to every spectrum, fitted on the training rows only.
+    """Every spectrum after a branch's preprocessing, fitted on the rows not held out for
+    test, ready to draw: engine.pipeline.preprocess_branch does the work (as a run builds
+    the branch; the x axis follows operators that change it)."""
+    from engine.executor import Cancelled as EngineCancelled
+    from engine.pipeline import preprocess_branch
 
-    The branch's sklearn Pipeline is built as a run builds it (wavelengths injected into
-    operators such as CropRange, seeds filled in); its steps before the model are fitted on
-    the rows not held out for test, then transform all rows. The x axis follows operators that
-    change it (``transform_wavelengths``).
-    """
-    from engine.run import build_pipeline
-
-    pipeline = build_pipeline(branch, wavelengths, seed)
-    steps = pipeline.steps[:-1]
-    train = np.flatnonzero(~test_mask)
-    if train.size == 0:
-        raise ValueError("every row is held out for test: nothing to fit the preprocessing on")
-    Z = X
-    x = np.asarray(wavelengths, dtype=np.float64)
-    fit_rows = Z[train]
-    y_fit = None if y is None else y[train]
-    for _, step in steps:
-        _check(cancel)
-        fit_rows = step.fit_transform(fit_rows, y_fit)
-        Z = step.transform(Z)
-        if hasattr(step, "transform_wavelengths"):
-            x = np.asarray(step.transform_wavelengths(x), dtype=np.float64)
-    _check(cancel)
-    return SpectraData.build(np.asarray(Z), x, wavelengths_known=wavelengths_known, title=title)
+    try:
+        Z, x = preprocess_branch(branch, X, wavelengths, train_indices=np.flatnonzero(~test_mask),
+                                 y=y, seed=seed, cancel=cancel)
+    except EngineCancelled:
+        raise Cancelled() from None
+    return SpectraData.build(Z, x, wavelengths_known=wavelengths_known, title=title)
 
 
 def _check(cancel: threading.Event | None) -> None:

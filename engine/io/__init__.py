@@ -2,6 +2,7 @@
 
     load_dataset(path, target=None) -> SpectralDataset
     detect_layout(path) -> "folder" | "nirs4all" | "single-csv"
+    resolve_dataset_path(path) -> the folder, for a file of a folder layout (X.csv, Ycal.csv)
 
 Layouts (DESIGN.md "Dataset input"): a folder with X.csv / y.csv / split.csv; a nirs4all folder
 (Xcal/Ycal/Xval/Yval or Xtrain/Ytrain/Xtest/Ytest, .csv or .csv.gz, header optional); one CSV
@@ -14,10 +15,11 @@ from pathlib import Path
 
 from engine.dataset import SpectralDataset
 from engine.io.layouts import (LAYOUT_FOLDER, LAYOUT_NIRS4ALL, LAYOUT_SINGLE_CSV, detect_layout,
-                               load_folder, load_nirs4all, load_single_csv)
+                               load_folder, load_nirs4all, load_single_csv,
+                               resolve_dataset_path)
 
-__all__ = ["load_dataset", "detect_layout", "LAYOUT_FOLDER", "LAYOUT_NIRS4ALL",
-           "LAYOUT_SINGLE_CSV"]
+__all__ = ["load_dataset", "detect_layout", "resolve_dataset_path", "LAYOUT_FOLDER",
+           "LAYOUT_NIRS4ALL", "LAYOUT_SINGLE_CSV"]
 
 _LOADERS = {LAYOUT_FOLDER: load_folder, LAYOUT_NIRS4ALL: load_nirs4all,
             LAYOUT_SINGLE_CSV: load_single_csv}

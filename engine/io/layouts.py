@@ -95,6 +95,26 @@ def detect_layout(path: str | Path) -> str:
                      file=str(path))
 
 
+#: File names (without .csv / .csv.gz, lower case) that belong to a folder layout.
+LAYOUT_FILE_STEMS = frozenset({"x", "y", "split"}
+                              | {s for stems in NIRS4ALL_ROLES.values() for s in stems})
+
+
+def resolve_dataset_path(path: str | Path) -> Path:
+    """The path to load for ``path``: a file that is part of a folder layout (X.csv,
+    Ycal.csv.gz, ...) stands for its folder, so a user who picks X.csv in a file dialog (or
+    on a command line) gets the dataset, not a lone table without its y.csv; anything else
+    is returned as given."""
+    p = Path(path)
+    if p.is_file() and _csv_stem(p.name) in LAYOUT_FILE_STEMS:
+        try:
+            if detect_layout(p.parent) in (LAYOUT_FOLDER, LAYOUT_NIRS4ALL):
+                return p.parent
+        except InputError:
+            pass
+    return p
+
+
 def dataset_name(path: Path) -> str:
     return path.name or path.resolve().name
 

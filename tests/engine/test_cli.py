@@ -139,3 +139,52 @@ def test_console_script_end_to_end(tecator_dir, tmp_path):
                          capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and bad.stderr.count("\n") == 1
     assert "PySide6" not in bad.stderr
+
+
+def test_preprocess_writes_every_spectrum_after_the_branch_as_a_dataset(tmp_path, capsys):
+    """`nirdesk preprocess`: the chosen branch's steps fitted on the training rows and applied
+    to all of them, the header the axis after the crop, a partition column, and a file that
+    opens again as a dataset. Checked against csv + numpy (tests/reference.py)."""
+    from engine.io import load_dataset
+    from tests.reference import RefMSC, read_folder
+
+    tecator = REPO / "resources" / "demo" / "tecator"
+    pipeline = tmp_path / "crop.json"
+    pipeline.write_text(json.dumps([
+        {"class": "CropRange", "params": {"start": 900, "stop": 1000}},
+        {"branch": {"_or_": ["SNV", "MSC"]}}, "PLSRegression"]))
+    out = tmp_path / "msc.csv"
+    assert cli_main(["preprocess", str(pipeline), "--data", str(tecator), "--out", str(out),
+                     "--branch", "2", "--target", "fat"]) == 0
+    assert "after branch 2 (CropRange(start=900, stop=1000) > MSC > PLSRegression" in \
+        capsys.readouterr().out
+    X, fat, wl, test = read_folder(tecator, "fat")
+    keep = (wl >= 900) & (wl <= 1000)
+    expected = RefMSC().fit(X[~test][:, keep]).transform(X[:, keep])
+    with open(out, newline="") as fh:
+        rows = list(__import__("csv").reader(fh))
+    header = rows[0]
+    n = int(keep.sum())
+    assert header[:2] == ["sample_id", "partition"]
+    assert header[-3:] == ["moisture", "fat", "protein"]
+    np.testing.assert_array_equal(np.array(header[2:2 + n], dtype=float), wl[keep])
+    assert [r[1] for r in rows[1:]] == ["test" if t else "train" for t in test]
+    np.testing.assert_allclose(np.array([r[2:2 + n] for r in rows[1:]], dtype=float), expected,
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(np.array([r[-2] for r in rows[1:]], dtype=float), fat)
+    again = load_dataset(out, target="fat")
+    np.testing.assert_array_equal(again.test_mask, test)
+    np.testing.assert_allclose(again.X, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_preprocess_needs_a_branch_when_there_are_several(tmp_path, capsys):
+    out = tmp_path / "s.csv"
+    tecator = REPO / "resources" / "demo" / "tecator"
+    code = cli_main(["preprocess", str(DEMO_PIPELINE), "--data", str(tecator), "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err and not out.exists()
+    assert "the pipeline makes 4 branches; choose one with --branch ID (1: SNV > " in err
+    code = cli_main(["preprocess", str(DEMO_PIPELINE), "--data", str(tecator / "X.csv"),
+                     "--out", str(out), "--branch", "7"])
+    assert code == 2 and "no branch 7; the pipeline's branches are 1: SNV" in \
+        capsys.readouterr().err
