@@ -379,10 +379,8 @@ def as_json_step(step: Any) -> Any:
         return copy.deepcopy(step)
     if isinstance(step, type) or callable(getattr(step, "get_params", None)) or \
             callable(getattr(step, "split", None)):
-        from engine.pipeline.spec import json_step
-
-        try:
-            return json_step(step)
+        try:  # a class or an object is never a branch step: parsed as the one step it is
+            return parse_step(step, (0,))[1]
         except SpecError as exc:
             raise ValueError(str(exc)) from None
     raise ValueError("a step must be a class name, {\"class\": ..., \"params\": {...}}, "
