@@ -1,0 +1,82 @@
+"""scikit-learn's own estimator checks (``parametrize_with_checks``) on every registered
+nirdesk estimator: each operator and PLSDA (splitters are not estimators).
+
+The list comes from the registry, so a new nirdesk step is checked as soon as it has an
+entry. sklearn's checks fit on tiny data (2 to 10 columns, sometimes 1 row), so a step whose
+default parameters need wider spectra (a Savitzky-Golay window of 11) is checked with the
+smallest parameters that make sense (CHECK_PARAMS); everything else uses its defaults.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from engine.registry import registry_entries
+
+#: Parameters that suit sklearn's tiny check data (the defaults assume hundreds of columns).
+CHECK_PARAMS = {
+    "SavitzkyGolay": {"window_length": 1, "polyorder": 0},
+    "FirstDerivative": {"window_length": 3, "polyorder": 1},
+    "SecondDerivative": {"window_length": 3, "polyorder": 2},
+}
+
+#: The narrowest spectra each step can work on. A few of sklearn's checks fit on 2 columns
+#: only (make_blobs' default); for these steps they do not apply: a derivative window of 3
+#: points or the ALS second difference cannot exist on 2 columns, and the step refuses with
+#: a ValueError naming n_features (as sklearn's own check_fit2d_1feature expects of narrow
+#: input). What those checks test is tested on wider data: fit returning self, idempotent
+#: fits, untouched parameters and read-only input in tests/engine/test_operators.py
+#: (test_fit_returns_self_is_idempotent_and_keeps_params, test_input_untouched...), and
+#: n_features_in_ by sklearn's check_n_features_in_after_fitting here.
+MIN_COLUMNS = {"FirstDerivative": 3, "SecondDerivative": 3, "Baseline": 3}
+TWO_COLUMN_CHECKS = ("check_fit_check_is_fitted", "check_n_features_in",
+                     "check_estimators_overwrite_params", "check_estimators_fit_returns_self",
+                     "check_readonly_memmap_input", "check_fit_idempotent")
+
+
+def nirdesk_estimators() -> list:
+    return [e.load()(**CHECK_PARAMS.get(e.name, {})) for e in registry_entries()
+            if e.path.startswith("engine.") and e.kind != "splitter"]
+
+
+def expected_failures(estimator) -> dict[str, str]:
+    """sklearn's mechanism for checks that do not apply (parametrize_with_checks'
+    expected_failed_checks; sklearn >= 1.6 has no xfail tag any more)."""
+    minimum = MIN_COLUMNS.get(type(estimator).__name__)
+    if minimum is None or minimum <= 2:
+        return {}
+    return {check: f"needs at least {minimum} columns; the check fits on 2"
+            for check in TWO_COLUMN_CHECKS}
+
+
+def test_every_registered_nirdesk_estimator_is_checked():
+    names = {type(est).__name__ for est in nirdesk_estimators()}
+    assert names == {e.name for e in registry_entries()
+                     if e.path.startswith("engine.") and e.kind != "splitter"}
+    assert {"SNV", "MSC", "Detrend", "SavitzkyGolay", "FirstDerivative", "SecondDerivative",
+            "Normalize", "CropRange", "Baseline", "PLSDA"} <= names
+
+
+def _runs_here(param) -> bool:
+    """False for the array-API checks when SCIPY_ARRAY_API is not set: sklearn would skip
+    every one of them here; where the environment sets it, they run. (Without pandas, the
+    DataFrame half of check_classifier_data_not_an_array is sklearn's one remaining skip; its
+    NotAnArray half runs first.)"""
+    check = (param.values if hasattr(param, "values") else param)[1]
+    name = getattr(check, "func", check).__name__
+    return "array_api" not in name or bool(os.environ.get("SCIPY_ARRAY_API"))
+
+
+_CHECKS = parametrize_with_checks(nirdesk_estimators(), expected_failed_checks=expected_failures,
+                                  xfail_strict=True)
+
+
+@pytest.mark.parametrize(_CHECKS.args[0], [p for p in _CHECKS.args[1] if _runs_here(p)],
+                         **_CHECKS.kwargs)
+def test_sklearn_estimator_checks(estimator, check) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # PLS convergence warnings on sklearn's random data
+        check(estimator)
