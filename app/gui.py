@@ -79,7 +79,7 @@ def run_gui(argv: Sequence[str]) -> int:
     from app.common.settings import AppSettings
 
     batch = bool(args.screenshot or args.exit_after_load or args.demo_run)
-    window = MainWindow(AppSettings(persistent=not batch), quiet_errors=batch)
+    window = MainWindow(AppSettings(persistent=not batch), quiet=batch)
     if args.screenshot:
         window.apply_default_size()
         window.resize(*args.size)

@@ -177,7 +177,7 @@ def main() -> None:
         from app.common.settings import AppSettings
         from app.model.spectra_data import SpectraData
 
-        window = MainWindow(AppSettings(persistent=False), quiet_errors=True)
+        window = MainWindow(AppSettings(persistent=False), quiet=True)
         window.run_controller = window.bench.run_controller
         window.run_toolbar = window.bench.run_toolbar
         window.resize(1280, 800)

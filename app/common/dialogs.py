@@ -37,31 +37,37 @@ def is_input_error(exc: BaseException) -> bool:
     return isinstance(exc, NirdeskInputError)
 
 
-def error_text(exc: BaseException) -> str:
-    """One line for the status bar / stderr: the engine's message names file, row, column."""
+def error_text(exc: BaseException | str) -> str:
+    """One line for the status bar / stderr: the engine's message names file, row, column
+    (a string is already that line)."""
+    if isinstance(exc, str):
+        return exc
     if is_input_error(exc):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
 
 
-def show_error(parent: QWidget, title: str, exc: BaseException, traceback_text: str = "",
-               kept: str | None = None, bug: bool | None = None) -> QMessageBox:
-    """``bug`` (default: not an engine input error) adds "this is a bug, please report it"
-    and the traceback; pass False for failures the user can fix (e.g. step parameters that do
-    not suit this dataset)."""
+def show_error(parent: QWidget | None, title: str, exc: BaseException | str,
+               traceback_text: str = "", kept: str | None = None,
+               bug: bool | None = None) -> QMessageBox:
+    """``exc`` is an exception or the problem's one line. ``bug`` (default: an exception that
+    is not an engine input error) adds "this is a bug, please report it" and the traceback;
+    pass False for failures the user can fix (e.g. step parameters that do not suit this
+    dataset)."""
     box = QMessageBox(parent)
     box.setObjectName("errorBox")
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle(f"{APP_NAME} \u2014 {title}")
     box.setText(f"<b>{title}</b>")
     info = error_text(exc)
-    bug = (not is_input_error(exc)) if bug is None else bug
+    if bug is None:
+        bug = not isinstance(exc, str) and not is_input_error(exc)
     if bug:
         info = "nirdesk failed (this is a bug, please report it):\n" + info
     if kept:
         info += f"\n\n{kept}"
     box.setInformativeText(info)
-    details = error_location(exc) if is_input_error(exc) else []
+    details = error_location(exc) if not isinstance(exc, str) and is_input_error(exc) else []
     if traceback_text and bug:
         details.append(traceback_text)
     if details:

@@ -28,13 +28,14 @@ Untitled work has a working copy as soon as something is written (a run, an auto
 always have a Project behind them.
 
 Threading: every Project call runs on this controller's own background thread (an
-app.common.workers.Jobs: one thread, jobs in order), never on the GUI thread. Save, Save As and Open
-wait for their job in a local event loop, so the window keeps painting and the methods can
-still return whether they worked; the project actions are disabled meanwhile. Runs, autosaves
-and run look-ups are fire-and-forget.
+app.common.workers.Jobs: one thread, jobs in order), never on the GUI thread. Each call is a
+job handle; Save, Save As, Open and restore wait for theirs with ``Handle.wait()`` (the window
+keeps painting) so the methods can still return whether they worked; the project actions are
+disabled meanwhile. Runs, autosaves and run look-ups are fire-and-forget: their handles carry
+what to do with the answer.
 
-Errors (truncated, corrupt, newer-schema or non-SQLite files, a full disk) are shown as one
-line naming the file through ``ask("error", ...)``; what was open stays open.
+Errors (truncated, corrupt, newer-schema or non-SQLite files, a full disk) go to the window's
+app.common.notify.Notifier as one line naming the file; what was open stays open.
 """
 from __future__ import annotations
 
@@ -42,17 +43,18 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
 from app.common import gc_guard
-from app.common.workers import Jobs
+from app.common.notify import Notifier
+from app.common.recent_menu import fill_recent_menu
+from app.common.settings import AppSettings
+from app.common.workers import Handle, Jobs
 from app.project.autosave import (LoadedProject, WorkingCopy, WorkspaceSnapshot, adopt,
                                   default_autosave_dir, open_copy, orphaned_sessions)
 from app.project.dialogs import Ask, default_ask
-from app.common.recent_menu import fill_recent_menu
-from app.common.settings import AppSettings
 
 __all__ = ["LoadedProject", "ProjectController", "WorkspaceSnapshot"]
 
@@ -76,7 +78,8 @@ class ProjectController(QObject):
 
     actions: new (Ctrl+N), open (Ctrl+Shift+P), save (Ctrl+S), save_as (Ctrl+Shift+S), all
     added to ``parent_widget`` so their shortcuts work from every dock; ``recent_menu`` is the
-    "Open recent project" menu (kept in the settings under ``projects/recent``).
+    "Open recent project" menu (kept in the settings under ``projects/recent``). ``ask``
+    answers the questions (app.project.dialogs); ``notifier`` shows errors and status.
     """
 
     title_changed = Signal(str)      # the window title, "nirdesk — name.nirdesk*"
@@ -91,6 +94,7 @@ class ProjectController(QObject):
     def __init__(self, parent_widget: QWidget, settings: AppSettings,
                  snapshot: Callable[[], WorkspaceSnapshot],
                  apply: Callable[[LoadedProject], None], *, ask: Ask | None = None,
+                 notifier: Notifier | None = None,
                  autosave_dir: str | os.PathLike | None = None,
                  autosave_ms: int = AUTOSAVE_MS) -> None:
         super().__init__(parent_widget)
@@ -99,6 +103,7 @@ class ProjectController(QObject):
         self._snapshot = snapshot
         self._apply = apply
         self.ask: Ask = ask or default_ask(parent_widget)
+        self.notifier = notifier or Notifier(parent_widget)
         self.autosave_dir = Path(autosave_dir) if autosave_dir else default_autosave_dir()
         self._copy = WorkingCopy(self.autosave_dir)
         self._path: str | None = None
@@ -107,16 +112,14 @@ class ProjectController(QObject):
         self._runs: list[Any] = []
         self._busy = 0
         self._closed = False
-        self._callbacks: dict[int, tuple[Callable, Callable | None]] = {}
+        self._handles: list[Handle] = []   # jobs not ended yet, oldest first
         self._serial = 0
         self._autosave_failing = False
         self._last_reason = ""
         self.errors: list[str] = []
 
         gc_guard.acquire()   # collections stay on the GUI thread while our thread runs
-        self.jobs = Jobs(self)
-        self.jobs.finished.connect(self._on_finished)
-        self.jobs.failed.connect(self._on_failed)
+        self.jobs = Jobs(self, name="nirdesk-project")
         self.jobs.busy_changed.connect(self.busy_changed)
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setInterval(int(autosave_ms))
@@ -198,83 +201,60 @@ class ProjectController(QObject):
         self._set_dirty(True)
 
     def _status(self, text: str, ms: int = 6000) -> None:
-        bar = getattr(self.parent_widget, "statusBar", None)
-        if callable(bar):
-            bar().showMessage(text, ms)
+        self.notifier.status(text, ms)
 
     def _error(self, title: str, exc: BaseException, kept: str | None = KEPT) -> None:
-        from app.common.dialogs import error_text
-
-        line = error_text(exc)
+        line = self.notifier.error(title, exc, kept)
         self.errors.append(line)
-        self._status(f"{title}: {line}", 15000)
         self.failed.emit(line)
-        self.ask("error", title=title, message=line, exc=exc, kept=kept)
 
     # -- background jobs ------------------------------------------------------------------------
     def _submit(self, label: str, fn: Callable[..., Any], *args: Any,
                 ok: Callable[[Any], None] | None = None,
-                fail: Callable[[BaseException], None] | None = None) -> int:
-        self._serial += 1
-        token = self.jobs.submit(f"project-{self._serial}", label, _call, fn, *args)
-        self._callbacks[token] = (ok or (lambda _r: None), fail)
-        return token
-
-    def _on_finished(self, kind: str, token: int, result: Any) -> None:
-        ok, _ = self._callbacks.pop(token, (None, None))
+                fail: Callable[[BaseException], None] | None = None) -> Handle:
+        """Run ``fn(*args)`` on the project thread; ``ok(result)`` / ``fail(exception)`` follow
+        on the GUI thread (no ``fail``: an autosave-kind failure, shown unless closing)."""
+        self._serial += 1   # a kind of its own: project jobs never supersede each other
+        handle = self.jobs.submit(f"project-{self._serial}", _call, fn, *args, label=label)
+        self._handles.append(handle)
         if ok is not None:
-            ok(result)
+            handle.finished.connect(ok)
+        handle.failed.connect(lambda exc, _tb: self._on_failed(exc, fail))
+        for signal in (handle.finished, handle.failed, handle.cancelled):
+            signal.connect(lambda *_a, h=handle: self._forget(h))
+        return handle
 
-    def _on_failed(self, kind: str, token: int, exc: BaseException, tb: str) -> None:
-        _, fail = self._callbacks.pop(token, (None, None))
+    def _forget(self, handle: Handle) -> None:
+        if handle in self._handles:
+            self._handles.remove(handle)
+
+    def _on_failed(self, exc: BaseException, fail: Callable[[BaseException], None] | None
+                   ) -> None:
         if fail is not None:
             fail(exc)
         elif not self._closed:
             self._error("Cannot write the project's autosave", exc, None)
 
-    def _wait(self, token: int) -> Any:
-        """Wait for one job in a local event loop (the window keeps painting); its result, or
-        its exception raised here."""
-        box: dict[str, Any] = {}
-        loop = QEventLoop()
-        ok, fail = self._callbacks[token]
-
-        def done(result: Any) -> None:
-            box["result"] = result
-            loop.quit()
-
-        def failed(exc: BaseException) -> None:
-            box["error"] = exc
-            loop.quit()
-
-        self._callbacks[token] = (done, failed)
-        if token in self._callbacks:
-            loop.exec()
-        if "error" in box:
-            raise box["error"]
-        return box.get("result")
-
-    def _wait_idle(self) -> None:
-        """Let every queued job finish (before closing or answering synchronously)."""
-        while self._callbacks:
-            token = max(self._callbacks)
-            ok, fail = self._callbacks[token]
+    def wait_idle(self) -> None:
+        """Let every queued job finish, its answer handled (before closing, or before a
+        caller reads the working copy); failures were reported by their own handlers."""
+        while self._handles:
+            handle = self._handles[0]
             try:
-                result = self._wait(token)
-            except Exception as exc:  # noqa: BLE001 - reported through its own handler
-                if fail is not None:
-                    fail(exc)
-                elif not self._closed:
-                    self._error("Cannot write the project's autosave", exc, None)
-            else:
-                ok(result)
+                handle.wait()
+            except Exception:  # noqa: BLE001 - reported by the handle's own handler
+                pass
+            self._forget(handle)
 
     def _run(self, label: str, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run ``fn`` on the background thread and wait for it with the actions disabled."""
+        """Run ``fn`` on the background thread and wait for it with the actions disabled; its
+        result, or its exception raised here."""
         self._busy += 1
         self._enable(False)
         try:
-            return self._wait(self._submit(label, fn, *args))
+            self._serial += 1
+            handle = self.jobs.submit(f"project-{self._serial}", _call, fn, *args, label=label)
+            return handle.wait()
         finally:
             self._busy -= 1
             self._enable(self._busy == 0)
@@ -305,7 +285,7 @@ class ProjectController(QObject):
         if self._busy:
             self._status("Wait until the project is saved, then close again")
             return False
-        self._wait_idle()
+        self.wait_idle()
         if not self._dirty:
             self._may_discard = True
             return True
@@ -318,7 +298,7 @@ class ProjectController(QObject):
         if self._closed:
             return
         self.autosave_timer.stop()
-        self._wait_idle()
+        self.wait_idle()
         self._closed = True
         try:
             if self._dirty and not self._may_discard and self.settings.persistent:
@@ -470,7 +450,8 @@ class ProjectController(QObject):
                      ok=self.run_loaded.emit,
                      fail=lambda exc: self._error(f"Cannot read run {run_id}", exc, None))
 
-    def fetch_results(self, run_ids: list[int], callback: Callable[[dict[int, dict]], None]) -> None:
+    def fetch_results(self, run_ids: list[int],
+                      callback: Callable[[dict[int, dict]], None]) -> None:
         """The results JSON of some runs, by id, handed to ``callback`` on the GUI thread."""
         self._submit("Reading runs\u2026", self._copy.results, [int(r) for r in run_ids],
                      ok=callback, fail=lambda exc: self._error("Cannot read the runs", exc, None))

@@ -1,8 +1,9 @@
 """The questions the project controller asks the user, behind one callable.
 
-Why one callable: every prompt (unsaved changes, file names, crash restore, errors) goes
-through ``ask(kind, **info) -> answer``, so tests inject a function that answers at once and
-no modal dialog ever blocks a test run. ``default_ask(parent)`` is the real thing.
+Why one callable: every prompt (unsaved changes, file names, crash restore) goes through
+``ask(kind, **info) -> answer``, so tests inject a function that answers at once and no modal
+dialog ever blocks a test run. ``default_ask(parent)`` is the real thing. Errors are not
+questions: they go to the window's app.common.notify.Notifier.
 
 Kinds and answers:
 
@@ -11,18 +12,13 @@ Kinds and answers:
     "save_path"  suggested (path)                              -> path or None
     "restore"    project (the user's file or None), saved (UTC ISO time), autosave (path)
                                                                -> "restore" | "discard" | "later"
-    "error"      title, message (one line naming the file), exc, kept (sentence or None)
-                                                               -> None (shown, not waited for)
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
-
-from app.common import dialogs as app_dialogs
 
 Ask = Callable[..., Any]
 PROJECT_FILTER = "nirdesk projects (*.nirdesk);;All files (*)"
@@ -74,7 +70,6 @@ def restore_box(parent: QWidget, project: str | None, saved: str,
 
 def default_ask(parent: QWidget) -> Ask:
     """Real dialogs, parented to the window."""
-    keep: list[Any] = []   # error boxes are opened non-modally; keep them alive
 
     def ask(kind: str, **info: Any) -> Any:
         if kind == "unsaved":
@@ -95,12 +90,6 @@ def default_ask(parent: QWidget) -> Ask:
                                        info.get("autosave", ""))
             box.exec()
             return answers.get(box.clickedButton(), "later")
-        if kind == "error":
-            box = app_dialogs.show_error(parent, info.get("title", "Project"), info["exc"], "",
-                                         info.get("kept"), bug=None)
-            box.setWindowModality(Qt.WindowModality.WindowModal)
-            keep[:] = [box]
-            return None
         raise ValueError(f"unknown question {kind!r}")
 
     return ask

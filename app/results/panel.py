@@ -7,8 +7,9 @@ reloaded from a project). Until the user picks a row the panel follows the best 
 the plots fill while the run goes; once the user picks one, it stays.
 
 The Spectra tab needs the branch's preprocessing applied to every spectrum, which can take
-seconds on a large dataset: it is computed on the panel's own background thread (app.common.workers
-Jobs, newest request wins), only when the tab is shown, and cached per branch.
+seconds on a large dataset: it is computed on the panel's own background thread
+(app.common.workers.Jobs, newest request wins), only when the tab is shown, and cached per
+branch. A failed export goes to the window's notifier (app.common.notify) as one line.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMenu, QSplitter,
                                QStackedWidget, QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
+from app.common.notify import Notifier
 from app.results import data as D
 from app.results import export as E
 from app.results.leaderboard import LeaderboardModel, LeaderboardView
@@ -45,9 +47,10 @@ class ResultsPanel(QWidget):
     branch_selected = Signal(int)   # the branch whose plots are shown (user or automatic)
     exported = Signal(str)          # a file written by an export action (path)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, notifier: Notifier | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("resultsPanel")
+        self.notifier = notifier or Notifier(self)
         self.model = LeaderboardModel(self)
         self.table = LeaderboardView(self.model)
         self.table.branch_activated.connect(self._on_row)
@@ -120,9 +123,7 @@ class ResultsPanel(QWidget):
         self._follow_best = True
         self._jobs = None
         self._spectra_cache: dict[int, Any] = {}
-        self._spectra_token: int | None = None
         self._spectra_for: int | None = None
-        self._spectra_pending: int | None = None
         self._shut = False
         self._dirty: set[str] = set()
         self._refresh_timer = QTimer(self)
@@ -313,11 +314,12 @@ class ResultsPanel(QWidget):
 
         ds, ctx = self._dataset, self._ctx
         known = not ds.metadata.get("wavelengths_unknown")
-        self._spectra_token = self._get_jobs().submit(
-            "results-spectra", f"Preprocessing the spectra of branch {bid}", branch_spectra,
-            ds.X, ds.wavelengths, known, ctx.train_indices,
-            None if ctx.classification else ctx.y, result, title)
-        self._spectra_pending = bid
+        handle = self._get_jobs().submit(
+            "results-spectra", branch_spectra, ds.X, ds.wavelengths, known, ctx.train_indices,
+            None if ctx.classification else ctx.y, result, title,
+            label=f"Preprocessing the spectra of branch {bid}")
+        handle.finished.connect(lambda spectra: self._spectra_ready(bid, spectra))
+        handle.failed.connect(lambda exc, _tb: self._spectra_failed(bid, exc))
 
     def _spectra_title(self, result: Any) -> str:
         pre = result.name.rsplit(" > ", 1)[0] if " > " in result.name else "no preprocessing"
@@ -327,38 +329,30 @@ class ResultsPanel(QWidget):
         if self._jobs is None:
             from app.common.workers import Jobs
 
-            self._jobs = Jobs(self)
-            self._jobs.finished.connect(self._on_job_finished)
-            self._jobs.failed.connect(self._on_job_failed)
+            self._jobs = Jobs(self, name="nirdesk-results")
         return self._jobs
 
-    def _on_job_finished(self, kind: str, token: int, payload: Any) -> None:
-        if kind == "results-export":
-            self.exported.emit(str(payload))
+    def _spectra_ready(self, bid: int, spectra: Any) -> None:
+        if self._shut:
             return
-        if kind != "results-spectra" or token != self._spectra_token:
-            return
-        bid = self._spectra_pending
-        self._spectra_cache[bid] = payload
+        self._spectra_cache[bid] = spectra
         while len(self._spectra_cache) > SPECTRA_CACHE:
             self._spectra_cache.pop(next(iter(self._spectra_cache)))
         if bid == self._selected and self._spectra_for == bid:
-            self._show_spectra(bid, payload)
+            self._show_spectra(bid, spectra)
 
-    def _on_job_failed(self, kind: str, token: int, exc: Any, _tb: str) -> None:
-        if kind == "results-export":   # a read-only folder, a full disk: say so
-            from app.common.dialogs import show_error
-
-            self._error_box = show_error(self, "Cannot export", exc, bug=False)
+    def _spectra_failed(self, bid: int, exc: BaseException) -> None:
+        if self._shut or bid != self._selected:
             return
-        if kind != "results-spectra" or token != self._spectra_token:
-            return
-        if self._spectra_pending == self._selected:
-            from app.common.dialogs import error_text
+        from app.common.dialogs import error_text
 
-            self.plots["spectra"].show_message(
-                f"The spectra of branch {self._spectra_pending} cannot be preprocessed: "
-                f"{error_text(exc)}")
+        self.plots["spectra"].show_message(
+            f"The spectra of branch {bid} cannot be preprocessed: {error_text(exc)}")
+
+    def _export_failed(self, exc: BaseException) -> None:
+        """A read-only folder, a full disk, an empty plot: one line, the user can fix it."""
+        if not self._shut:
+            self.notifier.error("Cannot export", exc, bug=False)
 
     def _show_spectra(self, bid: int, spectra: Any) -> None:
         ds, ctx = self._dataset, self._ctx
@@ -495,18 +489,18 @@ class ResultsPanel(QWidget):
             elif what == "predictions":   # ~1 s for 200,000 lines: on the background thread
                 if self._ctx is None:
                     raise ValueError("there are no results to export")
-                self._get_jobs().submit("results-export", "Writing the predictions\u2026",
-                                        E.write_predictions_csv, self.ordered_results(),
-                                        self._ctx, path)
+                handle = self._get_jobs().submit(
+                    "results-export", E.write_predictions_csv, self.ordered_results(),
+                    self._ctx, path, label="Writing the predictions\u2026")
+                handle.finished.connect(lambda out: self.exported.emit(str(out)))
+                handle.failed.connect(lambda exc, _tb: self._export_failed(exc))
                 return Path(path)
             else:
                 out = self.export_plot_png(self.current_plot_name(), path)
             self.exported.emit(str(out))
             return out
         except (OSError, ValueError) as exc:  # a read-only folder, an empty plot: say so
-            from app.common.dialogs import show_error
-
-            self._error_box = show_error(self, "Cannot export", exc, bug=False)
+            self._export_failed(exc)
             return None
 
     # -- shutdown --------------------------------------------------------------------------------

@@ -4,22 +4,23 @@ Why a dialog of its own: the choice changes where every later run executes, so i
 once, deliberately, and remembered (AppSettings), not per run. The Dask option is disabled
 with the install hint when dask.distributed is missing (it is an optional extra).
 
-"Test connection" talks to the network, which can take seconds: it runs on a QThread with a
-timeout (5 s by default) and reports back through signals. Closing the dialog during a test
-does not wait for it: the thread is kept alive (module-level set) until it ends by itself,
-and its answer is then ignored; the main window calls :func:`wait_for_connection_tests` on
-shutdown so that no running QThread is destroyed.
+"Test connection" talks to the network, which can take seconds: it runs as a background job
+(app.common.workers.Jobs, on a thread shared by every dialog of the session) with a timeout (5 s
+by default) and reports back through the job's handle. Closing the dialog during a test does
+not wait for it: the job ends by itself and its answer goes nowhere; the main window calls
+:func:`wait_for_connection_tests` on shutdown so that no running thread is destroyed.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QThread, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QDialog, QDialogButtonBox,
                                QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QPushButton, QRadioButton, QSpinBox, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
+from app.common.workers import Handle, Jobs
 from engine.backends import INSTALL_HINT, ExecutionChoice, dask_available
 from engine.machine import usable_cpus
 
@@ -31,61 +32,45 @@ TRUST_NOTE = ("Runs send the training data, the pipelines and the fitted models 
 OK_STYLE = "color: #1b7f3b;"
 ERROR_STYLE = "color: #b3261e;"
 BUSY_STYLE = "color: palette(mid);"
+KIND = "connection-test"
 
 
-class ConnectionTest(QThread):
-    """engine.backends.dask_cluster.check_connection on its own thread.
+def check_connection(address: str, timeout: float, cancel: Any = None) -> Any:
+    """engine.backends.dask_cluster.check_connection (a job: runs on the background thread)."""
+    from engine.backends.dask_cluster import check_connection as check
 
-    succeeded(ClusterInfo) or failed(one-line message) is emitted exactly once.
-    """
-
-    succeeded = Signal(object)
-    failed = Signal(str)
-
-    def __init__(self, address: str, timeout: float = DEFAULT_TIMEOUT_S) -> None:
-        super().__init__()
-        self.address = address
-        self.timeout = timeout
-        self.setObjectName("nirdesk-connection-test")
-
-    def run(self) -> None:  # on the thread
-        from engine.errors import NirdeskInputError
-
-        try:
-            from engine.backends.dask_cluster import check_connection
-
-            info = check_connection(self.address, self.timeout)
-        except NirdeskInputError as exc:
-            self.failed.emit(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-        except Exception as exc:  # noqa: BLE001 - every failure reaches the dialog as one line
-            text = str(exc).strip().splitlines()
-            self.failed.emit(f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__)
-        else:
-            self.succeeded.emit(info)
+    return check(address, timeout)
 
 
-_RUNNING: set[ConnectionTest] = set()
+def failure_line(exc: BaseException) -> str:
+    """A failed connection test as one line (the engine's own message when it has one)."""
+    from engine.errors import NirdeskInputError
+
+    if isinstance(exc, NirdeskInputError):
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
-def _start_test(address: str, timeout: float) -> ConnectionTest:
-    thread = ConnectionTest(address, timeout)
-    _RUNNING.add(thread)
-    thread.finished.connect(lambda: _forget(thread))
-    thread.start()
-    return thread
+_TESTS: Jobs | None = None   # the session's connection-test thread, outliving the dialogs
 
 
-def _forget(thread: ConnectionTest) -> None:
-    _RUNNING.discard(thread)
-    thread.deleteLater()
+def _start_test(address: str, timeout: float) -> Handle:
+    global _TESTS
+    if _TESTS is None or _TESTS.stopped:
+        _TESTS = Jobs(name="nirdesk-connection-test")
+    # each test its own kind: a new dialog's test never cancels a closed one's (which ends
+    # by itself within its timeout anyway)
+    return _TESTS.submit(f"{KIND}-{address}", check_connection, address, timeout,
+                         label=f"Connecting to {address}\u2026")
 
 
 def wait_for_connection_tests(timeout_ms: int = 15000) -> bool:
     """At application exit: wait for connection tests still running (each ends by itself
-    within about twice its timeout). True when none is left running."""
-    for thread in list(_RUNNING):
-        thread.wait(timeout_ms)
-    return not any(t.isRunning() for t in _RUNNING)
+    within about twice its timeout) and stop their thread. True when none is left running."""
+    global _TESTS
+    jobs, _TESTS = _TESTS, None
+    return True if jobs is None else jobs.shutdown(timeout_ms)
 
 
 def fmt_bytes(n: float | None) -> str:
@@ -117,7 +102,7 @@ class ExecutionSettingsDialog(QDialog):
         self.settings = settings
         self.timeout = timeout
         self.dask_ok = dask_available() if dask is None else dask
-        self._test: ConnectionTest | None = None
+        self._test: Handle | None = None
         self._tested_address = ""
         self._build()
         self._load()
@@ -280,8 +265,8 @@ class ExecutionSettingsDialog(QDialog):
         self._show_status(f"Connecting to {address}\u2026", BUSY_STYLE)
         self._tested_address = address
         self._test = _start_test(address, self.timeout)
-        self._test.succeeded.connect(self._on_tested)
-        self._test.failed.connect(self._fail)
+        self._test.finished.connect(self._on_tested)
+        self._test.failed.connect(self._on_test_failed)
         self._sync_enabled()
 
     def is_testing(self) -> bool:
@@ -289,9 +274,10 @@ class ExecutionSettingsDialog(QDialog):
 
     def _detach_test(self) -> None:
         if self._test is not None:
+            self._test.cancel()   # its late answer goes nowhere
             try:
-                self._test.succeeded.disconnect(self._on_tested)
-                self._test.failed.disconnect(self._fail)
+                self._test.finished.disconnect(self._on_tested)
+                self._test.failed.disconnect(self._on_test_failed)
             except (RuntimeError, TypeError):
                 pass
             self._test = None
@@ -306,6 +292,10 @@ class ExecutionSettingsDialog(QDialog):
         self._show_status(text, ERROR_STYLE if info.warnings or not info.workers else OK_STYLE)
         self._sync_enabled()
         self.connection_tested.emit(info)
+
+    @Slot(object, str)
+    def _on_test_failed(self, exc: BaseException, _tb: str) -> None:
+        self._fail(failure_line(exc))
 
     @Slot(str)
     def _fail(self, message: str) -> None:

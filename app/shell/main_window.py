@@ -1,5 +1,4 @@
-"""The main window: docks, menus, drag-and-drop, and the controller that runs slow work off
-the GUI thread and writes the results into the WorkbenchState.
+"""The main window: the chrome - docks, menus, actions, drag-and-drop, dialogs, status bar.
 
     central          view controls (toolbar) over the spectra plot
     left docks       Dataset (summary, target chooser), Selection (table)
@@ -7,48 +6,67 @@ the GUI thread and writes the results into the WorkbenchState.
     bottom docks     Results | Resources | Runs history
     toolbar          Run (F5), Cancel (Esc while running), worker count
 
-The work panels (editor, run, results, gauges, projects) and the rules connecting them live in
-app.shell.workbench.Workbench; this module keeps the docks, menus and the dataset side.
+What is open and how it is computed lives elsewhere, and the window only connects it:
+app.spectra.controller.DatasetController loads datasets and pipelines and preprocesses off the
+GUI thread into the WorkbenchState; app.shell.workbench.Workbench builds the work panels
+(editor, run, results, gauges, projects, predict) and the rules connecting them; the
+app.common.notify.Notifier shows every error and status message. None of them knows this
+class: they emit signals, the window connects them to its docks and menus.
 """
 from __future__ import annotations
 
-import sys
+import html
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow,
-                               QProgressBar, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QProgressBar,
+                               QVBoxLayout, QWidget)
 
 from app.common import dialogs, gc_guard
-from app.model import tasks
-from app.spectra.dataset_panel import DatasetPanel
-from app.common.workers import Jobs
+from app.common.notify import Notifier
 from app.common.recent_menu import fill_recent_menu
-from app.spectra.selection_table import SelectionTable
 from app.common.settings import AppSettings
-from app.spectra.view import SpectraView
+from app.common.workers import Handle
 from app.model.state import PREPROCESSED, RAW, WorkbenchState
-from app.spectra.controls import ViewControls
+from app.run.toolbar import ESC
 from app.shell.workbench import Workbench
+from app.spectra.controller import DatasetController
+from app.spectra.controls import ViewControls
+from app.spectra.dataset_panel import DatasetPanel
+from app.spectra.selection_table import SelectionTable
+from app.spectra.view import SpectraView
 
-KEPT = "The dataset already open stays open."
-CACHE_SIZE = 4  # preprocessed versions of the open dataset kept for instant switching
 DEFAULT_SIZE = (1280, 800)
 DATA_FILTER = "Spectra tables (*.csv *.csv.gz *.txt *.tsv);;All files (*)"
-SHORTCUTS = (("Ctrl+O", "Open a dataset file"), ("Ctrl+Shift+O", "Open a dataset folder"),
-             ("Ctrl+E / Ctrl+Shift+E", "Export the plot as PNG / SVG"),
-             ("Ctrl+1 / Ctrl+2", "Colour by target / by partition"),
-             ("Ctrl+T", "Raw \u2194 preprocessed spectra"), ("Ctrl+B", "Mean \u00b1 std band"),
-             ("Ctrl+0", "Reset zoom"), ("Esc", "Clear the selection"),
-             ("Shift+drag", "Select the spectra crossing a box"),
-             ("click / Ctrl+click", "Select a spectrum / add or remove one"),
-             ("drag, right-drag, wheel", "Pan, zoom"),
-             ("F5 / Esc", "Run the pipeline / cancel the run"),
-             ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo a pipeline edit"),
-             ("Ctrl+D / Del / Space", "Duplicate / delete / enable-disable the selected step"),
-             ("Ctrl+Q", "Quit"))
+# Help > Keyboard shortcuts: (what it does, the actions whose keys it lists). The keys are read
+# from the actions themselves, so the help cannot drift from the real shortcuts; the names are
+# the window's actions, "project_*" the project's, "editor_*" the editor's, "run"/"cancel" the
+# run toolbar's (Cancel takes Esc only while a run is going: app.run.toolbar.ESC).
+SHORTCUT_HELP: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("New / open / save / save as a project",
+     ("project_new", "project_open", "project_save", "project_save_as")),
+    ("Open a dataset file", ("open_dataset",)),
+    ("Open a dataset folder", ("open_folder",)),
+    ("Export the plot as PNG / SVG", ("export_png", "export_svg")),
+    ("Colour by target / by partition", ("colour_target", "colour_partition")),
+    ("Raw \u2194 preprocessed spectra", ("preprocessed",)),
+    ("Mean \u00b1 std band", ("band",)),
+    ("Reset zoom", ("reset_zoom",)),
+    ("Clear the selection", ("clear_selection",)),
+    ("Run the pipeline / cancel the run", ("run", "cancel")),
+    ("Undo / redo a pipeline edit", ("editor_undo", "editor_redo")),
+    ("Duplicate / delete / enable-disable the selected step",
+     ("editor_duplicate", "editor_delete", "editor_toggle_enabled")),
+    ("Predict new spectra", ("predict",)),
+    ("Execution settings", ("execution",)),
+    ("Keyboard shortcuts", ("shortcuts",)),
+    ("Quit", ("quit",)),
+)
+MOUSE_HELP = (("Shift+drag", "Select the spectra crossing a box"),
+              ("click / Ctrl+click", "Select a spectrum / add or remove one"),
+              ("drag, right-drag, wheel", "Pan, zoom"))
 
 
 class MainWindow(QMainWindow):
@@ -57,21 +75,17 @@ class MainWindow(QMainWindow):
     pipeline_loaded = Signal(object)
     preprocessing_failed = Signal(str)
 
-    def __init__(self, settings: AppSettings | None = None, *, quiet_errors: bool = False,
+    def __init__(self, settings: AppSettings | None = None, *, quiet: bool = False,
                  parent: QWidget | None = None) -> None:
+        """``quiet``: a window nobody sits at (screenshots, batch, self-test): errors go to
+        stderr, no dialog, no question (app.common.notify)."""
         super().__init__(parent)
         gc_guard.acquire()  # before any thread starts: collections stay on this thread
         self.setObjectName("nirdeskMainWindow")
         self.settings = settings or AppSettings(persistent=False)
-        self.quiet_errors = quiet_errors   # screenshots/batch: errors go to stderr, no dialog
+        self.notifier = Notifier(self, quiet=quiet)
         self.state = WorkbenchState()
-        self.jobs = Jobs(self)
-        self.errors: list[str] = []        # every error reported, newest last
-        self.error_box = None              # the last error dialog opened
-        self._cache: dict[tuple, Any] = {}
-        self._pre_keys: dict[int, tuple] = {}
-        self._pipeline_paths: dict[int, str] = {}
-        self._startup_tokens: set[int] = set()   # loads the user did not ask for: not dirty
+        self.spectra = DatasetController(self.state, self.notifier, self)
         self._closed = False
         self.setWindowTitle("nirdesk[*]")
         self.setAcceptDrops(True)
@@ -96,24 +110,44 @@ class MainWindow(QMainWindow):
         self.selection_table = SelectionTable(self.state)
         self.selection_table.row_activated.connect(self.view.show_row)
         self.docks: dict[str, QDockWidget] = {}
-        self.bench = Workbench(self)
+        self.bench = Workbench(self.state, self.settings, self.notifier, self)
         self.addToolBar(self.bench.run_toolbar)
         self.bench.attach_actions([self.actions["clear_selection"]])
         self._make_docks()
         self._make_menus()
         self._make_status_bar()
+        self._connect()
 
-        self.jobs.finished.connect(self._on_job_finished)
-        self.jobs.failed.connect(self._on_job_failed)
-        self.jobs.busy_changed.connect(self._on_busy)
+    def _connect(self) -> None:
+        sp, b = self.spectra, self.bench
+        sp.dataset_loaded.connect(b.dataset_opened)
+        sp.dataset_loaded.connect(self.dataset_loaded)
+        sp.dataset_file_opened.connect(self._on_dataset_file)
+        sp.load_failed.connect(self.load_failed)
+        sp.pipeline_opened.connect(self._on_pipeline_file)
+        sp.pipeline_loaded.connect(self.pipeline_loaded)
+        sp.preprocessing_failed.connect(self.preprocessing_failed)
+        sp.busy_changed.connect(self._on_busy)
+        b.raise_dock.connect(self.raise_dock)
+        b.pipeline_edited.connect(sp.pipeline_edited)
+        b.project_dataset.connect(sp.show_dataset)
         self.view.hover_changed.connect(self._on_hover)
         st = self.state
-        st.events.connect("dataset", self._on_dataset)
-        st.events.connect("target", self._on_target)
-        st.events.connect("display", self._on_display)
+        st.events.connect("display", self._sync_actions)
         st.events.connect("colour_mode", self._sync_actions)
         st.events.connect("band", self._sync_actions)
         st.events.connect("selection", self._on_selection)
+
+    # -- what other code reads from the window ----------------------------------------------
+    @property
+    def errors(self) -> list[str]:
+        """Every error reported, newest last (the notifier's)."""
+        return self.notifier.errors
+
+    @property
+    def error_box(self) -> Any:
+        """The last error dialog opened (None when quiet)."""
+        return self.notifier.error_box
 
     # -- building ---------------------------------------------------------------------------
     def _action(self, name: str, text: str, slot, shortcut: str | None = None,
@@ -279,7 +313,9 @@ class MainWindow(QMainWindow):
         if pipeline is None:
             last = self.settings.last_pipeline()
             pipeline = last if last and Path(last).exists() else str(demo_pipeline_path())
-        self._startup_tokens = {self.open_dataset(data, target), self.open_pipeline(pipeline)}
+        # opened by the window itself: not an unsaved change of the project
+        self.spectra.open_dataset(data, target, by_user=False)
+        self.spectra.open_pipeline(pipeline, by_user=False)
         self.settings.mark_started()
 
     def start_with_project(self, path: str) -> bool:
@@ -335,17 +371,16 @@ class MainWindow(QMainWindow):
         self.apply_default_size()
 
     # -- opening ----------------------------------------------------------------------------
-    def open_dataset(self, path: str | Path, target: str | None = None) -> int:
+    def open_dataset(self, path: str | Path, target: str | None = None) -> Handle:
         """Load a dataset in the background; the open one stays until the new one is ready."""
-        name = Path(path).name or str(path)
-        self.statusBar().showMessage(f"Loading {name}\u2026")
-        return self.jobs.submit("load", f"Loading {name}\u2026", tasks.load, str(path), target)
+        return self.spectra.open_dataset(path, target)
 
-    def open_pipeline(self, path: str | Path) -> int:
-        token = self.jobs.submit("pipeline", "Reading the pipeline\u2026", tasks.read_pipeline,
-                                 str(path))
-        self._pipeline_paths[token] = str(path)
-        return token
+    def open_pipeline(self, path: str | Path) -> Handle:
+        return self.spectra.open_pipeline(path)
+
+    def show_dataset(self, ds: Any, raw: Any, path: str | None) -> None:
+        """Make ``ds`` the open dataset (loaded from a file, or from a project)."""
+        self.spectra.show_dataset(ds, raw, path)
 
     def _ask_open_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open dataset", self._start_dir(),
@@ -413,101 +448,18 @@ class MainWindow(QMainWindow):
         else:
             self.open_dataset(data[0])
 
-    # -- background results -----------------------------------------------------------------
-    def _on_job_finished(self, kind: str, token: int, result: Any) -> None:
-        if self._closed:
-            return
-        if kind == "load":
-            self._dataset_ready(result, token not in self._startup_tokens)
-        elif kind == "pipeline":
-            path = self._pipeline_paths.pop(token, None)
-            self.state.set_pipeline(result, path)
-            if token not in self._startup_tokens:
-                self.bench.mark_dirty("pipeline")
-            if path:
-                self.settings.set_last_pipeline(path)
-            self.statusBar().showMessage(
-                f"Pipeline {result.name}: {len(result.branches)} branches", 5000)
-            self.bench.show_pipeline(result)
-            self.pipeline_loaded.emit(result)
-        elif kind == "preprocess":
-            key = self._pre_keys.pop(token, None)
-            if key is not None:
-                self._cache[key] = result
-                while len(self._cache) > CACHE_SIZE:  # each entry is one copy of the spectra
-                    self._cache.pop(next(iter(self._cache)))
-                if key == self._display_key():
-                    self.state.set_shown(result)
-
-    def _dataset_ready(self, loaded: tasks.LoadedDataset, by_user: bool) -> None:
-        self.settings.add_recent(loaded.path)
+    # -- what the dataset controller opened -------------------------------------------------
+    def _on_dataset_file(self, path: str, by_user: bool) -> None:
+        self.settings.add_recent(path)
         self._rebuild_recent_menu()
-        self.show_dataset(loaded.dataset, loaded.raw, loaded.path)
         if by_user:
             self.bench.mark_dirty("dataset")
 
-    def show_dataset(self, ds, raw, path: str | None) -> None:
-        """Make ``ds`` the open dataset (loaded from a file, or from a project)."""
-        self._cache.clear()
-        self.state.set_dataset(ds, raw, path)
-        self.bench.dataset_opened(ds)
-        self.statusBar().showMessage(
-            f"Opened {ds.name}: {ds.n_samples:,} spectra \u00d7 {ds.n_wavelengths:,} points",
-            8000)
-        self.dataset_loaded.emit(ds)
-
-    def _on_job_failed(self, kind: str, token: int, exc: BaseException, tb: str) -> None:
-        if self._closed:
-            return
-        if kind == "load":
-            self._report("Cannot open the dataset", exc, tb, KEPT if self.state.dataset
-                         else None)
-            self.load_failed.emit(dialogs.error_text(exc))
-        elif kind == "pipeline":
-            self._report("Cannot read the pipeline", exc, tb,
-                         "The pipeline already open stays open." if self.state.pipeline
-                         else None)
-        elif kind == "preprocess":
-            self._pre_keys.pop(token, None)
-            label = self.state.branch_label()
-            self._report(f"Branch {label}: preprocessing failed on this dataset", exc, tb,
-                         "Showing the raw spectra.", bug=False)
-            self.state.set_display(RAW)
-            self.preprocessing_failed.emit(dialogs.error_text(exc))
-
-    def pipeline_edited(self, expanded) -> None:
-        """The editor's pipeline changed: its branches become the choices under Show (an
-        incomplete pipeline keeps the last runnable one on show; the editor says why)."""
-        if expanded is not None:
-            self.state.set_pipeline(expanded, self.state.pipeline_path)
-            self.pipeline_loaded.emit(expanded)
-
-    def report_line(self, title: str, line: str) -> None:
-        """A one-line problem (the engine's message names file, row, column): status bar,
-        and a dialog unless errors are quiet (screenshots, batch)."""
-        self.errors.append(line)
-        self.statusBar().showMessage(f"{title}: {line}", 15000)
-        if self.quiet_errors:
-            print(f"nirdesk: {title}: {line}", file=sys.stderr)
-            return
-        box = dialogs.QMessageBox(self)
-        box.setIcon(dialogs.QMessageBox.Icon.Warning)
-        box.setWindowTitle("nirdesk")
-        box.setText(f"<b>{title}</b>")
-        box.setInformativeText(line)
-        box.setWindowModality(Qt.WindowModality.WindowModal)
-        box.open()
-        self.error_box = box
-
-    def _report(self, title: str, exc: BaseException, tb: str, kept: str | None,
-                bug: bool | None = None) -> None:
-        line = dialogs.error_text(exc)
-        self.errors.append(line)
-        self.statusBar().showMessage(f"{title}: {line}", 15000)
-        if self.quiet_errors:
-            print(f"nirdesk: {title}: {line}", file=sys.stderr)
-            return
-        self.error_box = dialogs.show_error(self, title, exc, tb, kept, bug=bug)
+    def _on_pipeline_file(self, expanded: Any, path: str, by_user: bool) -> None:
+        if by_user:
+            self.bench.mark_dirty("pipeline")
+        self.settings.set_last_pipeline(path)
+        self.bench.show_pipeline(expanded)
 
     def _on_busy(self, busy: bool, label: str) -> None:
         self.busy.setVisible(busy)
@@ -515,54 +467,10 @@ class MainWindow(QMainWindow):
         self.busy_label.setText(label)
 
     # -- state reactions --------------------------------------------------------------------
-    def _on_dataset(self) -> None:
-        self._cache.clear()
-        if self.state.display == PREPROCESSED:
-            self._on_display()
-
-    def _on_target(self) -> None:
-        self.bench.mark_dirty("target")
-        if self.state.display == PREPROCESSED:
-            self._on_display()  # a supervised step would fit differently
-
-    def _display_key(self) -> tuple | None:
-        st = self.state
-        if st.dataset is None or st.branch_id is None:
-            return None
-        return (id(st.dataset), st.branch_id, st.dataset.target)
-
-    def _on_display(self) -> None:
-        """Raw: show the raw spectra. Preprocessed: compute the branch's preprocessing in the
-        background (or take it from the cache) and show it when it is ready."""
-        st = self.state
-        self._sync_actions()
-        if st.display == RAW:
-            self.jobs.cancel("preprocess")
-            return
-        key = self._display_key()
-        if key is None or st.pipeline is None:
-            return  # computed when the dataset / pipeline arrives
-        if key in self._cache:
-            st.set_shown(self._cache[key])
-            return
-        branch = next((b for b in st.pipeline.branches if b.id == st.branch_id), None)
-        if branch is None:
-            self.statusBar().showMessage(f"The pipeline has no branch {st.branch_id}", 8000)
-            st.set_display(RAW)
-            return
-        ds = st.dataset
-        label = st.branch_label()
-        title = f"branch {label} (fitted on {ds.n_train:,} training spectra)"
-        token = self.jobs.submit(
-            "preprocess", f"Preprocessing: branch {label}\u2026", tasks.preprocess, ds.X,
-            st.y, ds.test_mask.copy(), ds.wavelengths,
-            not ds.metadata.get("wavelengths_unknown"), branch, title)
-        self._pre_keys[token] = key
-
     def _toggle_preprocessed(self, on: bool) -> None:
         if on and self.state.pipeline is None:
             self._sync_actions()
-            self.statusBar().showMessage("No pipeline is open: open one to preprocess", 5000)
+            self.notifier.status("No pipeline is open: open one to preprocess", 5000)
             return
         self.state.set_display(PREPROCESSED if on else RAW)
 
@@ -579,14 +487,13 @@ class MainWindow(QMainWindow):
     def _on_selection(self) -> None:
         n = self.state.selection.size
         if n:
-            self.statusBar().showMessage(f"{n:,} spectr{'um' if n == 1 else 'a'} selected",
-                                         5000)
+            self.notifier.status(f"{n:,} spectr{'um' if n == 1 else 'a'} selected", 5000)
 
     def _on_hover(self, text: str) -> None:
         if text:
-            self.statusBar().showMessage(text)
+            self.notifier.status(text)
         else:
-            self.statusBar().clearMessage()
+            self.notifier.clear_status()
 
     def _open_predict(self) -> None:
         self.bench.open_predict(self.bench.project_path())
@@ -605,15 +512,41 @@ class MainWindow(QMainWindow):
     def export_view(self, path: str | Path) -> Path | None:
         try:
             out = self.view.export(path)
-        except Exception as exc:  # a full disk, a read-only folder: tell, keep going
-            self._report("Cannot export the plot", exc, "", None, bug=False)
+        except Exception as exc:  # noqa: BLE001 - a full disk, a read-only folder: tell, go on
+            self.notifier.error("Cannot export the plot", exc, bug=False)
             return None
-        self.statusBar().showMessage(f"Exported {out}", 8000)
+        self.notifier.status(f"Exported {out}", 8000)
         return out
 
+    def shortcut_actions(self) -> dict[str, QAction]:
+        """Every action with a keyboard shortcut the help lists, by its SHORTCUT_HELP name."""
+        acts = dict(self.actions)
+        acts.update({f"project_{k}": a for k, a in self.bench.project.actions.items()})
+        acts.update({f"editor_{k}": a for k, a in self.bench.editor.actions().items()})
+        acts["run"] = self.bench.run_toolbar.run_action
+        acts["cancel"] = self.bench.run_toolbar.cancel_action
+        return acts
+
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        """(keys, what they do) for Help > Keyboard shortcuts, the keys read from the actions
+        (Cancel's Esc is the run toolbar's: it is bound only while a run is going)."""
+        acts = self.shortcut_actions()
+        native = QKeySequence.SequenceFormat.NativeText
+        rows = []
+        for text, names in SHORTCUT_HELP:
+            keys = []
+            for name in names:
+                key = acts[name].shortcut()
+                if name == "cancel" and key.isEmpty():
+                    key = ESC
+                if not key.isEmpty():
+                    keys.append(key.toString(native))
+            rows.append((" / ".join(keys), text))
+        return rows + list(MOUSE_HELP)
+
     def _show_shortcuts(self) -> None:
-        rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>"
-                       for k, v in SHORTCUTS)
+        rows = "".join(f"<tr><td><b>{html.escape(k)}</b>&nbsp;&nbsp;</td>"
+                       f"<td>{html.escape(v)}</td></tr>" for k, v in self.shortcut_rows())
         box = dialogs.QMessageBox(self)
         box.setWindowTitle("nirdesk \u2014 keyboard shortcuts")
         box.setText(f"<table>{rows}</table>")
@@ -633,7 +566,8 @@ class MainWindow(QMainWindow):
     # -- settled / closing ------------------------------------------------------------------
     def is_settled(self) -> bool:
         """Nothing loading or computing, and the spectra on screen are up to date."""
-        return not self.jobs.is_busy() and self.view.is_drawn() and self.bench.is_settled()
+        return (not self.spectra.is_busy() and self.view.is_drawn()
+                and self.bench.is_settled())
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -656,10 +590,9 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         self._closed = True
-        self.jobs.shutdown()
+        self.spectra.shutdown()
         self.bench.shutdown()
         self.view.shutdown()
-        if self.error_box is not None:
-            self.error_box.close()
+        self.notifier.close()
         self.state.events.disconnect_all()  # fewer reference cycles left for the collector
         gc_guard.release()

@@ -23,6 +23,7 @@ from __future__ import annotations
 import platform
 import sys
 import time
+from typing import Any
 
 from engine.selftest import SelfTestError, check_pool
 
@@ -53,10 +54,10 @@ def check_window() -> list[str]:
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
+    from app.common.settings import AppSettings
     from app.shell.icons import set_app_icon
     from app.shell.main_window import MainWindow
     from app.shell.screenshot import WhenSettled
-    from app.common.settings import AppSettings
     from engine.resources import demo_dataset_path, demo_pipeline_path
 
     demo = demo_dataset_path()
@@ -67,7 +68,7 @@ def check_window() -> list[str]:
     app = QApplication.instance() or QApplication([sys.argv[0], "-platform", "offscreen"])
     set_app_icon(app)
     icon_ok = not app.windowIcon().isNull()
-    window = MainWindow(AppSettings(persistent=False), quiet_errors=True)
+    window = MainWindow(AppSettings(persistent=False), quiet=True)
     window.resize(1280, 800)
     outcome: dict[str, Any] = {}
 

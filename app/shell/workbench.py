@@ -13,15 +13,23 @@ results, resource gauges, runs history, predict) and the few rules that connect 
 
 Each panel only knows its own job (napari's split: widgets observe models, a controller
 connects them). Everything slow runs off the GUI thread inside the panels themselves.
+
+The workbench never reaches into the window: it is given the WorkbenchState, the settings, the
+Notifier (errors and status) and a host widget (the parent of its dialogs, where the project
+actions live), and it asks the window for the rest through signals - raise_dock(name),
+pipeline_edited(expanded), project_dataset(dataset, raw, path) - which the window connects.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
 
+from app.common.notify import Notifier, quiet_answer
+from app.common.settings import AppSettings
 from app.editor.widget import PipelineEditor
+from app.model.state import WorkbenchState
 from app.monitor.gauges import ResourceGauges
 from app.predict.panel import PredictPanel
 from app.project import LoadedProject, ProjectController, RunsHistory, WorkspaceSnapshot
@@ -30,37 +38,30 @@ from app.run import RunController, RunPanel, RunToolbar, confirm_close
 from engine.backends import (ExecutionChoice, close_pools, known_machine_facts, make_pool,
                              remote_workers_provider, run_workers)
 
-if TYPE_CHECKING:  # pragma: no cover
-    from app.shell.main_window import MainWindow
-
 EDIT_DEBOUNCE_MS = 150   # typing in the inspector: re-parse the pipeline once it pauses
 
 
-def batch_ask(kind: str, **info: Any) -> Any:
-    """The answers of a window nobody sits at (--screenshot, --demo-run, --self-test): never
-    block on a prompt; keep crashed sessions for the next interactive start; errors go to
-    stderr; unsaved work of the batch session is discarded."""
-    import sys
-
-    if kind == "error":
-        print(f"nirdesk: {info.get('title', 'error')}: {info.get('message', '')}", file=sys.stderr)
-        return None
-    return {"unsaved": "discard", "restore": "later"}.get(kind)
-
-
 class Workbench(QObject):
-    """Builds the work panels for ``window`` and connects them (see the module docstring)."""
+    """Builds the work panels and connects them (see the module docstring). ``host`` is the
+    widget the panels' dialogs and the project's actions belong to (the main window)."""
 
     run_finished = Signal(object)     # engine.results.RunResult (also when cancelled)
+    raise_dock = Signal(str)          # the dock (object name) the user should see now
+    pipeline_edited = Signal(object)  # the editor's runnable pipeline (ExpandedPipeline)
+    project_dataset = Signal(object, object, object)   # dataset, raw SpectraData, path
 
-    def __init__(self, window: MainWindow, pool_factory: Any = None) -> None:
-        super().__init__(window)
-        self.window = window
-        self._choice = window.settings.execution_choice()   # where runs execute now
+    def __init__(self, state: WorkbenchState, settings: AppSettings, notifier: Notifier,
+                 host: QWidget, pool_factory: Any = None) -> None:
+        super().__init__(host)
+        self.state = state
+        self.settings = settings
+        self.notifier = notifier
+        self.host = host
+        self._choice = settings.execution_choice()   # where runs execute now
         self._pending_choice: ExecutionChoice | None = None  # chosen during a run
-        self.run_controller = RunController(window, pool_factory=pool_factory or self._make_pool)
-        self.run_toolbar = RunToolbar(window)
-        self.run_toolbar.set_workers(window.settings.execution_workers())
+        self.run_controller = RunController(host, pool_factory=pool_factory or self._make_pool)
+        self.run_toolbar = RunToolbar(host)
+        self.run_toolbar.set_workers(settings.execution_workers())
         self.run_panel = RunPanel()
         self.run_panel.setObjectName("runPanel")
         self.run_panel.attach(self.run_controller)
@@ -76,16 +77,15 @@ class Workbench(QObject):
         self._edit_timer.setSingleShot(True)
         self._edit_timer.setInterval(EDIT_DEBOUNCE_MS)
         self._edit_timer.timeout.connect(self._apply_edit)
-        self.results = ResultsPanel()
+        self.results = ResultsPanel(notifier=notifier)
         self.results.setObjectName("resultsPanel")
         self.results_widget = self.results
-        self.results.exported.connect(
-            lambda path: window.statusBar().showMessage(f"Exported {path}", 8000))
+        self.results.exported.connect(lambda path: notifier.status(f"Exported {path}", 8000))
         self._run_dataset: Any = None
         self._run_spec: Any = None
-        self.project = ProjectController(window, window.settings, self._snapshot,
-                                         self._apply_project,
-                                         ask=batch_ask if window.quiet_errors else None)
+        self.project = ProjectController(host, settings, self._snapshot, self._apply_project,
+                                         ask=quiet_answer if notifier.quiet else None,
+                                         notifier=notifier)
         self.history = RunsHistory()
         self.history.setObjectName("runsHistory")
         self.history.setMinimumWidth(240)  # its button row must not widen the whole window
@@ -93,7 +93,6 @@ class Workbench(QObject):
         self.history.run_selected.connect(self.project.load_run)
         self.project.run_loaded.connect(self._show_stored_run)
         self.project.project_opened.connect(self._on_project_opened)
-        self.project.failed.connect(lambda line: window.statusBar().showMessage(line, 15000))
         self.predict_dialog: QDialog | None = None
         self.predict_panel: PredictPanel | None = None
         self.last_result: Any = None
@@ -108,7 +107,7 @@ class Workbench(QObject):
         rc.failed.connect(self._on_run_failed)
         rc.running_changed.connect(self._on_running_changed)
         self.editor.spec_changed.connect(self._on_spec_edited)
-        self.editor.message.connect(lambda text: window.statusBar().showMessage(text, 8000))
+        self.editor.message.connect(lambda text: notifier.status(text, 8000))
         self.run_toolbar.workers_changed.connect(self.editor.set_global_workers)
         self.run_toolbar.workers_changed.connect(self._remember_workers)
         self.editor.set_global_workers(self.run_toolbar.workers())
@@ -117,6 +116,8 @@ class Workbench(QObject):
         # shortcuts); the step actions (Del, Space, Ctrl+D) stay on the editor
         for name in ("undo", "redo"):
             self.editor.actions()[name].setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        # a new target makes the project's saved view differ
+        state.events.connect("target", lambda: self.mark_dirty("target"))
 
     # -- where runs execute (Settings > Execution) ------------------------------------------
     def _make_pool(self) -> Any:
@@ -127,7 +128,7 @@ class Workbench(QObject):
         try:
             return make_pool(self._choice)
         except NirdeskInputError as exc:
-            self.window.statusBar().showMessage(f"Running on this computer: {exc}", 15000)
+            self.notifier.status(f"Running on this computer: {exc}", 15000)
             self._choice = ExecutionChoice(workers=self._choice.workers)
             return make_pool(self._choice)
 
@@ -138,7 +139,7 @@ class Workbench(QObject):
     def open_execution_settings(self) -> QDialog:
         from app.run.execution_settings import open_execution_settings
 
-        self.execution_dialog = open_execution_settings(self.window, self.window.settings,
+        self.execution_dialog = open_execution_settings(self.host, self.settings,
                                                         self.apply_execution_choice)
         return self.execution_dialog
 
@@ -147,15 +148,14 @@ class Workbench(QObject):
         rc = self.run_controller
         if rc.is_running():
             self._pending_choice = choice
-            self.window.statusBar().showMessage(
-                "The new execution settings apply from the next run", 10000)
+            self.notifier.status("The new execution settings apply from the next run", 10000)
             return False
         from engine.errors import NirdeskInputError
 
         try:
             pool = make_pool(choice)
         except NirdeskInputError as exc:
-            self.window.report_line("Cannot use these execution settings", str(exc))
+            self.notifier.error("Cannot use these execution settings", str(exc))
             return False
         rc.set_pool(pool)
         self._choice = choice
@@ -163,12 +163,12 @@ class Workbench(QObject):
         if choice.backend == "loky":
             self.run_toolbar.set_workers(choice.workers)
         where = "this computer" if choice.backend == "loky" else f"Dask at {choice.scheduler}"
-        self.window.statusBar().showMessage(f"Runs execute on {where}", 8000)
+        self.notifier.status(f"Runs execute on {where}", 8000)
         self.refresh_policy_facts()
         return True
 
     def _remember_workers(self, workers: int) -> None:
-        settings = self.window.settings
+        settings = self.settings
         if settings.persistent:
             choice = settings.execution_choice()
             settings.save_execution(choice.backend, choice.scheduler, workers)
@@ -200,7 +200,7 @@ class Workbench(QObject):
     def refresh_policy_facts(self, dataset: Any = None) -> None:
         from engine.machine import DataFacts, MachineFacts
 
-        dataset = dataset if dataset is not None else self.window.state.dataset
+        dataset = dataset if dataset is not None else self.state.dataset
         pool = self.run_controller.pool
         machine = known_machine_facts(pool)   # a cluster's cores, once known (never blocks)
         if machine is None:
@@ -217,7 +217,8 @@ class Workbench(QObject):
         """After an edit pauses: the window's branches follow the editor (runnable specs only;
         an incomplete one keeps the last runnable pipeline on show, the editor says why)."""
         expanded = self.editor.controller.doc.expanded()
-        self.window.pipeline_edited(expanded)
+        if expanded is not None:
+            self.pipeline_edited.emit(expanded)
         self.project.mark_dirty("pipeline")
 
     def flush_edits(self) -> None:
@@ -234,20 +235,19 @@ class Workbench(QObject):
 
     def start_run(self) -> bool:
         """F5: run the current pipeline on the open dataset with the toolbar's worker count."""
-        w = self.window
-        st = w.state
+        st = self.state
         if self.run_controller.is_running():
             return False
         if st.dataset is None:
-            w.statusBar().showMessage("Open a dataset first: nothing to run on", 8000)
+            self.notifier.status("Open a dataset first: nothing to run on", 8000)
             return False
         pipeline = self.current_pipeline()
         if pipeline is None:
             why = self.editor.controller.doc.error() or "the pipeline has no step"
-            w.statusBar().showMessage(f"The pipeline cannot run yet: {why}", 10000)
+            self.notifier.status(f"The pipeline cannot run yet: {why}", 10000)
             return False
         if st.dataset.target is None:
-            w.statusBar().showMessage("This dataset has no target column to model", 8000)
+            self.notifier.status("This dataset has no target column to model", 8000)
             return False
         choice = self.execution_choice()
         workers = (run_workers(choice) if choice.backend != "loky"
@@ -257,24 +257,23 @@ class Workbench(QObject):
         if started:
             self._run_dataset = st.dataset
             self._run_spec = pipeline.spec
-            w.raise_dock("runDock")
+            self.raise_dock.emit("runDock")
         return started
 
     def _on_running_changed(self, running: bool) -> None:
-        w = self.window
         self.editor.canvas.claim_escape = not running   # Esc cancels a run, wherever focus is
         if running:
-            w.statusBar().showMessage("Running\u2026")
+            self.notifier.status("Running\u2026")
         elif self._pending_choice is not None:   # chosen in Settings during the run
             choice, self._pending_choice = self._pending_choice, None
             self.apply_execution_choice(choice)
 
     def _on_run_started(self, _plan: Any, names: dict) -> None:
         self.results.begin_run(self._run_dataset, names)
-        self.window.raise_dock("resultsDock")
+        self.raise_dock.emit("resultsDock")
 
     def _on_run_failed(self, message: str) -> None:
-        self.window.report_line("Cannot run the pipeline", message)
+        self.notifier.error("Cannot run the pipeline", message)
 
     def _on_run_finished(self, result: Any) -> None:
         self.last_result = result
@@ -282,8 +281,8 @@ class Workbench(QObject):
         ok = sum(1 for b in result.branches if b.status == "ok")
         n = len(result.branches)
         word = "cancelled" if result.cancelled else "finished"
-        self.window.statusBar().showMessage(
-            f"Run {word}: {ok} of {n} branches ok in {result.seconds:.1f} s", 15000)
+        self.notifier.status(f"Run {word}: {ok} of {n} branches ok in {result.seconds:.1f} s",
+                             15000)
         self.refresh_policy_facts()   # the pool is warm now: the badges may change
         spec = self._run_spec
         if spec is not None and self._run_dataset is not None:
@@ -302,11 +301,11 @@ class Workbench(QObject):
         """The spec a project stores: the editor's when runnable, else the last runnable one."""
         expanded = self.editor.controller.doc.expanded()
         if expanded is None:
-            expanded = self.window.state.pipeline
+            expanded = self.state.pipeline
         return None if expanded is None else expanded.spec
 
     def _snapshot(self) -> WorkspaceSnapshot:
-        st = self.window.state
+        st = self.state
         return WorkspaceSnapshot(st.dataset, st.dataset_path, self._pipeline_spec(),
                                  {"colour_mode": st.colour_mode, "band": st.band,
                                   "branch_id": st.branch_id,
@@ -314,9 +313,9 @@ class Workbench(QObject):
 
     def _apply_project(self, loaded: LoadedProject) -> None:
         """An opened/restored project replaces what the window shows (None = keep)."""
-        w, st = self.window, self.window.state
+        st = self.state
         if loaded.dataset is not None:
-            w.show_dataset(loaded.dataset, loaded.raw, loaded.dataset_path)
+            self.project_dataset.emit(loaded.dataset, loaded.raw, loaded.dataset_path)
         if loaded.pipeline is not None:
             st.set_pipeline(loaded.pipeline, None)
             self.show_pipeline(loaded.pipeline)
@@ -337,8 +336,8 @@ class Workbench(QObject):
             self.predict_panel.set_project(self.project_path())
 
     def _show_stored_run(self, stored: Any) -> None:
-        self.results.set_run(stored.to_run_result(), self.window.state.dataset)
-        self.window.raise_dock("resultsDock")
+        self.results.set_run(stored.to_run_result(), self.state.dataset)
+        self.raise_dock.emit("resultsDock")
 
     def mark_dirty(self, reason: str) -> None:
         self.project.mark_dirty(reason)
@@ -347,12 +346,12 @@ class Workbench(QObject):
     def open_predict(self, project_path: str | None) -> PredictPanel:
         """The Predict window (non-modal): pick a trained branch, open new spectra."""
         if self.predict_dialog is None:
-            dialog = QDialog(self.window)
+            dialog = QDialog(self.host)
             dialog.setObjectName("predictDialog")
             dialog.setWindowTitle("nirdesk \u2014 predict new spectra")
             layout = QVBoxLayout(dialog)
             layout.setContentsMargins(4, 4, 4, 4)
-            self.predict_panel = PredictPanel(dialog)
+            self.predict_panel = PredictPanel(dialog, notifier=self.notifier)
             layout.addWidget(self.predict_panel)
             dialog.resize(1000, 640)
             self.predict_dialog = dialog
@@ -371,9 +370,9 @@ class Workbench(QObject):
     def confirm_close(self, ask: Any = None) -> bool:
         """True when the window may close: a run going was stopped (asked first; the GUI
         keeps painting while it stops) and unsaved project changes were saved or discarded."""
-        if ask is None and self.window.quiet_errors:
+        if ask is None and self.notifier.quiet:
             ask = lambda _parent: True  # noqa: E731 - batch: stop the run, no question
-        if not confirm_close(self.run_controller, self.window, ask=ask):
+        if not confirm_close(self.run_controller, self.host, ask=ask):
             return False
         return self.project.maybe_close()
 

@@ -21,8 +21,7 @@ def _no_blocking_project_prompts(monkeypatch):
     """A window closed by a test with unsaved changes must not wait for a modal Save/Discard
     box nobody will click: such windows discard (the prompts themselves are tested in
     test_project_gui.py with an injected ``ask``)."""
-    from app.shell.workbench import batch_ask
+    from app.common.notify import quiet_answer
 
     monkeypatch.setattr("app.project.controller.default_ask",
-                        lambda parent: lambda kind, **info: batch_ask(kind, **info)
-                        if kind != "error" else None)
+                        lambda parent: quiet_answer)

@@ -417,3 +417,31 @@ def test_drag_and_drop_of_folders_files_and_pipelines(make_window, tmp_path, qtb
     QApplication.sendEvent(w, enter)
     assert not enter.isAccepted()
     settle(qtbot, w)
+
+
+# -- help ---------------------------------------------------------------------------------------
+def test_shortcut_help_is_read_from_the_actions_so_it_cannot_drift(make_window):
+    from PySide6.QtGui import QKeySequence
+
+    native = QKeySequence.SequenceFormat.NativeText
+    w = make_window(start=False)
+    rows = {text: keys for keys, text in w.shortcut_rows()}
+    assert rows["Open a dataset file"] == "Ctrl+O"
+    assert rows["Export the plot as PNG / SVG"] == "Ctrl+E / Ctrl+Shift+E"
+    assert rows["Run the pipeline / cancel the run"] == "F5 / Esc"
+    assert rows["Undo / redo a pipeline edit"] == "Ctrl+Z / Ctrl+Shift+Z"
+    assert rows["Duplicate / delete / enable-disable the selected step"] == \
+        "Ctrl+D / Del / Space"
+    assert rows["Select the spectra crossing a box"] == "Shift+drag"   # mouse: not actions
+    # every action with a shortcut (window, project, editor, run) is in the help
+    listed = {k for keys, _ in w.shortcut_rows() for k in keys.split(" / ")}
+    with_keys = {name: a.shortcut().toString(native) for name, a in w.shortcut_actions().items()
+                 if not a.shortcut().isEmpty()}
+    assert {"Ctrl+N", "Ctrl+S", "F1", "Ctrl+Q"} <= set(with_keys.values())
+    assert set(with_keys.values()) <= listed, set(with_keys.values()) - listed
+    # a changed shortcut changes the help, and the dialog shows it
+    w.actions["reset_zoom"].setShortcut(QKeySequence("Ctrl+9"))
+    assert {t: k for k, t in w.shortcut_rows()}["Reset zoom"] == "Ctrl+9"
+    w.actions["shortcuts"].trigger()
+    assert "Ctrl+9" in w.info_box.text() and "Ctrl+0" not in w.info_box.text()
+    w.info_box.done(0)

@@ -236,7 +236,7 @@ def test_start_with_a_project_path_opens_it_instead_of_the_demo(qtbot, tmp_path,
         # a file that is not a project: one line, and the window still starts (the demo)
         bad = tmp_path / "bad.nirdesk"
         bad.write_bytes(b"not a database at all" * 10)
-        w2 = MainWindow(AppSettings(tmp_path / "s2.ini"), quiet_errors=True)
+        w2 = MainWindow(AppSettings(tmp_path / "s2.ini"), quiet=True)
         qtbot.addWidget(w2)
         assert not w2.start_with_project(str(bad))
         qtbot.waitUntil(lambda: w2.state.dataset is not None, timeout=WAIT)
@@ -276,3 +276,40 @@ def test_esc_cancels_a_run_even_with_a_card_selected_in_the_editor(window, qtbot
     with qtbot.waitSignal(w.bench.run_finished, timeout=5000) as finished:
         QTest.keyClick(canvas, Qt.Key.Key_Escape)
     assert finished.args[0].cancelled
+
+
+def test_the_workbench_needs_no_main_window(qtbot, tmp_path, tecator_dir):
+    """Built on a plain QMainWindow with a state, settings and a notifier: it reports through
+    the notifier and asks for docks and the shown pipeline through signals, never through a
+    window's methods."""
+    from PySide6.QtWidgets import QMainWindow
+
+    from app.common.notify import Notifier
+    from app.model.state import WorkbenchState
+    from app.model.tasks import load
+    from app.shell.workbench import Workbench
+
+    host = QMainWindow()
+    qtbot.addWidget(host)
+    state = WorkbenchState()
+    notifier = Notifier(host, quiet=True)
+    bench = Workbench(state, AppSettings(tmp_path / "s.ini"), notifier, host)
+    docks, edited = [], []
+    bench.raise_dock.connect(docks.append)
+    bench.pipeline_edited.connect(edited.append)
+    try:
+        assert not bench.start_run()
+        assert host.statusBar().currentMessage() == "Open a dataset first: nothing to run on"
+        loaded = load(str(tecator_dir), "fat")
+        state.set_dataset(loaded.dataset, loaded.raw, loaded.path)
+        bench.dataset_opened(loaded.dataset)
+        bench.editor.set_spec(SPEC)
+        bench.flush_edits()
+        assert [len(p.branches) for p in edited] == [2]
+        with qtbot.waitSignal(bench.run_finished, timeout=WAIT):
+            assert bench.start_run()
+        assert docks[:2] == ["runDock", "resultsDock"]
+        assert host.statusBar().currentMessage().startswith("Run finished: 2 of 2 branches ok")
+        assert bench.confirm_close()          # quiet: no question
+    finally:
+        bench.shutdown()

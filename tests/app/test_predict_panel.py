@@ -98,6 +98,35 @@ def saved_model(s: dict, branch: int, X_new: np.ndarray) -> np.ndarray:
         return np.ravel(p.load_model(1, branch).predict(X_new))
 
 
+def assert_draws(panel: PredictPanel, X_train, wl_train, X_new, wl_new) -> None:
+    """What the plot draws is exactly the data: ONE spectra layer (the one the main view and
+    the results use, no per-spectrum curves) whose two groups hold every training spectrum
+    then every new one, each on its own axis, with the shared opacity rule."""
+    from app.common import colours
+    from app.common.spectra_layer import SpectraLayer
+
+    items = panel.plot.getPlotItem().items
+    assert [i for i in items if isinstance(i, SpectraLayer)] == [panel.layer]
+    assert not [i for i in items if hasattr(i, "xData")]
+    content = panel.layer.content
+    train, new = content.groups
+    for group, X, wl in ((train, X_train, wl_train), (new, X_new, wl_new)):
+        data = content.data_of(group)
+        np.testing.assert_array_equal(data.Y[group.rows], X)
+        np.testing.assert_array_equal(data.x, wl)
+    assert new.rgba[3] == colours.alpha_for(len(X_new))
+    assert train.rgba[3] == min(110, colours.alpha_for(len(X_train)))
+    assert [label.text for _, label in panel.legend.items] == [
+        f"training ({len(X_train)})", f"new ({len(X_new)})"]
+    panel.plot.getPlotItem().vb.autoRange()
+    xr, yr = panel.plot.getPlotItem().vb.viewRange()
+    lo = min(X_train.min(), X_new.min())
+    hi = max(X_train.max(), X_new.max())
+    assert xr[0] <= min(wl_train.min(), wl_new.min()) and xr[1] >= max(wl_train.max(),
+                                                                        wl_new.max())
+    assert yr[0] <= lo and yr[1] >= hi
+
+
 def test_default_branch_predictions_equal_the_saved_model_and_plain_sklearn(setup, panel, qtbot):
     ready(qtbot, panel, setup["project"], setup["new"])
     choice = panel.current_choice()
@@ -122,12 +151,8 @@ def test_default_branch_predictions_equal_the_saved_model_and_plain_sklearn(setu
     assert panel.proxy.data(first) == f"{result.predictions[0]:.3f}"
     rmsep = float(np.sqrt(np.mean((result.predictions - y_new) ** 2)))
     assert f"RMSEP {rmsep:.4g}" in panel.summary.text() and "R\u00b2" in panel.summary.text()
-    # the plot: one item for the training spectra, one for the new ones
-    n_train, p = int((~setup["test"]).sum()), setup["wl"].size
-    assert panel._train_curve.xData.size == n_train * p
-    assert panel._new_curve.xData.size == len(setup["ids"]) * p
-    curves = [i for i in panel.plot.getPlotItem().items if hasattr(i, "xData")]
-    assert len(curves) == 2
+    # the plot: the shared spectra layer draws every training spectrum, then every new one
+    assert_draws(panel, setup["X"][~setup["test"]], setup["wl"], X_new, setup["wl"])
     assert panel.export_button.isEnabled()
 
 
@@ -148,6 +173,9 @@ def test_wavelength_mismatch_is_explained_and_resampling_predicts(setup, panel, 
     path = write_csv(setup["root"] / "coarse.csv", coarse_wl, X_coarse, setup["ids"], None)
     ready(qtbot, panel, setup["project"], str(path))
     assert "differ from the model's" in panel.message_text()
+    # the new spectra are drawn on their own (coarser) axis over the training ones
+    assert_draws(panel, setup["X"][~setup["test"]], setup["wl"], X_coarse, coarse_wl)
+    qtbot.waitUntil(panel.is_drawn, timeout=20000)
     with qtbot.waitSignal(panel.error, timeout=20000) as blocker:
         QTest.mouseClick(panel.predict_button, Qt.MouseButton.LeftButton)
     text = blocker.args[0]
@@ -180,7 +208,9 @@ def test_a_bad_file_names_row_and_column_and_keeps_what_was_shown(setup, panel, 
     assert "bad.csv" in text and "row 3" in text and "column 6" in text and "\n" not in text
     assert "Traceback" not in text
     assert panel.dataset is dataset and panel.result is result
-    assert panel.table_model.rowCount() == len(setup["ids"]) and panel._new_curve is not None
+    assert panel.table_model.rowCount() == len(setup["ids"])
+    assert_draws(panel, setup["X"][~setup["test"]], setup["wl"], setup["X"][setup["test"]],
+                 setup["wl"])
 
 
 def test_export_csv_reads_back(setup, panel, qtbot, tmp_path):

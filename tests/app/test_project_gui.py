@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow
 from app.project import LoadedProject, ProjectController, RunsHistory, WorkspaceSnapshot
 from app.project.autosave import (Owner, Session, WorkingCopy, orphaned_sessions,
                                   process_start_time)
+from app.common.notify import Notifier
 from app.common.settings import AppSettings
 from engine.io import load_dataset
 from engine.run import run
@@ -47,9 +48,6 @@ class Asker:
     def kinds(self):
         return [k for k, _ in self.calls]
 
-    def errors(self):
-        return [i["message"] for k, i in self.calls if k == "error"]
-
 
 class Host(QMainWindow):
     """A stand-in for the main window: a dataset, a pipeline spec and some view state."""
@@ -59,8 +57,10 @@ class Host(QMainWindow):
         self.dataset, self.spec = dataset, spec
         self.ui = {"colour_mode": "target", "branch": 2}
         self.applied: list[LoadedProject] = []
+        self.notifier = Notifier(self, quiet=True)   # errors: recorded, no dialog
         self.ctrl = ProjectController(self, settings, self.snapshot, self.apply, ask=ask,
-                                      autosave_dir=folder, autosave_ms=autosave_ms)
+                                      notifier=self.notifier, autosave_dir=folder,
+                                      autosave_ms=autosave_ms)
 
     def snapshot(self):
         return WorkspaceSnapshot(self.dataset, "tecator-folder", self.spec, dict(self.ui))
@@ -223,7 +223,7 @@ def test_close_prompt_cancel_keeps_the_window_and_discard_closes(env, tecator, q
     qtbot.waitExposed(host)
     host.ctrl.mark_dirty("edit")
     host.ctrl.autosave()
-    host.ctrl._wait_idle()
+    host.ctrl.wait_idle()
     work = host.ctrl.working_file
     assert work is not None and work.exists()
 
@@ -281,7 +281,8 @@ def test_autosave_failure_is_shown_once(env, tecator):
     host.ctrl._snapshot = host.snapshot
     host.ctrl.autosave()
     host.ctrl.autosave()
-    assert ask.errors() == ["OSError: disk full"] and host.ctrl.is_dirty
+    assert host.notifier.errors == ["OSError: disk full"] and host.ctrl.is_dirty
+    assert "error" not in ask.kinds()   # errors are not questions: the notifier shows them
 
 
 # -- crash restore ------------------------------------------------------------------------------
@@ -294,7 +295,7 @@ def _dead_pid() -> int:
 def _crash(host) -> Session:
     """What a killed nirdesk leaves: the working copy and its owner record (no clean exit)."""
     host.ctrl.autosave()
-    host.ctrl._wait_idle()
+    host.ctrl.wait_idle()
     session = host.ctrl._copy.session
     host.ctrl._copy.project.close()
     host.ctrl._copy = WorkingCopy(session.folder)   # the controller forgets it, files stay
@@ -338,7 +339,7 @@ def test_crash_restore_skips_live_and_clean_sessions_and_discards(env, tecator):
     live = env(dataset=tecator, spec=SPEC)
     live.ctrl.mark_dirty("x")
     live.ctrl.autosave()
-    live.ctrl._wait_idle()                       # a running session: never offered
+    live.ctrl.wait_idle()                       # a running session: never offered
 
     clean = Session.new(env.folder)              # a crashed session without changes
     clean.write_owner(Owner(pid=_dead_pid(), create_time=1.0, project=None, dirty=False,
@@ -369,6 +370,7 @@ sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 from PySide6.QtWidgets import QApplication, QMainWindow
 from app.project import ProjectController, WorkspaceSnapshot
+from app.common.notify import Notifier
 from app.common.settings import AppSettings
 from engine.io import load_dataset
 app = QApplication([])
@@ -379,7 +381,7 @@ c = ProjectController(w, AppSettings({str(env.tmp / "victim.ini")!r}),
                       lambda l: None, ask=lambda *a, **k: None, autosave_dir={str(env.folder)!r})
 c.mark_dirty("edit")
 c.autosave()
-c._wait_idle()
+c.wait_idle()
 print("autosaved", flush=True)
 os.kill(os.getpid(), 9)
 """)
@@ -429,7 +431,7 @@ def test_bad_file_shows_one_line_and_keeps_the_project(env, tecator, two_runs, q
     n_applied = len(host.applied)
 
     assert not host.ctrl.open_project(bad)
-    [line] = ask.errors()
+    [line] = host.notifier.errors
     assert str(bad) in line and words in line and "\n" not in line
     assert host.ctrl.path == str(good) and host.ctrl.is_dirty and len(host.ctrl.runs()) == 1
     assert len(host.applied) == n_applied and host.dataset is tecator
