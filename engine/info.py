@@ -1,7 +1,10 @@
-"""Human-readable descriptions of datasets and pipelines for `nirdesk info`."""
+"""Human-readable descriptions of datasets, pipelines and steps for `nirdesk info`."""
 from __future__ import annotations
 
+import os
+import textwrap
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -43,8 +46,78 @@ def describe_pipeline(path: str) -> str:
     return "\n".join(lines)
 
 
+def _default_text(value: Any) -> str:
+    import json
+
+    try:
+        return json.dumps(value)
+    except TypeError:
+        return repr(value)
+
+
+def describe_step(name: str) -> str:
+    """A step's facts and parameter schema: its registry entry (title, table label, kind,
+    task, cost class, description, search words) and each parameter with what it accepts
+    and its default, as the editor's inspector offers them (engine.pipeline.params).
+
+    ``name`` is a registry name or an allowed dotted class path; SpecError otherwise.
+    """
+    from engine import registry
+    from engine.pipeline.params import field_rule, param_fields
+
+    cls = registry.resolve_class(name)
+    entry = registry.get_entry(name) or registry.entry_of(cls)
+    kind = registry.kind_of(cls) or "?"
+    also = [] if entry is None else [t for t in (entry.label, entry.short) if t != entry.name]
+    lines = [f"step         {entry.name if entry else name}"
+             + (f"  (card: {entry.label}, tables: {entry.short})" if also else ""),
+             f"class        {cls.__module__}.{cls.__qualname__}",
+             f"kind         {kind}, task {registry.task_of(cls)}"]
+    if entry is not None:
+        lines.append(f"description  {entry.description}")
+        lines.append(f"cost         {entry.cost or 'light'}")
+        if entry.synonyms:
+            lines.append(f"search       {', '.join(entry.synonyms)}")
+    fields = param_fields(cls)
+    if not fields:
+        lines.append("parameters   none")
+        return "\n".join(lines)
+    lines.append("parameters   name: accepted values; default")
+    width = max(len(f.name) for f in fields)
+    for f in fields:
+        lines.append(f"  {f.name:<{width}}  {field_rule(f)}; default {_default_text(f.default)}")
+        if f.description:
+            lines.append(textwrap.fill(f.description, 96, initial_indent=" " * (width + 4),
+                                       subsequent_indent=" " * (width + 4)))
+    return "\n".join(lines)
+
+
+def describe_steps() -> str:
+    """Every registered step, one line each: name, kind, task, description."""
+    from engine.registry import registry_entries
+
+    entries = registry_entries()
+    width = max(len(e.name) for e in entries)
+    return "\n".join(f"{e.name:<{width}}  {e.kind:<13}  {e.task:<14}  {e.description}"
+                     for e in entries)
+
+
+def _looks_like_a_step(path: str) -> bool:
+    return bool(path) and all(part.isidentifier() for part in path.split(".")) \
+        and not os.path.exists(path)
+
+
 def describe_path(path: str, target: str | None = None) -> str:
-    """A dataset folder/CSV, or a pipeline .json file."""
+    """A dataset folder/CSV, a pipeline .json file, or a step (a registry name such as
+    SavitzkyGolay, or an allowed dotted class path) when no file of that name exists."""
+    if _looks_like_a_step(path):
+        from engine.errors import InputError, SpecError
+
+        try:
+            return describe_step(path)
+        except SpecError as exc:
+            raise InputError(f"no such file or folder, nor a step of that name ({exc.message})",
+                             file=path) from None
     if path.lower().endswith(".json"):
         return describe_pipeline(path)
     from engine.io import load_dataset

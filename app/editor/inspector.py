@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from typing import Any, Callable
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
@@ -260,7 +261,7 @@ class StepInspector(QWidget):
             signal = widget.editingFinished
             widget.textEdited.connect(lambda _t, n=field.name: self._check(n))
         widget.setObjectName(f"param_{field.name}")
-        tip = str(field.description or "")
+        tip = textwrap.fill(str(field.description or ""), 72)
         bounds = [] if lo is None and hi is None else [f"range {_fmt(lo) or '-inf'}"
                                                         f"..{_fmt(hi) or 'inf'}"]
         widget.setToolTip("\n".join([t for t in (tip, *bounds) if t]))

@@ -79,15 +79,24 @@ def _resolve(step: str | type) -> tuple[type, str]:
 
 
 def _doc_lines(cls: type) -> dict[str, str]:
-    """First description line of each parameter from a numpydoc "Parameters" section."""
+    """The first paragraph describing each parameter in a numpydoc "Parameters" section
+    (its indented lines up to a blank line, joined); "start, stop : float" describes both."""
     doc = inspect.getdoc(cls) or ""
     out: dict[str, str] = {}
     lines = doc.splitlines()
     for k, line in enumerate(lines):
         if " : " in line and not line.startswith(" "):
-            name = line.split(" : ", 1)[0].strip()
-            if name.isidentifier() and k + 1 < len(lines) and lines[k + 1].startswith(" "):
-                out.setdefault(name, lines[k + 1].strip())
+            names = [n.strip() for n in line.split(" : ", 1)[0].split(",")]
+            if not all(n.isidentifier() for n in names):
+                continue
+            text = []
+            for follow in lines[k + 1:]:
+                if not follow.startswith(" ") or not follow.strip():
+                    break
+                text.append(follow.strip())
+            for name in names:
+                if text:
+                    out.setdefault(name, " ".join(text))
     return out
 
 
@@ -189,16 +198,19 @@ def _from_constraints(name: str, default: Any, cons: list, desc: str) -> ParamFi
 def field_rule(field: ParamField) -> str:
     """What a field accepts, in words: "integer >= 1", "number in (0, 1)", "one of mean,
     median", "integer or None", "true or false" (``nirdesk info STEP`` prints it)."""
+    def bound(value: float) -> str:
+        return str(value) if isinstance(value, numbers.Integral) else f"{value:g}"
+
     def number(noun: str) -> str:
         lo, hi = field.minimum, field.maximum
         if lo is None and hi is None:
             return noun
         if hi is None:
-            return f"{noun} {'>=' if field.min_inclusive else '>'} {lo:g}"
+            return f"{noun} {'>=' if field.min_inclusive else '>'} {bound(lo)}"
         if lo is None:
-            return f"{noun} {'<=' if field.max_inclusive else '<'} {hi:g}"
-        return (f"{noun} in {'[' if field.min_inclusive else '('}{lo:g}, "
-                f"{hi:g}{']' if field.max_inclusive else ')'}")
+            return f"{noun} {'<=' if field.max_inclusive else '<'} {bound(hi)}"
+        return (f"{noun} in {'[' if field.min_inclusive else '('}{bound(lo)}, "
+                f"{bound(hi)}{']' if field.max_inclusive else ')'}")
 
     kind = field.kind
     if kind == "choice":
