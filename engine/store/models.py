@@ -3,8 +3,9 @@
 Loading is two checks deep. First nirdesk reads the blob's schema (plain JSON inside the
 zip, nothing is instantiated) and lists every type it names; any type outside
 :func:`engine.store.trusted.trusted_types` (what the registered steps list, plus what the
-caller explicitly adds) refuses the blob with an InputError naming the types. Only then does skops load it, with the same list as
-``trusted``, so skops' own audit is a second, independent check. pickle is never involved.
+caller explicitly adds) refuses the blob with an InputError naming the types. Only then does
+skops load it, with the same list as ``trusted``, so skops' own audit is a second, independent
+check. pickle is never involved.
 """
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ def _schema(blob: bytes, where: str | None) -> Any:
     except InputError:
         raise
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
-        raise InputError(f"the saved model is not a readable skops blob ({exc})", file=where) from None
+        raise InputError(f"the saved model is not a readable skops blob ({exc})",
+                         file=where) from None
 
 
 def _walk(node: Any, out: set[str]) -> None:
@@ -72,7 +74,8 @@ def untrusted_types(blob: bytes, extra_trusted: Iterable[str] = (), where: str |
     return [t for t in blob_types(blob, where) if t not in allowed]
 
 
-def load_model_blob(blob: bytes, extra_trusted: Iterable[str] = (), where: str | None = None) -> Any:
+def load_model_blob(blob: bytes, extra_trusted: Iterable[str] = (), where: str | None = None
+                    ) -> Any:
     """Rebuild a fitted model, or raise InputError naming the types that are not trusted.
 
     ``extra_trusted`` lets a caller accept more types for one load (a user who reviewed a
