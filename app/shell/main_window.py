@@ -43,10 +43,11 @@ DATA_FILTER = "Spectra tables (*.csv *.csv.gz *.txt *.tsv);;All files (*)"
 # Help > Keyboard shortcuts: (what it does, the actions whose keys it lists). The keys are read
 # from the actions themselves, so the help cannot drift from the real shortcuts; the names are
 # the window's actions, "project_*" the project's, "editor_*" the editor's, "run"/"cancel" the
-# run toolbar's (Cancel takes Esc only while a run is going: app.run.toolbar.ESC).
-SHORTCUT_HELP: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("New / open / save / save as a project",
-     ("project_new", "project_open", "project_save", "project_save_as")),
+# run toolbar's (Cancel takes Esc only while a run is going: app.run.toolbar.ESC). Mouse
+# gestures are not actions: their keys are written here (a str instead of action names).
+SHORTCUT_HELP: tuple[tuple[str, tuple[str, ...] | str], ...] = (
+    ("New / open a project", ("project_new", "project_open")),
+    ("Save / save the project as", ("project_save", "project_save_as")),
     ("Open a dataset file", ("open_dataset",)),
     ("Open a dataset folder", ("open_folder",)),
     ("Export the plot as PNG / SVG", ("export_png", "export_svg")),
@@ -55,6 +56,9 @@ SHORTCUT_HELP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Mean \u00b1 std band", ("band",)),
     ("Reset zoom", ("reset_zoom",)),
     ("Clear the selection", ("clear_selection",)),
+    ("Select the spectra crossing a box", "Shift+drag"),
+    ("Select a spectrum / add or remove one", "click / Ctrl+click"),
+    ("Pan, zoom", "drag, right-drag, wheel"),
     ("Run the pipeline / cancel the run", ("run", "cancel")),
     ("Undo / redo a pipeline edit", ("editor_undo", "editor_redo")),
     ("Duplicate / delete / enable-disable the selected step",
@@ -64,9 +68,6 @@ SHORTCUT_HELP: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Keyboard shortcuts", ("shortcuts",)),
     ("Quit", ("quit",)),
 )
-MOUSE_HELP = (("Shift+drag", "Select the spectra crossing a box"),
-              ("click / Ctrl+click", "Select a spectrum / add or remove one"),
-              ("drag, right-drag, wheel", "Pan, zoom"))
 
 
 class MainWindow(QMainWindow):
@@ -534,6 +535,9 @@ class MainWindow(QMainWindow):
         native = QKeySequence.SequenceFormat.NativeText
         rows = []
         for text, names in SHORTCUT_HELP:
+            if isinstance(names, str):      # a mouse gesture
+                rows.append((names, text))
+                continue
             keys = []
             for name in names:
                 key = acts[name].shortcut()
@@ -542,7 +546,7 @@ class MainWindow(QMainWindow):
                 if not key.isEmpty():
                     keys.append(key.toString(native))
             rows.append((" / ".join(keys), text))
-        return rows + list(MOUSE_HELP)
+        return rows
 
     def _show_shortcuts(self) -> None:
         rows = "".join(f"<tr><td><b>{html.escape(k)}</b>&nbsp;&nbsp;</td>"
