@@ -130,8 +130,7 @@ def load_training(path: str, run_id: int, branch_id: int, cancel: threading.Even
 
 def load_spectra(path: str, cancel: threading.Event | None = None) -> LoadedSpectra:
     """New spectra in any layout the engine reads (targets optional)."""
-    from app.model.tasks import resolve_dataset_path
-    from engine.io import load_dataset
+    from engine.io import load_dataset, resolve_dataset_path
 
     dataset = load_dataset(resolve_dataset_path(path))
     known = not dataset.metadata.get("wavelengths_unknown")

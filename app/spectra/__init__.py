@@ -1,2 +1,3 @@
 """The central spectra view and the panels around it: the plot, its toolbar, the dataset dock
-and the selection table. Import the widgets from their modules."""
+and the selection table, and the controller that loads datasets and pipelines and computes
+the preprocessed spectra off the GUI thread (controller). Import them from their modules."""
