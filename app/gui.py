@@ -64,7 +64,7 @@ def run_gui(argv: Sequence[str]) -> int:
         from app.shell.selftest import run_self_test
 
         return run_self_test()
-    from PySide6.QtCore import QObject, QEvent, QTimer
+    from PySide6.QtCore import QEvent, QObject, QTimer
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -75,8 +75,8 @@ def run_gui(argv: Sequence[str]) -> int:
 
     set_app_icon(app)
 
-    from app.shell.main_window import MainWindow
     from app.common.settings import AppSettings
+    from app.shell.main_window import MainWindow
 
     batch = bool(args.screenshot or args.exit_after_load or args.demo_run)
     window = MainWindow(AppSettings(persistent=not batch), quiet=batch)

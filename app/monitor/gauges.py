@@ -360,8 +360,8 @@ class ResourceGauges(QWidget):
             used = sum(w.memory_used or 0 for w in s.remote)
             cores = sum(w.cores or 0 for w in s.remote)
             n = len(s.remote)
-            self.workers_label.setText(f"cluster: {n} worker{'' if n == 1 else 's'}, {cores} cores, "
-                                       f"{fmt_bytes(used)}")
+            self.workers_label.setText(f"cluster: {n} worker{'' if n == 1 else 's'}, "
+                                       f"{cores} cores, {fmt_bytes(used)}")
         else:
             n = len(s.worker_rss)
             self.workers_label.setText(f"{n} worker{'' if n == 1 else 's'} live, "

@@ -179,7 +179,7 @@ def orphaned_sessions(folder: str | os.PathLike, exclude: Session | None = None)
     return found
 
 
-# -- the workspace in the project, and the working copy -----------------------------------------------------------
+# -- the workspace in the project, and the working copy ------------------------------------------
 @dataclass
 class WorkspaceSnapshot:
     """What the window has open, as the project should store it."""
@@ -338,8 +338,9 @@ class WorkingCopy:
                 dataset.select_target(target)
             from app.model.spectra_data import SpectraData
 
+            known = not dataset.metadata.get("wavelengths_unknown")
             raw = SpectraData.build(dataset.X, dataset.wavelengths, title="raw",
-                                    wavelengths_known=not dataset.metadata.get("wavelengths_unknown"))
+                                    wavelengths_known=known)
             self._dataset = (dataset, dataset_id)
         spec = project.load_pipeline(pipeline_id).spec if pipeline_id is not None else None
         notes = []

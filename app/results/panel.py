@@ -355,7 +355,7 @@ class ResultsPanel(QWidget):
             self.notifier.error("Cannot export", exc, bug=False)
 
     def _show_spectra(self, bid: int, spectra: Any) -> None:
-        ds, ctx = self._dataset, self._ctx
+        ctx = self._ctx
         mask = np.zeros(ctx.y.shape[0], dtype=bool)
         mask[ctx.test_indices] = True
         result = self.model.result(bid)

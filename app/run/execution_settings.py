@@ -159,7 +159,8 @@ class ExecutionSettingsDialog(QDialog):
         dask_layout.addWidget(self.status_label)
         self.workers_table = QTableWidget(0, 4)
         self.workers_table.setObjectName("clusterWorkers")
-        self.workers_table.setHorizontalHeaderLabels(["Worker", "Cores", "Memory used / limit", "CPU"])
+        self.workers_table.setHorizontalHeaderLabels(["Worker", "Cores", "Memory used / limit",
+                                                      "CPU"])
         self.workers_table.verticalHeader().setVisible(False)
         self.workers_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.workers_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
@@ -192,7 +193,8 @@ class ExecutionSettingsDialog(QDialog):
         self.address_edit.textEdited.connect(self._address_edited)
 
     def _load(self) -> None:
-        choice = self.settings.execution_choice() if self.settings is not None else ExecutionChoice()
+        choice = (self.settings.execution_choice() if self.settings is not None
+                  else ExecutionChoice())
         self.address_edit.setText(choice.scheduler)
         self.workers_spin.setValue(choice.workers if choice.workers >= 1 else 0)
         use_dask = choice.backend == "dask" and self.dask_ok

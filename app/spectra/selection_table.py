@@ -26,10 +26,10 @@ class SelectionModel(QAbstractTableModel):
             np.zeros(0, dtype=np.intp)
         self.endResetModel()
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else int(self.rows.size)
 
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else 3
 
     def headerData(self, section: int, orientation, role=Qt.ItemDataRole.DisplayRole):

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from app.common import colours
 from app.common.render import Content, DrawGroup, Renderer
-from app.model.spectra_data import colour_groups, format_value, is_numeric
 from app.common.spectra_layer import SpectraLayer
+from app.model.spectra_data import colour_groups, format_value, is_numeric
 from app.model.state import WorkbenchState
 
 pg.setConfigOptions(background="w", foreground="k", antialias=False)

@@ -184,7 +184,7 @@ def test_settings_execution_on_a_dask_cluster_gives_the_local_results(window, qt
         QTest.keyClick(w, Qt.Key.Key_F5)
     on_cluster = finished.args[0]
     local = run(SPEC, load_dataset(tecator_dir, target="fat"), verbose=0)
-    for a, b in zip(on_cluster.branches, local.branches):
+    for a, b in zip(on_cluster.branches, local.branches, strict=True):
         assert a.status == b.status == "ok"
         for part in ("cv", "test"):
             for key, value in b.metrics[part].items():

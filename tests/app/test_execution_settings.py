@@ -134,7 +134,8 @@ def test_without_distributed_the_dask_option_is_disabled_with_the_hint(dialog, s
     dlg = dialog()
     assert not dlg.dask_radio.isEnabled() and dlg.local_radio.isChecked()
     assert dlg.hint_label.isVisible()
-    assert dlg.hint_label.text() == "Dask cluster needs dask.distributed: pip install 'nirdesk[cluster]'"
+    assert dlg.hint_label.text() == ("Dask cluster needs dask.distributed: "
+                                     "pip install 'nirdesk[cluster]'")
     _click(dlg.dask_radio)
     assert not dlg.dask_radio.isChecked() and not dlg.test_button.isEnabled()
     assert dlg.execution_choice().backend == "loky"

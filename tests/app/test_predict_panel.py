@@ -23,7 +23,8 @@ SPEC = {"name": "panel-test", "steps": [{"branch": [
 ]}]}
 REFERENCE = {  # the same pipelines in plain scikit-learn (+ the numpy SNV of tests/reference.py)
     1: lambda: Pipeline([("snv", RefSNV()), ("pls", PLSRegression(n_components=8, scale=False))]),
-    2: lambda: Pipeline([("sc", StandardScaler()), ("pls", PLSRegression(n_components=6, scale=False))]),
+    2: lambda: Pipeline([("sc", StandardScaler()),
+                         ("pls", PLSRegression(n_components=6, scale=False))]),
 }
 
 
@@ -281,7 +282,8 @@ def test_a_classification_model_shows_labels_and_accuracy(panel, qtbot, tmp_path
     new = write_csv(tmp_path / "meat_new.csv", meat.wavelengths, meat.X[test],
                     [f"m{i}" for i in range(int(test.sum()))], None)
     text = new.read_text().splitlines()   # add the class column by hand (write_csv is numeric)
-    rows = [text[0] + ",class"] + [line + "," + lab for line, lab in zip(text[1:], labels[test])]
+    rows = [text[0] + ",class"] + [line + "," + lab
+                                      for line, lab in zip(text[1:], labels[test], strict=True)]
     new.write_text("\n".join(rows) + "\n")
     ready(qtbot, panel, str(project), str(new))
     assert "CV balanced accuracy" in panel.model_combo.currentText()

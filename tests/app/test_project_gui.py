@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMainWindow
+from PySide6.QtWidgets import QMainWindow
 
 from app.project import LoadedProject, ProjectController, RunsHistory, WorkspaceSnapshot
 from app.project.autosave import (Owner, Session, WorkingCopy, orphaned_sessions,
@@ -368,7 +368,7 @@ def test_killed_process_leaves_a_restorable_session(env, tecator_dir, tecator):
 import os, sys
 sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
-from PySide6.QtWidgets import QApplication, QMainWindow
+from PySide6.QtWidgets import QMainWindow
 from app.project import ProjectController, WorkspaceSnapshot
 from app.common.notify import Notifier
 from app.common.settings import AppSettings
@@ -445,7 +445,8 @@ def test_older_schema_opens_from_a_copy_and_keeps_the_original_on_save(env):
     run's dataset, target and pipeline; the file changes only on Save, which first keeps the
     original beside it for older nirdesk versions."""
     old = env.tmp / "old.nirdesk"
-    old.write_bytes((Path(__file__).resolve().parents[1] / "data" / "project_v1.nirdesk").read_bytes())
+    v1 = Path(__file__).resolve().parents[1] / "data" / "project_v1.nirdesk"
+    old.write_bytes(v1.read_bytes())
     before = old.read_bytes()
     host = env()
     assert host.ctrl.open_project(old)
@@ -525,8 +526,10 @@ def test_history_lists_runs_and_compares_two(env, tecator, two_runs, qtbot):
         assert table.value(branch.name, "RMSECV B") == pytest.approx(rb, rel=1e-9)
         assert table.value(branch.name, "\u0394 RMSECV") == pytest.approx(rb - ra, rel=1e-9)
         y_test = np.asarray(tecator.targets[a.dataset["target"]])[a.test_indices]
-        rmsep = lambda r: float(np.sqrt(np.mean((r.branch(branch.id).test_predictions  # noqa: E731
-                                                 - y_test) ** 2)))
+
+        def rmsep(r, bid=branch.id, y_test=y_test):
+            return float(np.sqrt(np.mean((r.branch(bid).test_predictions - y_test) ** 2)))
+
         assert table.value(branch.name, "\u0394 RMSEP") == pytest.approx(rmsep(b) - rmsep(a),
                                                                           abs=1e-12)
     assert table.table.rowCount() == len(a.branches)

@@ -12,6 +12,7 @@ import pytest
 from app.common.notify import Notifier
 from app.model.state import PREPROCESSED, RAW, WorkbenchState
 from app.spectra.controller import DatasetController
+from engine.errors import InputError
 from engine.io import load_dataset
 from tests.reference import RefMSC
 
@@ -77,7 +78,7 @@ def test_failures_go_to_the_notifier_and_keep_what_is_open(ctrl, qtbot, tecator_
     (bad / "X.csv").write_text("1000,1100,1200\n0.1,0.2\n")
     failed = []
     ctrl.load_failed.connect(failed.append)
-    with pytest.raises(Exception):
+    with pytest.raises(InputError):
         ctrl.open_dataset(bad).wait()
     assert ctrl.state.dataset is before
     [line] = ctrl.notifier.errors
