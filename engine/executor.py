@@ -21,7 +21,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from engine.tasks import FoldResult, execute_task
+from engine.fold import FoldResult
+from engine.tasks import execute_task
 
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                    "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")

@@ -20,8 +20,8 @@ import numpy as np
 from engine import metrics as M
 from engine.dataset import SpectralDataset
 from engine.executor import Task
+from engine.fold import REFIT, FoldResult
 from engine.results import BranchResult
-from engine.tasks import REFIT, FoldResult
 
 CURVE_EXTRA_COMPONENTS = 5  # a plain PLS(k) branch's curve goes to k + 5 (where the data allow)
 

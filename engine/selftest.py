@@ -71,7 +71,7 @@ def _tasks(prepared: list[Any], dataset: Any, head: Any) -> list[Any]:
     from sklearn.pipeline import Pipeline
 
     from engine.executor import Task
-    from engine.tasks import REFIT
+    from engine.fold import REFIT
 
     tasks = []
     for prep in prepared:
@@ -86,7 +86,7 @@ def _tasks(prepared: list[Any], dataset: Any, head: Any) -> list[Any]:
 
 def _rmse(pairs: dict[tuple[int, int], np.ndarray], dataset: Any, bid: int) -> float:
     """Cross-validated RMSE of one branch from its fold predictions (refit excluded)."""
-    from engine.tasks import REFIT
+    from engine.fold import REFIT
 
     idx = [k for k in pairs if k[0] == bid and k[1] != REFIT]
     rows = np.concatenate([pairs[k][0] for k in sorted(idx)])

@@ -13,28 +13,18 @@ is actually made or a scheduler asked.
 """
 from __future__ import annotations
 
-import importlib.util
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from engine.errors import NirdeskInputError
+from engine.backends._base import DASK_MISSING, INSTALL_HINT, DaskMissing, dask_available
 from engine.machine import MachineFacts
 
 __all__ = ["BACKENDS", "DASK_MISSING", "INSTALL_HINT", "DaskMissing", "ExecutionChoice",
            "close_pools", "dask_available", "known_machine_facts", "machine_facts", "make_pool",
            "remote_workers_provider", "run_workers"]
 
-BACKENDS = ("loky", "dask")  # the names of `nirdesk run --backend` (DESIGN.md)
-INSTALL_HINT = "pip install 'nirdesk[cluster]'"
-DASK_MISSING = f"--backend dask needs dask.distributed: {INSTALL_HINT}"
-
-
-class DaskMissing(NirdeskInputError):
-    """The Dask backend was asked for but dask.distributed is not installed."""
-
-    def __init__(self, message: str = DASK_MISSING) -> None:
-        super().__init__(message)
+BACKENDS = ("loky", "dask")  # the names of `nirdesk run --backend` (docs/design.md)
 
 
 @dataclass(frozen=True)
@@ -55,14 +45,6 @@ class ExecutionChoice:
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
-
-
-def dask_available() -> bool:
-    """Whether dask.distributed can be imported (checked without importing it)."""
-    try:
-        return importlib.util.find_spec("distributed") is not None
-    except (ImportError, ValueError):
-        return False
 
 
 _POOLS: dict[str, Any] = {}

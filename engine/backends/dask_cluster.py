@@ -124,7 +124,7 @@ def _run_coroutine(make: Callable[[], Any]) -> Any:
 
 
 def _require_distributed() -> None:
-    from engine.backends import DaskMissing, dask_available
+    from engine.backends._base import DaskMissing, dask_available
 
     if not dask_available():
         raise DaskMissing()

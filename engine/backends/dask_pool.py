@@ -38,13 +38,22 @@ from typing import Any, Callable
 
 import numpy as np
 
-from engine.backends.dask_cluster import (DEFAULT_TIMEOUT_S, ClusterError, ClusterInfo,  # noqa: F401
-                                          check_connection, cluster_facts, connect,
-                                          normalise_address, probe, version_warnings,
-                                          worker_rows)
+from engine.backends.dask_cluster import (  # noqa: F401
+    DEFAULT_TIMEOUT_S,
+    ClusterError,
+    ClusterInfo,
+    check_connection,
+    cluster_facts,
+    connect,
+    normalise_address,
+    probe,
+    version_warnings,
+    worker_rows,
+)
 from engine.executor import Cancelled, SharedCache, Task, error_text
+from engine.fold import FoldResult
 from engine.machine import MachineFacts
-from engine.tasks import FoldResult, execute_task
+from engine.tasks import execute_task
 
 NO_WORKER_TIMEOUT_S = 30.0     # a run waits this long for a worker to (re)appear, then fails
 REMOTE_INFO_TTL_S = 1.0        # the gauges' worker list is refreshed at most this often

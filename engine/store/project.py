@@ -34,10 +34,10 @@ from typing import Any
 
 import numpy as np
 
+import engine.store.arrays as arrays
 from engine.dataset import SpectralDataset
 from engine.errors import InputError
 from engine.results import RunResult, _json_safe
-from engine.store import arrays
 from engine.store.check import check_project_file, read_only_uri
 from engine.store.files import (atomic_copy, keep_original, replace_durably,
                                 migrated_in_memory, temp_beside)

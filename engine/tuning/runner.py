@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from engine.tasks import FoldResult, fit_predict
+from engine.fold import FoldResult, fit_predict
 
 Outcome = dict[str, Any]  # {"value", "state", "seconds", "folds": [(idx, pred)], "error"}
 
