@@ -27,14 +27,6 @@ class LoadedDataset:
     path: str             # what was opened (the folder, for a file inside a folder layout)
 
 
-def resolve_dataset_path(path: str | Path) -> Path:
-    """engine.io.resolve_dataset_path (a file of a folder layout stands for its folder),
-    importable here without loading the engine at the window's start-up."""
-    from engine.io import resolve_dataset_path as resolve
-
-    return resolve(path)
-
-
 def load(path: str, target: str | None = None, cancel: threading.Event | None = None
          ) -> LoadedDataset:
     """Read a dataset (any layout the engine knows) and prepare the raw spectra for drawing."""
