@@ -10,9 +10,9 @@ StandardScaler+ElasticNet, Detrend+Lasso) on tablet replicated to 3,440 training
 wavelengths, 2 workers x 1 thread. For each backend: the first run (cold: workers import
 numpy/scikit-learn, the dataset is written / scattered) and the median of the warm runs
 (the app's second and later runs), with the task seconds the workers measured and how busy
-that kept the 2 workers (task seconds / (2 x wall)). The Dask cluster is a distributed.LocalCluster with two
-worker processes (nanny + worker each); its start-up is printed separately. Metrics of both
-backends are checked to be identical.
+that kept the 2 workers (task seconds / (2 x wall)). The Dask cluster is a
+distributed.LocalCluster with two worker processes (nanny + worker each); its start-up is
+printed separately. Metrics of both backends are checked to be identical.
 
     .venv/bin/python bench/cluster.py [--case a|tiny] [--repeats 3]
 """
@@ -63,7 +63,8 @@ def main() -> None:
 
     loky = TaskPool()
     try:
-        loky_cold, loky_warm, loky_work, loky_result = timed_runs(spec, ds, loky, None, args.repeats)
+        loky_cold, loky_warm, loky_work, loky_result = timed_runs(spec, ds, loky, None,
+                                                                  args.repeats)
     finally:
         loky.shutdown()
 
@@ -76,13 +77,15 @@ def main() -> None:
     facts = machine_facts(pool)
     cluster_start = time.perf_counter() - start
     try:
-        dask_cold, dask_warm, dask_work, dask_result = timed_runs(spec, ds, pool, facts, args.repeats)
+        dask_cold, dask_warm, dask_work, dask_result = timed_runs(spec, ds, pool, facts,
+                                                                  args.repeats)
         scatter = pool.last_scatter_seconds
     finally:
         pool.shutdown()
         cluster.close()
 
-    same = all(a.metrics == b.metrics for a, b in zip(loky_result.branches, dask_result.branches))
+    same = all(a.metrics == b.metrics
+               for a, b in zip(loky_result.branches, dask_result.branches, strict=True))
     print(f"  plan: loky {loky_result.parallel[0]['mode']} x{loky_result.parallel[0]['workers']}, "
           f"dask {dask_result.parallel[0]['mode']} x{dask_result.parallel[0]['workers']}")
     print(f"  {'':22}{'first run':>12}{'warm (median)':>16}{'warm task s':>14}{'busy':>8}")

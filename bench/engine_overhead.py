@@ -78,9 +78,10 @@ def main() -> None:
         ref = plain_sklearn(X, y, train, test)
         plain.append(time.perf_counter() - t)
     got = [b.metrics["cv"]["rmse"] for b in result.branches]
-    worst = max(abs(a - b) / b for a, b in zip(got, ref))
+    worst = max(abs(a - b) / b for a, b in zip(got, ref, strict=True))
     n, s = statistics.median(nird), statistics.median(plain)
-    print(f"data: {ds.name} {ds.n_samples}x{ds.n_wavelengths} ({ds.n_train} train), load {load_s:.3f} s")
+    print(f"data: {ds.name} {ds.n_samples}x{ds.n_wavelengths} ({ds.n_train} train), "
+          f"load {load_s:.3f} s")
     print(f"nirdesk run     median {n:.3f} s  (min {min(nird):.3f})")
     print(f"plain sklearn   median {s:.3f} s  (min {min(plain):.3f})")
     print(f"ratio nirdesk/sklearn = {n / s:.3f}   (target <= 1.1)")

@@ -37,8 +37,8 @@ def plain_optuna_pls(X, y, n_trials=30, seed=0):
     folds = list(KFold(5, shuffle=True, random_state=0).split(X))
 
     def objective(trial):
-        pipe = Pipeline([("snv", SNV()), ("pls", PLSRegression(n_components=trial.suggest_int("n_components", 1, 25),
-                                                                scale=False))])
+        k = trial.suggest_int("n_components", 1, 25)
+        pipe = Pipeline([("snv", SNV()), ("pls", PLSRegression(n_components=k, scale=False))])
         pred = np.empty_like(y)
         for tr, va in folds:
             pred[va] = np.ravel(clone(pipe).fit(X[tr], y[tr]).predict(X[va]))
@@ -57,8 +57,10 @@ def main() -> None:
 
     ds = load_dataset(REPO / "tests" / "data" / "tablet")
     pool = TaskPool()
-    spec = [{"class": "SNV"}, {"model": {"class": "PLSRegression", "params": {"scale": False}},
-                               "finetune_params": {"n_trials": 30, "model_params": {"n_components": ["int", 1, 25]}}}]
+    spec = [{"class": "SNV"},
+            {"model": {"class": "PLSRegression", "params": {"scale": False}},
+             "finetune_params": {"n_trials": 30,
+                                 "model_params": {"n_components": ["int", 1, 25]}}}]
     run(spec, ds, verbose=0, pool=pool)  # warm imports
     t = time.perf_counter()
     b = run(spec, ds, verbose=0, pool=pool).branches[0]
@@ -68,7 +70,8 @@ def main() -> None:
     params, value = plain_optuna_pls(Xtr, ytr)
     plain = time.perf_counter() - t
     print("1. SNV + PLS n_components 1..25, 30 trials (tablet, 430 training rows)")
-    print(f"   nirdesk exact sweep   {nird:.3f} s  (search {b.tuning['seconds']:.3f} s)  best {b.best_params}"
+    print(f"   nirdesk exact sweep   {nird:.3f} s  (search {b.tuning['seconds']:.3f} s)  "
+          f"best {b.best_params}"
           f"  RMSECV {b.metrics['cv']['rmse']:.4f}  RMSEP {b.metrics['test']['rmse']:.4f}")
     print(f"   plain Optuna refits   {plain:.3f} s  best {params}  RMSECV {value:.4f}")
     print(f"   ratio nirdesk/optuna = {nird / plain:.3f}   (target <= 0.1)")
@@ -97,8 +100,10 @@ def main() -> None:
     check = float(np.sqrt(np.mean((pred - ytr) ** 2)))
     print("2. SNV + Ridge alpha float_log 1e-5..1e3, 40 trials")
     print(f"   n_jobs 1: {t1:.3f} s   n_jobs 2: {t2:.3f} s   ratio 2/1 = {t2 / t1:.3f}"
-          f"   (plan: {r.parallel[0]['mode'] if r.parallel else 'top level'}, trial_n_jobs {br.tuning['trial_n_jobs']})")
-    print(f"   tuned alpha {alpha:.4g}: RMSECV {br.metrics['cv']['rmse']:.6f}, plain sklearn {check:.6f}")
+          f"   (plan: {r.parallel[0]['mode'] if r.parallel else 'top level'}, "
+          f"trial_n_jobs {br.tuning['trial_n_jobs']})")
+    print(f"   tuned alpha {alpha:.4g}: RMSECV {br.metrics['cv']['rmse']:.6f}, "
+          f"plain sklearn {check:.6f}")
 
     from bench.parallel import dataset_for
 
@@ -110,8 +115,10 @@ def main() -> None:
         t = time.perf_counter()
         r = run(spec, big, verbose=0, pool=pool)
         times[n_jobs] = time.perf_counter() - t
-        print(f"3. same search on {big.n_train} training rows, 20 trials, n_jobs {n_jobs}: {times[n_jobs]:.2f} s"
-              f"  (trial_n_jobs {r.branches[0].tuning['trial_n_jobs']}, best alpha {r.branches[0].best_params['alpha']:.4g})")
+        branch = r.branches[0]
+        print(f"3. same search on {big.n_train} training rows, 20 trials, n_jobs {n_jobs}: "
+              f"{times[n_jobs]:.2f} s  (trial_n_jobs {branch.tuning['trial_n_jobs']}, "
+              f"best alpha {branch.best_params['alpha']:.4g})")
     print(f"   ratio 2/1 = {times[2] / times[1]:.3f}")
     pool.shutdown()
 

@@ -65,8 +65,8 @@ def drawing(n: int, p: int) -> None:
     from PySide6.QtWidgets import QApplication
 
     from app.model.spectra_data import SpectraData
-    from app.spectra.view import SpectraView
     from app.model.state import WorkbenchState
+    from app.spectra.view import SpectraView
     from engine.dataset import SpectralDataset
 
     app = QApplication.instance() or QApplication([])
@@ -124,7 +124,7 @@ def drawing(n: int, p: int) -> None:
     timer.start()
     blocked = [until_drawn(action)[1] for _, action in steps]
     timer.stop()
-    for (label, _), seconds, gap in zip(steps, timed, blocked):
+    for (label, _), seconds, gap in zip(steps, timed, blocked, strict=True):
         print(f"   {label:<36} {seconds:.3f} s  (target < 1 s)   longest GUI-thread block "
               f"{gap * 1000:3.0f} ms")
     t0 = time.perf_counter()

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -45,8 +44,9 @@ FOUR = [["SNV", {"class": "PLSRegression", "params": {"n_components": 10}}],
         ["MSC", {"class": "Ridge", "params": {"alpha": 1.0}}],
         ["StandardScaler", {"class": "ElasticNet", "params": {"alpha": 0.5}}],
         ["Detrend", {"class": "Lasso", "params": {"alpha": 0.1}}]]
-EIGHT_PREP = ["SNV", "MSC", "Detrend", "StandardScaler", {"class": "SavitzkyGolay", "params": {"deriv": 1}},
-              "Normalize", "SecondDerivative", {"class": "Normalize", "params": {"method": "max"}}]
+EIGHT_PREP = ["SNV", "MSC", "Detrend", "StandardScaler",
+              {"class": "SavitzkyGolay", "params": {"deriv": 1}}, "Normalize", "SecondDerivative",
+              {"class": "Normalize", "params": {"method": "max"}}]
 LARGE = [["SNV", {"class": "PLSRegression", "params": {"n_components": 10}}],
          ["MSC", {"class": "Ridge", "params": {"alpha": 1.0}}],
          ["Detrend", {"class": "PLSRegression", "params": {"n_components": 10}}],
@@ -66,8 +66,9 @@ def dataset_for(case: str):
 
     if case == "tiny":
         rng = np.random.default_rng(2)
-        return SpectralDataset(rng.normal(size=(60, 50)), np.arange(50.0), {"y": rng.normal(size=60)},
-                               np.arange(60), np.zeros(60, bool), name="tiny")
+        return SpectralDataset(rng.normal(size=(60, 50)), np.arange(50.0),
+                               {"y": rng.normal(size=60)}, np.arange(60), np.zeros(60, bool),
+                               name="tiny")
     if case in ("a", "b"):
         base = load_dataset(REPO / "tests" / "data" / "tablet")
         train = base.train_indices
@@ -77,15 +78,18 @@ def dataset_for(case: str):
                        for _ in range(reps)] + [base.X[base.test_indices]])
         y = np.concatenate([base.y[train]] * reps + [base.y[base.test_indices]])
         test = np.r_[np.zeros(train.size * reps, bool), np.ones(base.n_test, bool)]
-        return SpectralDataset(X, base.wavelengths, {"api_mg": y}, np.arange(y.size), test, name="tablet x8")
+        return SpectralDataset(X, base.wavelengths, {"api_mg": y}, np.arange(y.size), test,
+                               name="tablet x8")
     rng = np.random.default_rng(1)
     n, p = 20_000, 1_000
     wl = np.linspace(1000, 2500, p)
     conc = rng.uniform(0, 1, (n, 3))
     bands = np.stack([np.exp(-((wl - c) / 40) ** 2) for c in (1200, 1700, 2100)])
-    X = conc @ bands + rng.uniform(0.9, 1.1, (n, 1)) * (0.2 + wl / 5000) + rng.normal(0, 1e-3, (n, p))
+    X = (conc @ bands + rng.uniform(0.9, 1.1, (n, 1)) * (0.2 + wl / 5000)
+         + rng.normal(0, 1e-3, (n, p)))
     y = 5 * conc[:, 0] + conc[:, 1] + rng.normal(0, 0.02, n)
-    return SpectralDataset(X, wl, {"y": y}, np.arange(n), np.arange(n) % 5 == 0, name="synthetic 20000x1000")
+    return SpectralDataset(X, wl, {"y": y}, np.arange(n), np.arange(n) % 5 == 0,
+                           name="synthetic 20000x1000")
 
 
 class MemorySampler:
@@ -122,7 +126,8 @@ class MemorySampler:
                     total += proc.memory_info().rss
                 except Exception:  # noqa: BLE001
                     continue
-                self.peak_private[proc.pid] = max(self.peak_private.get(proc.pid, 0), self.private(proc))
+                self.peak_private[proc.pid] = max(self.peak_private.get(proc.pid, 0),
+                                                  self.private(proc))
             self.peak_rss_total = max(self.peak_rss_total, total)
             time.sleep(self.interval)
 
@@ -153,8 +158,8 @@ def child(case: str, copy: bool) -> dict:
                 pass
 
         def run_pool_task(kind, bid, fold, pipeline, X, y, tr, va, extra=None):
-            from engine.tasks import execute_task as fit_predict
             import engine.executor as worker_module  # a deep copy kept per worker
+            from engine.tasks import execute_task as fit_predict
             worker_module._WORKER_DATA["copy"] = held = (np.array(X), np.array(y))
             return fit_predict(kind, bid, fold, pipeline, held[0], held[1], tr, va, extra)
 
@@ -195,7 +200,7 @@ def child(case: str, copy: bool) -> dict:
     after = {pid: MemorySampler.private(psutil.Process(pid)) for pid in pool.worker_pids()}
     held = [after[pid] - before[pid] for pid in after if pid in before]
     out["extra_per_worker_frac"] = max(held) / ds.X.nbytes if held else None
-    same = all(a.metrics == b.metrics for a, b in zip(seq.branches, par.branches))
+    same = all(a.metrics == b.metrics for a, b in zip(seq.branches, par.branches, strict=True))
     out["identical_metrics"] = same
     pool.shutdown()
     return out
@@ -204,7 +209,8 @@ def child(case: str, copy: bool) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--case", nargs="*", default=["a", "b", "c"])
-    parser.add_argument("--copy", action="store_true", help="pickle the data with every task (anti-pattern)")
+    parser.add_argument("--copy", action="store_true",
+                        help="pickle the data with every task (anti-pattern)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -220,14 +226,18 @@ def main() -> None:
         print(f"case {case}: {r['shape'][0]} x {r['shape'][1]} ({r['dataset_mb']:.0f} MB)"
               + ("  [--copy: arrays pickled per task]" if args.copy else ""))
         print(f"  sequential             {r['seq_s']:7.2f} s")
-        print(f"  policy choice ({r['auto_plan']:<13}) {r['auto_s']:7.2f} s  ratio {r['auto_s'] / r['seq_s']:.3f}"
+        print(f"  policy choice ({r['auto_plan']:<13}) {r['auto_s']:7.2f} s  "
+              f"ratio {r['auto_s'] / r['seq_s']:.3f}"
               f"  reasons {r['auto_reasons']}")
-        print(f"  2 workers (warm pool)  {r['par2_warm_s']:7.2f} s  ratio {r['par2_warm_s'] / r['seq_s']:.3f}")
-        print(f"  peak RSS main+workers  seq {r['seq_peak_rss_mb']:.0f} MB, par {r['par_peak_rss_mb']:.0f} MB")
+        print(f"  2 workers (warm pool)  {r['par2_warm_s']:7.2f} s  "
+              f"ratio {r['par2_warm_s'] / r['seq_s']:.3f}")
+        print(f"  peak RSS main+workers  seq {r['seq_peak_rss_mb']:.0f} MB, "
+              f"par {r['par_peak_rss_mb']:.0f} MB")
         print(f"  working memory         in-process task peak {r['task_private_mb']:.0f} MB, "
               f"worker peak {r['worker_peak_private_mb']:.0f} MB (freed after each task)")
         frac = r["extra_per_worker_frac"]
-        print(f"  extra per worker       {'-' if frac is None else f'{100 * frac:.1f} %'} of the dataset "
+        share = "-" if frac is None else f"{100 * frac:.1f} %"
+        print(f"  extra per worker       {share} of the dataset "
               "(private memory a worker keeps for the dataset)")
         print(f"  identical metrics seq/par: {r['identical_metrics']}")
 

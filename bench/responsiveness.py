@@ -124,7 +124,8 @@ def probe_run(window: Any, start: Any, shot: str | None = None) -> dict[str, Any
     probe.stop()
     for signal, slot in connections:
         signal.disconnect(slot)
-    stalls = np.maximum(np.diff(ticks) * 1000.0 - INTERVAL_MS, 0.0) if len(ticks) > 1 else np.zeros(1)
+    stalls = (np.maximum(np.diff(ticks) * 1000.0 - INTERVAL_MS, 0.0) if len(ticks) > 1
+              else np.zeros(1))
     result = out.get("result")
     return {"wall_s": wall, "ticks": len(ticks), "signals": signals["n"],
             "p50_ms": float(np.percentile(stalls, 50)), "p99_ms": float(np.percentile(stalls, 99)),
@@ -148,7 +149,8 @@ def idle_stalls(seconds: float) -> dict[str, float]:
     probe.start()
     loop.exec()
     probe.stop()
-    stalls = np.maximum(np.diff(ticks) * 1000.0 - INTERVAL_MS, 0.0) if len(ticks) > 1 else np.zeros(1)
+    stalls = (np.maximum(np.diff(ticks) * 1000.0 - INTERVAL_MS, 0.0) if len(ticks) > 1
+              else np.zeros(1))
     return {"p99_ms": float(np.percentile(stalls, 99)), "max_ms": float(stalls.max())}
 
 
@@ -173,9 +175,9 @@ def main() -> None:
     app = QApplication.instance() or QApplication([])
     ds = tablet_dataset(args.reps)
     if args.main_window:
-        from app.shell.main_window import MainWindow
         from app.common.settings import AppSettings
         from app.model.spectra_data import SpectraData
+        from app.shell.main_window import MainWindow
 
         window = MainWindow(AppSettings(persistent=False), quiet=True)
         window.run_controller = window.bench.run_controller

@@ -1,7 +1,7 @@
 """The in-memory dataset every part of nirdesk works on.
 
 A SpectralDataset is deliberately plain numpy: X is a C-contiguous float64 array so that a
-worker pool can memory-map it instead of copying it (DESIGN.md decision 3), and everything
+worker pool can memory-map it instead of copying it (docs/design.md decision 3), and everything
 else is a small 1-D array aligned with X's rows.
 """
 from __future__ import annotations
@@ -104,7 +104,7 @@ class SpectralDataset:
         return int(self.test_mask.sum())
 
     def summary(self) -> dict[str, Any]:
-        """The "dataset" block of the results JSON (DESIGN.md)."""
+        """The "dataset" block of the results JSON (docs/design.md)."""
         return {"name": self.name, "n_samples": self.n_samples,
                 "n_wavelengths": self.n_wavelengths, "target": self.target,
                 "n_train": self.n_train, "n_test": self.n_test}

@@ -1,4 +1,4 @@
-"""One reusable process pool for (branch, fold) tasks (DESIGN.md decisions 1 and 3).
+"""One reusable process pool for (branch, fold) tasks (docs/design.md decisions 1 and 3).
 
 Why loky directly rather than joblib.Parallel: nirdesk needs to pick the next task itself
 (longest first, so two workers finish together), to stream results as they arrive, to kill
@@ -9,15 +9,16 @@ workers x threads never exceeds the usable CPUs.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
 import threading
-import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -59,7 +60,8 @@ class SharedData:
         if y.dtype == object:
             y = y.astype(str)
         need = X.nbytes + y.nbytes
-        base = "/dev/shm" if os.path.isdir("/dev/shm") and shutil.disk_usage("/dev/shm").free > 2 * need else None
+        shm_has_room = os.path.isdir("/dev/shm") and shutil.disk_usage("/dev/shm").free > 2 * need
+        base = "/dev/shm" if shm_has_room else None
         self.folder = Path(tempfile.mkdtemp(prefix="nirdesk-", dir=base))
         self.x_path = str(self.folder / "X.npy")
         self.y_path = str(self.folder / "y.npy")
@@ -131,7 +133,8 @@ def _is_worker_death(exc: BaseException) -> bool:
 
     from joblib.externals.loky.process_executor import ShutdownExecutorError, TerminatedWorkerError
 
-    return isinstance(exc, (BrokenProcessPool, TerminatedWorkerError)) and not isinstance(exc, ShutdownExecutorError)
+    return (isinstance(exc, (BrokenProcessPool, TerminatedWorkerError))
+            and not isinstance(exc, ShutdownExecutorError))
 
 
 class SharedCache:
@@ -218,10 +221,8 @@ class TaskPool:
             self._executor = None
         procs = []
         for pid in pids:
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):  # gone already
                 procs.append(psutil.Process(pid))
-            except psutil.NoSuchProcess:
-                pass
         _, alive = psutil.wait_procs(procs, timeout=timeout)
         for proc in alive:
             proc.kill()
@@ -343,8 +344,8 @@ def _stop_resource_trackers() -> None:
     try:
         from multiprocessing import resource_tracker as mp_tracker
 
-        mp_tracker._resource_tracker._stop()
-    except Exception:  # noqa: BLE001
+        mp_tracker._resource_tracker._stop()  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - private API, as above
         pass
 
 

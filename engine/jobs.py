@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import itertools
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,6 +23,9 @@ from engine.dataset import SpectralDataset
 from engine.executor import Task
 from engine.fold import REFIT, FoldResult
 from engine.results import BranchResult
+
+if TYPE_CHECKING:  # scikit-learn at import: only for the type checker
+    from engine.tuning.space import FinetuneConfig
 
 CURVE_EXTRA_COMPONENTS = 5  # a plain PLS(k) branch's curve goes to k + 5 (where the data allow)
 
@@ -94,7 +98,8 @@ class CurveJob(BranchJob):
     """A plain PLS branch: its folds are sweep tasks (every k up to k + 5), so the RMSECV curve
     comes for the price of a few more components; the CV predictions are those at k."""
 
-    def __init__(self, prep, dataset, cost, k: int, k_max: int) -> None:
+    def __init__(self, prep: Any, dataset: SpectralDataset, cost: Callable[[int], float], k: int,
+                 k_max: int) -> None:
         super().__init__(prep, dataset, cost)
         self.k, self.k_max = k, k_max
 
@@ -116,11 +121,12 @@ class SweepJob(BranchJob):
     combination of categorical preprocessing choices) is evaluated exactly by the same CV,
     one PLS fit per fold and combination, instead of refitting per Optuna trial."""
 
-    def __init__(self, prep, dataset, cost, config, k_key: str, k_range: tuple[int, int],
+    def __init__(self, prep: Any, dataset: SpectralDataset, cost: Callable[[int], float],
+                 config: FinetuneConfig, k_key: str, k_range: tuple[int, int],
                  combos: list[dict[str, Any]]) -> None:
         super().__init__(prep, dataset, cost)
         self.config, self.k_key, self.k_range, self.combos = config, k_key, k_range, combos
-        self.best: dict[str, Any] | None = None
+        self.best: dict[str, Any] = {}  # params, value, combo, k: set by _choose
         self.started = time.perf_counter()
 
     @property
@@ -132,7 +138,8 @@ class SweepJob(BranchJob):
         tasks = []
         for c, combo in enumerate(self.combos):
             extra = {"params": combo, "k_max": self.k_range[1], "combo": c}
-            tasks += [Task(self.bid, f, self.prep.pipeline, tr, va, self.cost(tr.size), "sweep", extra)
+            tasks += [Task(self.bid, f, self.prep.pipeline, tr, va, self.cost(tr.size), "sweep",
+                           extra)
                       for f, (tr, va) in enumerate(self.prep.folds)]
         return tasks
 
@@ -145,7 +152,8 @@ class SweepJob(BranchJob):
     def _choose(self) -> None:
         classification = self.dataset.is_classification
         lo, hi = self.k_range
-        trials, best = [], None
+        trials: list[dict[str, Any]] = []
+        best: dict[str, Any] | None = None
         sign = 1.0 if self.config.direction == "minimize" else -1.0
         per_trial = sum(p.seconds for p in self.parts) / max(1, len(self.combos) * (hi - lo + 1))
         for c, combo in enumerate(self.combos):
@@ -161,8 +169,11 @@ class SweepJob(BranchJob):
                                "state": "COMPLETE", "seconds": per_trial})
                 if best is None or sign * value < sign * best["value"]:
                     best = {"params": params, "value": value, "combo": c, "k": k}
+        if best is None:
+            raise RuntimeError(f"branch {self.bid}: no component count was evaluated")
         self.best = best
-        combo_folds = sorted((p for p in self.parts if p.extra and p.extra.get("combo") == best["combo"]),
+        combo_folds = sorted((p for p in self.parts
+                              if p.extra and p.extra.get("combo") == best["combo"]),
                              key=lambda p: p.fold)
         self.extra_json.update(best_params=best["params"], trials=trials,
                                curve=_curve(self.dataset, combo_folds, hi),
@@ -171,9 +182,11 @@ class SweepJob(BranchJob):
                                        "seconds": time.perf_counter() - self.started})
 
     def cv_parts(self) -> list[FoldResult]:
-        folds = sorted((p for p in self.parts if p.extra and p.extra.get("combo") == self.best["combo"]),
+        folds = sorted((p for p in self.parts
+                        if p.extra and p.extra.get("combo") == self.best["combo"]),
                        key=lambda p: p.fold)
-        return [_column(p, self.best["k"] - 1) for p in folds] + [p for p in self.parts if p.fold == REFIT]
+        refit = [p for p in self.parts if p.fold == REFIT]
+        return [_column(p, self.best["k"] - 1) for p in folds] + refit
 
 
 class OptunaJob(BranchJob):
@@ -184,12 +197,13 @@ class OptunaJob(BranchJob):
     worker (trials one after the other) and the main process only refits.
     """
 
-    def __init__(self, prep, dataset, cost, config, seed: int, trial_jobs: int, in_worker: bool,
+    def __init__(self, prep: Any, dataset: SpectralDataset, cost: Callable[[int], float],
+                 config: FinetuneConfig, seed: int, trial_jobs: int, in_worker: bool,
                  storage: str | None, study_name: str) -> None:
         super().__init__(prep, dataset, cost)
         self.config, self.seed, self.trial_jobs = config, seed, trial_jobs
         self.in_worker, self.storage, self.study_name = in_worker, storage, study_name
-        self.search_result: dict[str, Any] | None = None
+        self.search_result: dict[str, Any] = {}  # run_search's answer, once the search ran
 
     @property
     def expected_tasks(self) -> int:
@@ -250,7 +264,8 @@ class OptunaJob(BranchJob):
                                        "n_trials": len(s["trials"]), "metric": self.config.metric,
                                        "trial_n_jobs": 1 if self.in_worker else self.trial_jobs,
                                        "seconds": s["seconds"]})
-        folds = [FoldResult(self.bid, f, idx, pred, 0.0) for f, (idx, pred) in enumerate(s["best_folds"])]
+        folds = [FoldResult(self.bid, f, idx, pred, 0.0)
+                 for f, (idx, pred) in enumerate(s["best_folds"])]
         return folds + [p for p in self.parts if p.fold == REFIT]
 
 
@@ -269,9 +284,9 @@ def _curve(dataset: SpectralDataset, folds: list[FoldResult], k_max: int) -> dic
     return {"n_components": ks, "rmsecv": [float(v) for v in rmse]}
 
 
-def make_job(prep: Any, dataset: SpectralDataset, group: Any, *, seed: int, cost: Callable[[int], float],
-             storage: str | None = None, study_prefix: str = "nirdesk",
-             searches_in_process: bool = True) -> BranchJob:
+def make_job(prep: Any, dataset: SpectralDataset, group: Any, *, seed: int,
+             cost: Callable[[int], float], storage: str | None = None,
+             study_prefix: str = "nirdesk", searches_in_process: bool = True) -> BranchJob:
     """Choose the job type for a branch from its model and finetune_params.
 
     ``searches_in_process`` False (the GUI): an Optuna search whose trials run one at a time
@@ -295,10 +310,10 @@ def make_job(prep: Any, dataset: SpectralDataset, group: Any, *, seed: int, cost
         k_dim = next(d for d in config.dimensions if d.kind in ("int", "int_log"))
         limit = max_components(prep.pipeline, min(tr.size for tr, _ in prep.folds))
         others = [d for d in config.dimensions if d is not k_dim]
-        combos = [dict(zip([d.key for d in others], values))
+        combos = [dict(zip([d.key for d in others], values, strict=True))
                   for values in itertools.product(*[d.choices for d in others])] or [{}]
-        return SweepJob(prep, dataset, cost, config, k_dim.key,
-                        (int(k_dim.low), min(int(k_dim.high), limit)), combos)
+        low, high = k_dim.int_bounds()
+        return SweepJob(prep, dataset, cost, config, k_dim.key, (low, min(high, limit)), combos)
     trial_jobs = max(1, group.trial_n_jobs.get(prep.branch.id, 1))
     in_worker = group.mode == "parallel" or (trial_jobs <= 1 and not searches_in_process)
     return OptunaJob(prep, dataset, cost, config, seed, trial_jobs, in_worker, storage,

@@ -1,6 +1,6 @@
 """Facts about the machine and the data that the parallel policy decides from.
 
-Why separate objects: DESIGN.md decision 2 makes the policy a *pure* function of (pipeline
+Why separate objects: docs/design.md decision 2 makes the policy a *pure* function of (pipeline
 spec, mode, machine facts). Everything that has to be measured (CPU affinity, free memory,
 how warm the worker pool is) is measured here, once, by the caller; the policy only reads
 these frozen values, so tests can hand it any machine (1 CPU, 64 CPUs, 200 MB free) without

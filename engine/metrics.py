@@ -55,7 +55,9 @@ def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, 
 
 
 def score(y_true: np.ndarray, y_pred: np.ndarray, classification: bool) -> dict[str, float | None]:
-    return classification_metrics(y_true, y_pred) if classification else regression_metrics(y_true, y_pred)
+    if classification:
+        return classification_metrics(y_true, y_pred)
+    return regression_metrics(y_true, y_pred)
 
 
 def ranking_key(metrics: dict[str, float | None], classification: bool) -> float:

@@ -17,15 +17,16 @@ from __future__ import annotations
 import csv
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from engine.dataset import SpectralDataset
 from engine.errors import InputError, NirdeskInputError
 
-__all__ = ["PredictionResult", "predict", "align_wavelengths"]
+__all__ = ["PredictionResult", "align_wavelengths", "predict"]
 
 Log = Callable[[str], None]
 
@@ -54,7 +55,9 @@ class PredictionResult:
 
     def write_csv(self, path: str | os.PathLike) -> None:
         """sample_id, prediction[, reference, error]; floats written with full precision."""
-        header = ["sample_id", "prediction"] + (["reference", "error"] if self.reference is not None else [])
+        header = ["sample_id", "prediction"]
+        if self.reference is not None:
+            header += ["reference", "error"]
         try:
             with open(path, "w", newline="", encoding="utf-8") as fh:
                 writer = csv.writer(fh)
@@ -65,7 +68,8 @@ class PredictionResult:
                         row += [_cell(self.reference[i]), _cell(self.error[i])]
                     writer.writerow(row)
         except OSError as exc:
-            raise InputError(f"cannot write the predictions ({exc.strerror or exc})", file=str(path)) from None
+            raise InputError(f"cannot write the predictions ({exc.strerror or exc})",
+                             file=str(path)) from None
 
 
 def _cell(value: Any) -> str:
@@ -118,7 +122,7 @@ def align_wavelengths(dataset: SpectralDataset, model_wl: np.ndarray, resample: 
 
 def _predict_reasons(project: Any, stored: Any, branch_id: int, n_rows: int, n_features: int
                      ) -> list[dict[str, Any]]:
-    """The parallel policy's predict-mode decision for this branch (DESIGN.md decision 2)."""
+    """The parallel policy's predict-mode decision for this branch (docs/design.md decision 2)."""
     from engine.machine import DataFacts, MachineFacts
     from engine.pipeline import parse_pipeline
     from engine.policy import decide
@@ -126,7 +130,8 @@ def _predict_reasons(project: Any, stored: Any, branch_id: int, n_rows: int, n_f
     try:
         spec = project.load_pipeline(stored.pipeline_id).spec
         plan = decide(parse_pipeline(spec), machine=MachineFacts.current(),
-                      data=DataFacts(n_train=0, n_features=n_features, n_test=n_rows), mode="predict")
+                      data=DataFacts(n_train=0, n_features=n_features, n_test=n_rows),
+                      mode="predict")
         return [r.to_json() for r in plan.for_branch(branch_id).reasons]
     except (NirdeskInputError, KeyError):  # a spec this nirdesk cannot parse (e.g. a module
         return []                           # prefix not enabled here): the model still applies
@@ -162,7 +167,8 @@ def predict(project: Any, data: str | os.PathLike | SpectralDataset, branch: int
         if branch is None:
             branch = stored.best_branch
             if branch is None:
-                raise InputError(f"run {run_id} has no successful branch to predict with", file=where)
+                raise InputError(f"run {run_id} has no successful branch to predict with",
+                                 file=where)
         if branch not in branches:
             known = ", ".join(map(str, branches)) or "none"
             raise InputError(f"run {run_id} has no branch {branch} (branches: {known})", file=where)

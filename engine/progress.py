@@ -1,6 +1,7 @@
 """Terminal progress for `nirdesk run`: a live bar on a terminal, plain lines otherwise."""
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import TextIO
 
@@ -35,25 +36,26 @@ class ProgressPrinter:
         import os
 
         devnull = os.open(os.devnull, os.O_WRONLY)
-        try:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
             os.dup2(devnull, self.stream.fileno())  # so the interpreter's final flush is quiet
-        except (OSError, ValueError, AttributeError):
-            pass
         self.stream = None
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, RunStarted):
             workers = ", ".join(f"{g['step']}: {g['mode']} x{g['workers']}" for g in event.plan)
-            self.log(f"{event.n_branches} branches, {event.n_tasks} tasks" + (f" ({workers})" if workers else ""))
+            self.log(f"{event.n_branches} branches, {event.n_tasks} tasks"
+                     + (f" ({workers})" if workers else ""))
             for group in event.plan:  # why a branch step the user may expect in parallel is not
                 why = [r for r in group["reasons"] if r["severity"] == "info"
-                       and r["code"] in ("too_small", "blas_bound", "trials_too_small", "workers_capped")]
+                       and r["code"] in ("too_small", "blas_bound", "trials_too_small",
+                                         "workers_capped")]
                 if why:
                     self.log(f"  {group['step']}: {why[0]['message']}")
         elif isinstance(event, TaskDone) and self.live and self.stream is not None:
             filled = int(self.width * event.done / max(event.total, 1))
             eta = event.elapsed / event.done * (event.total - event.done) if event.done else 0.0
-            self._bar = (f"[{'#' * filled}{'.' * (self.width - filled)}] {event.done}/{event.total} tasks"
+            self._bar = (f"[{'#' * filled}{'.' * (self.width - filled)}] "
+                         f"{event.done}/{event.total} tasks"
                          f"  {event.elapsed:.1f} s  ETA {eta:.1f} s")
             self._draw()
 

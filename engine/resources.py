@@ -6,7 +6,7 @@ from pathlib import Path
 
 
 def resources_dir() -> Path:
-    """resources/ next to the packages (source checkout / editable install) or in a frozen bundle."""
+    """resources/ next to the packages (source checkout, editable install) or in a frozen app."""
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:
         return Path(bundle) / "resources"

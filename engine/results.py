@@ -1,4 +1,4 @@
-"""Run results and their JSON form (the "nirdesk.results/1" contract of DESIGN.md)."""
+"""Run results and their JSON form (the "nirdesk.results/1" contract of docs/design.md)."""
 from __future__ import annotations
 
 import json
@@ -37,7 +37,7 @@ class BranchResult:
     model: Any = None
     group: int | None = None
     warnings: list[str] = field(default_factory=list)
-    trials: list[dict[str, Any]] | None = None   # the search history (params, value, state, seconds)
+    trials: list[dict[str, Any]] | None = None  # search history (params, value, state, seconds)
     curve: dict[str, list] | None = None         # RMSECV vs PLS components
     tuning: dict[str, Any] | None = None         # how the search ran (method, metric, seconds, ...)
 
@@ -70,7 +70,8 @@ class RunResult:
                 "seconds": round(self.seconds, 6)}
 
     def write_json(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(_json_safe(self.to_json()), indent=2) + "\n", encoding="utf-8")
+        text = json.dumps(_json_safe(self.to_json()), indent=2) + "\n"
+        Path(path).write_text(text, encoding="utf-8")
 
 
 def _json_safe(value: Any) -> Any:

@@ -49,7 +49,7 @@ class Rendezvous(BaseEstimator, TransformerMixin):
         self.parties = parties
         self.timeout = timeout
 
-    def fit(self, X: Any, y: Any = None) -> "Rendezvous":
+    def fit(self, X: Any, y: Any = None) -> Rendezvous:
         folder = Path(self.folder)
         with open(folder / f"{os.getpid()}.fits", "a", encoding="ascii") as fh:
             fh.write("fit\n")
@@ -84,7 +84,8 @@ def _tasks(prepared: list[Any], dataset: Any, head: Any) -> list[Any]:
     return tasks
 
 
-def _rmse(pairs: dict[tuple[int, int], np.ndarray], dataset: Any, bid: int) -> float:
+def _rmse(pairs: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]], dataset: Any,
+          bid: int) -> float:
     """Cross-validated RMSE of one branch from its fold predictions (refit excluded)."""
     from engine.fold import REFIT
 
@@ -125,7 +126,7 @@ def check_pool() -> list[str]:
                                (r.branch_id, r.fold), (r.predict_idx, r.predictions)),
                            on_failure=lambda bid, msg: failures.append(f"branch {bid}: {msg}"),
                            cancel=cancel)
-        except Exception as exc:  # noqa: BLE001 - Cancelled by the watchdog, or a pool error
+        except Exception as exc:  # Cancelled by the watchdog, or a pool error (re-raised)
             pool.shutdown()
             raise SelfTestError(f"the worker pool did not finish within {POOL_TIMEOUT_S:.0f} s"
                                 if cancel.is_set() else f"the worker pool failed: {exc}") from exc

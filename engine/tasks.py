@@ -34,7 +34,8 @@ def execute_task(kind: str, branch_id: int, fold: int, pipeline: Any, X: np.ndar
     from engine.tuning import runner  # scikit-learn and Optuna: only for the kinds that need them
 
     if kind == "sweep":
-        return runner.sweep_task(branch_id, fold, pipeline, X, y, train_idx, predict_idx, extra or {})
+        return runner.sweep_task(branch_id, fold, pipeline, X, y, train_idx, predict_idx,
+                                 extra or {})
     if kind == "tune":
         return runner.tune_task(branch_id, pipeline, X, y, extra or {})
     raise ValueError(f"unknown task kind {kind!r}")

@@ -3,6 +3,8 @@
 Everything happens in app.main.main(), whose first step (frozen only) turns this process
 into a loky/multiprocessing helper when that is what the command line asks for.
 """
+from __future__ import annotations
+
 import sys
 
 from app.main import main

@@ -14,8 +14,9 @@ is actually made or a scheduler asked.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from engine.backends._base import DASK_MISSING, INSTALL_HINT, DaskMissing, dask_available
 from engine.machine import MachineFacts

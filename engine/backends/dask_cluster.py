@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from engine.backends.versions import worker_versions
 from engine.errors import NirdeskInputError
@@ -85,9 +86,9 @@ def probe(address: str, timeout: float = DEFAULT_TIMEOUT_S) -> dict[str, Any]:
     try:
         reply = _run_coroutine(lambda: asyncio.wait_for(_identity(address, timeout, security),
                                                         timeout + 1))
-    except (OSError, asyncio.TimeoutError, TimeoutError) as exc:
+    except (OSError, TimeoutError) as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "no answer"
-        if "Timed out" in detail or isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+        if "Timed out" in detail or isinstance(exc, TimeoutError):
             detail = f"no answer within {timeout:g} s"
         raise ClusterError(f"cannot reach a Dask scheduler at {address} ({detail}); check the "
                            "address and that `dask scheduler` runs there") from None

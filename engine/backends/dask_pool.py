@@ -30,11 +30,13 @@ pool is made (``nirdesk[cluster]`` is optional).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import threading
 import time
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -73,7 +75,7 @@ def _cap_threads(threads: int) -> None:
     a context manager would restore the old cap when one task ends while another task of
     the same worker still runs, which makes results depend on timing."""
     global _BLAS_THREADS, _BLAS_LIMITS
-    if _BLAS_THREADS != threads:
+    if threads != _BLAS_THREADS:
         from threadpoolctl import threadpool_limits
 
         _BLAS_LIMITS = threadpool_limits(limits=threads)
@@ -132,7 +134,8 @@ class DaskPool:
 
     def __init__(self, address: str, *, timeout: float = DEFAULT_TIMEOUT_S,
                  no_worker_timeout: float = NO_WORKER_TIMEOUT_S, client: Any = None) -> None:
-        self.address = normalise_address(address) if client is None else str(client.scheduler.address)
+        self.address = (normalise_address(address) if client is None
+                        else str(client.scheduler.address))
         self.timeout = timeout
         self.no_worker_timeout = no_worker_timeout
         self._client = client
@@ -250,10 +253,8 @@ class DaskPool:
             self._outstanding.clear()
         client = self._client
         if futures and client is not None and client.status == "running":
-            try:
+            with contextlib.suppress(Exception):  # a lost connection has cancelled them already
                 client.cancel(futures, force=True, asynchronous=False)
-            except Exception:  # noqa: BLE001 - a lost connection has cancelled them already
-                pass
 
     def shutdown(self) -> None:
         """At application exit: cancel, drop the scattered data, disconnect (the cluster
@@ -264,10 +265,8 @@ class DaskPool:
             self._closed = True
             client, self._client = self._client, None
         if client is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing a broken connection
                 client.close(timeout=2)
-            except Exception:  # noqa: BLE001 - closing a broken connection
-                pass
 
     def run_tasks(self, tasks: list[Task], shared: DaskShared, *, workers: int, threads: int,
                   on_result: Callable[[FoldResult], None],
@@ -302,7 +301,8 @@ class DaskPool:
             client = self.connect()
             x_future, y_future = self._scatter(shared)
         except Exception as exc:  # noqa: BLE001 - every branch learns why, the run goes on
-            message = str(exc) if isinstance(exc, ClusterError) else _cluster_text(exc, self.address)
+            message = (str(exc) if isinstance(exc, ClusterError)
+                       else _cluster_text(exc, self.address))
             for task in pending:
                 fail(task, message)
             return

@@ -12,6 +12,7 @@ stopped completely.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -100,7 +101,8 @@ class SubprocessCluster:
     # -- helpers ---------------------------------------------------------------------------
     def _spawn(self, label: str, args: list[str]) -> subprocess.Popen:
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+        env["PYTHONPATH"] = os.pathsep.join([str(REPO),
+                                             env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         log = open(self.folder / f"{label}.log", "wb")  # noqa: SIM115 - closed with the process
         try:
             return subprocess.Popen([sys.executable, "-m", *args], cwd=REPO, env=env,
@@ -144,34 +146,35 @@ class SubprocessCluster:
 
 
 def _kill_group(proc: subprocess.Popen, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 # -- one cluster shared by several test modules of one pytest session ----------------------
 
-_SHARED: dict[str, object] = {"cluster": None, "users": 0}
+class _Shared:
+    """The one cluster several test modules share, and how many of them hold it."""
+
+    cluster: SubprocessCluster | None = None
+    users = 0
+
+
 _SHARED_LOCK = threading.Lock()
 
 
 def acquire_shared(n_workers: int = 2) -> SubprocessCluster:
     """The process-wide cluster (started at the first call); pair with release_shared."""
     with _SHARED_LOCK:
-        cluster = _SHARED["cluster"]
-        if cluster is None:
-            cluster = SubprocessCluster(n_workers).start()
-            _SHARED["cluster"] = cluster
-        _SHARED["users"] = int(_SHARED["users"]) + 1
-        return cluster  # type: ignore[return-value]
+        if _Shared.cluster is None:
+            _Shared.cluster = SubprocessCluster(n_workers).start()
+        _Shared.users += 1
+        return _Shared.cluster
 
 
 def release_shared() -> None:
     """Stop the shared cluster when its last user lets go."""
     with _SHARED_LOCK:
-        _SHARED["users"] = max(0, int(_SHARED["users"]) - 1)
-        cluster = _SHARED["cluster"]
-        if cluster is not None and not _SHARED["users"]:
-            cluster.stop()  # type: ignore[attr-defined]
-            _SHARED["cluster"] = None
+        _Shared.users = max(0, _Shared.users - 1)
+        if _Shared.cluster is not None and not _Shared.users:
+            _Shared.cluster.stop()
+            _Shared.cluster = None

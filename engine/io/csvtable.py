@@ -217,7 +217,7 @@ def read_table(path: Path, file: str | None = None, delimiter_hint: str | None =
     if '"' in text:
         rows, starts = _split_quoted(lines, d, file, offset)
     else:
-        rows, starts = None, np.arange(offset + 1, offset + len(lines) + 1)
+        rows, starts = None, list(range(offset + 1, offset + len(lines) + 1))
         lines = _drop_trailing_delimiter(lines, d)
     counts = [len(r) for r in rows] if rows is not None else [line.count(d) + 1 for line in lines]
     expected = counts[0]

@@ -225,7 +225,7 @@ def type_target(col: RawColumn) -> np.ndarray:
 
 
 def _labels_or_error(col: RawColumn) -> np.ndarray:
-    parsed = []
+    parsed: list[float | None] = []
     for s in col.number_text:
         try:
             parsed.append(float(s))
@@ -271,10 +271,10 @@ def read_y(table: CsvTable, n_expected: int | None = None) -> YBlock:
     row0 = table.row(0)
     text_cols = [j for j, s in enumerate(row0) if table.to_number(s) is None]
     header = bool(text_cols)
-    if header and n_expected is not None and table.n_rows == n_expected and table.n_rows > 1:
-        if not any(is_id_name(row0[j]) for j in text_cols) and all(
-                _column_has_text(table, j) for j in text_cols):
-            header = False
+    if (header and n_expected is not None and table.n_rows == n_expected and table.n_rows > 1
+            and not any(is_id_name(row0[j]) for j in text_cols)
+            and all(_column_has_text(table, j) for j in text_cols)):
+        header = False
     first = 1 if header else 0
     if header and table.n_rows == 1:
         raise table.error("the file has a header row but no data rows", 0)

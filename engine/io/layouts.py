@@ -9,6 +9,7 @@ one SpectralDataset; anything unusable raises one InputError naming file, row an
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +17,21 @@ import numpy as np
 from engine.dataset import SpectralDataset
 from engine.errors import InputError
 from engine.io.csvtable import CsvTable, read_table
-from engine.io.fields import (ID_NAMES, SPLIT_NAMES, RawColumn, XBlock, YBlock, check_same_rows,
-                              check_wavelengths, is_test_value, read_ids, read_split, read_x,
-                              read_y, type_target)
+from engine.io.fields import (
+    ID_NAMES,
+    SPLIT_NAMES,
+    RawColumn,
+    XBlock,
+    YBlock,
+    check_same_rows,
+    check_wavelengths,
+    is_test_value,
+    read_ids,
+    read_split,
+    read_x,
+    read_y,
+    type_target,
+)
 
 LAYOUT_FOLDER = "folder"
 LAYOUT_NIRS4ALL = "nirs4all"
@@ -59,7 +72,7 @@ def _pick(index: dict[str, list[Path]], stems: tuple[str, ...], folder: Path) ->
     return found[0] if found else None
 
 
-def detect_layout(path: str | Path) -> str:
+def detect_layout(path: str | os.PathLike[str]) -> str:
     """Which layout ``path`` holds: "folder", "nirs4all" or "single-csv".
 
     A file is read as one CSV table; a folder must hold X.csv (folder layout) or nirs4all
@@ -173,28 +186,31 @@ def load_nirs4all(folder: Path) -> SpectralDataset:
     """
     index = _index(folder)
     files = {role: _pick(index, stems, folder) for role, stems in NIRS4ALL_ROLES.items()}
-    if files["x_train"] is None:
-        raise InputError(f"found {files['x_test'].name} but no Xcal/Xtrain file (the training "
-                         "spectra)", file=str(folder))
-    if files["y_test"] is not None and files["x_test"] is None:
-        raise InputError(f"found {files['y_test'].name} but no Xval/Xtest file", file=str(folder))
-    if files["x_test"] is not None and (files["y_train"] is None) != (files["y_test"] is None):
-        have, miss = (("y_train", "Yval/Ytest") if files["y_train"] is not None
-                      else ("y_test", "Ycal/Ytrain"))
-        raise InputError(f"found {files[have].name} but no {miss} file (targets are needed for "
-                         "both parts, or for none)", file=str(folder))
+    x_train, x_test, y_train, y_test = (files[r] for r in ("x_train", "x_test", "y_train",
+                                                           "y_test"))
+    if x_train is None:
+        found = x_test or y_train or y_test  # the layout was detected from one of them
+        raise InputError(f"found {found.name if found else 'nirs4all files'} but no Xcal/Xtrain "
+                         "file (the training spectra)", file=str(folder))
+    if y_test is not None and x_test is None:
+        raise InputError(f"found {y_test.name} but no Xval/Xtest file", file=str(folder))
+    if x_test is not None and (y_train is None) != (y_test is None):
+        have, miss = (y_train, "Yval/Ytest") if y_train is not None else (y_test, "Ycal/Ytrain")
+        raise InputError(f"found {have.name if have else '?'} but no {miss} file (targets are "
+                         "needed for both parts, or for none)", file=str(folder))
 
     hint = None
     parts: list[XBlock] = []
     y_parts: list[YBlock] = []
     for x_role, y_role in (("x_train", "y_train"), ("x_test", "y_test")):
-        if files[x_role] is None:
+        x_file, y_file = files[x_role], files[y_role]
+        if x_file is None:
             continue
-        xt = read_table(files[x_role], delimiter_hint=hint)
+        xt = read_table(x_file, delimiter_hint=hint)
         hint = hint or xt.delimiter
         xb = read_x(xt, header_required=False)
-        if files[y_role] is not None:
-            yt = read_table(files[y_role], delimiter_hint=xt.delimiter)
+        if y_file is not None:
+            yt = read_table(y_file, delimiter_hint=xt.delimiter)
             yb = read_y(yt, n_expected=xb.n)
             if xb.header_guessed and not yb.has_header and yb.n == xb.n + 1:
                 # Row 1 of X looked like wavelengths, but the all-numeric Y has a row for it:
@@ -220,7 +236,7 @@ def load_nirs4all(folder: Path) -> SpectralDataset:
         ids = np.concatenate([p.ids for p in parts])
     else:
         ids = np.arange(1, X.shape[0] + 1).astype(str)
-    meta = _metadata(folder, LAYOUT_NIRS4ALL, xb, files["x_train"], files["y_train"])
+    meta = _metadata(folder, LAYOUT_NIRS4ALL, xb, x_train, y_train)
     meta["files"] = {role: None if p is None else str(p) for role, p in files.items()}
     meta["wavelengths_unknown"] = not known
     meta["notes"] = [n for p in parts for n in p.notes]
@@ -261,7 +277,7 @@ def _same_targets(parts: list[YBlock]) -> list[RawColumn]:
             raise other.table.error(f"{len(other.columns)} target columns but {first.table.name} "
                                     f"has {len(columns)}", 0, min(len(columns), len(other.columns)))
         if first.has_header and other.has_header:
-            for a, b in zip(columns, other.columns):
+            for a, b in zip(columns, other.columns, strict=True):
                 if a.name != b.name:
                     col = b.segments[0].column
                     raise other.table.error(f"target name {b.name!r} does not match "
@@ -269,8 +285,8 @@ def _same_targets(parts: list[YBlock]) -> list[RawColumn]:
                                             other.table.row(0))
         elif other.has_header:  # headerless cal, named val: take val's names
             columns = [RawColumn(b.name, a.raw, a.number_text, a.segments)
-                       for a, b in zip(columns, other.columns)]
-        columns = [a.concat(b) for a, b in zip(columns, other.columns)]
+                       for a, b in zip(columns, other.columns, strict=True)]
+        columns = [a.concat(b) for a, b in zip(columns, other.columns, strict=True)]
     return columns
 
 

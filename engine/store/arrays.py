@@ -15,7 +15,7 @@ import numpy as np
 
 from engine.errors import InputError
 
-__all__ = ["to_npy", "from_npy", "targets_to_npy", "targets_from_npy", "content_hash"]
+__all__ = ["content_hash", "from_npy", "targets_from_npy", "targets_to_npy", "to_npy"]
 
 
 def _plain(array: np.ndarray) -> np.ndarray:
@@ -40,7 +40,8 @@ def from_npy(blob: bytes, what: str = "array", file: str | None = None) -> np.nd
     try:
         return np.load(io.BytesIO(bytes(blob)), allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
-        raise InputError(f"the stored {what} is not a readable .npy array ({exc})", file=file) from None
+        raise InputError(f"the stored {what} is not a readable .npy array ({exc})",
+                         file=file) from None
 
 
 def targets_to_npy(targets: Mapping[str, np.ndarray]) -> bytes | None:

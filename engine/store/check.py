@@ -86,7 +86,8 @@ def _recover(path: Path) -> None:
         finally:
             conn.close()
     except sqlite3.Error as exc:
-        raise InputError(f"an interrupted save could not be rolled back ({exc})", file=str(path)) from None
+        raise InputError(f"an interrupted save could not be rolled back ({exc})",
+                         file=str(path)) from None
 
 
 def check_project_file(path: str | os.PathLike) -> FileFacts:
@@ -137,7 +138,8 @@ def _inspect(conn: sqlite3.Connection, where: str) -> int:
             raise InputError("an SQLite database, but not a nirdesk project", file=where)
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     except sqlite3.DatabaseError as exc:
-        raise InputError(f"the file is damaged or not a nirdesk project ({exc})", file=where) from None
+        raise InputError(f"the file is damaged or not a nirdesk project ({exc})",
+                         file=where) from None
     try:
         version = int(row[0]) if row else 0
     except ValueError:

@@ -14,7 +14,8 @@ def _fmt(value: float | None) -> str:
 
 def _run_line(r: RunSummary) -> str:
     head = (f"  [{r.id}] {r.created}  {r.pipeline_name} on {r.dataset_name}"
-            f" ({r.target or 'no target'}): {r.n_branches} branch{'' if r.n_branches == 1 else 'es'}")
+            f" ({r.target or 'no target'}): {r.n_branches} "
+            f"branch{'' if r.n_branches == 1 else 'es'}")
     if r.cancelled:
         head += ", cancelled"
     if r.best_branch is None:
@@ -32,8 +33,10 @@ def describe_project(path: str | os.PathLike) -> str:
                  f"format       nirdesk project, schema {project.schema_version}"
                  + (f" (the file is schema {project.migrated_from}; read as "
                     f"{project.schema_version}, not modified)" if project.migrated_from else ""),
-                 f"created      {meta.get('created', '?')} by nirdesk {meta.get('created_by', '?')}",
-                 f"modified     {meta.get('modified', '?')} by nirdesk {meta.get('written_by', '?')}"]
+                 f"created      {meta.get('created', '?')} "
+                 f"by nirdesk {meta.get('created_by', '?')}",
+                 f"modified     {meta.get('modified', '?')} "
+                 f"by nirdesk {meta.get('written_by', '?')}"]
         datasets = project.datasets()
         lines.append(f"datasets     {len(datasets)}")
         for d in datasets:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-__all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "MIGRATIONS", "create_schema", "migrate"]
+__all__ = ["APPLICATION_ID", "MIGRATIONS", "SCHEMA_VERSION", "create_schema", "migrate"]
 
 #: PRAGMA application_id of every nirdesk project ("NIRd"): ``file`` and tools can tell a
 #: project from any other SQLite database without reading its tables.

@@ -12,14 +12,28 @@ CLI, the GUI and the tests agree on it.
 """
 from __future__ import annotations
 
-from engine.tuning.pls_sweep import (is_sweepable, max_components, predictions_per_component,
-                                     sweep_predictions)
-from engine.tuning.space import (KINDS, METRICS, Dimension, FinetuneConfig, grid_space,
-                                 make_pruner, make_sampler, parse_finetune, resolve_param,
-                                 suggest, with_params)
+from engine.tuning.pls_sweep import (
+    is_sweepable,
+    max_components,
+    predictions_per_component,
+    sweep_predictions,
+)
+from engine.tuning.space import (
+    KINDS,
+    METRICS,
+    Dimension,
+    FinetuneConfig,
+    grid_space,
+    make_pruner,
+    make_sampler,
+    parse_finetune,
+    resolve_param,
+    suggest,
+    with_params,
+)
 
 __all__ = [
-    "Dimension", "FinetuneConfig", "KINDS", "METRICS", "parse_finetune", "suggest",
-    "make_sampler", "make_pruner", "grid_space", "resolve_param", "with_params",
-    "is_sweepable", "sweep_predictions", "predictions_per_component", "max_components",
+    "KINDS", "METRICS", "Dimension", "FinetuneConfig", "grid_space", "is_sweepable",
+    "make_pruner", "make_sampler", "max_components", "parse_finetune",
+    "predictions_per_component", "resolve_param", "suggest", "sweep_predictions", "with_params",
 ]

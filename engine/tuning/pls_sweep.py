@@ -31,9 +31,9 @@ from sklearn.base import clone
 from sklearn.cross_decomposition import PLSRegression
 from sklearn.pipeline import Pipeline
 
-from engine.tuning.space import FinetuneConfig, METRICS, resolve_param
+from engine.tuning.space import METRICS, FinetuneConfig, resolve_param
 
-__all__ = ["is_sweepable", "sweep_predictions", "predictions_per_component", "max_components"]
+__all__ = ["is_sweepable", "max_components", "predictions_per_component", "sweep_predictions"]
 
 
 def is_sweepable(config: FinetuneConfig, pipeline: Pipeline) -> bool:
@@ -50,7 +50,8 @@ def is_sweepable(config: FinetuneConfig, pipeline: Pipeline) -> bool:
     for dim in config.dimensions:
         step, _, param = resolve_param(pipeline, dim.key).partition("__")
         if step == model_name:
-            if param != "n_components" or dim.kind not in ("int", "int_log") or dim.low < 1:
+            if (param != "n_components" or dim.kind not in ("int", "int_log")
+                    or dim.int_bounds()[0] < 1):
                 return False
             found_components = True
         elif dim.kind != "categorical":

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -46,7 +47,7 @@ def sequential_evaluator(pipeline: Any, X: np.ndarray, y: np.ndarray,
 
     def evaluate(params_list: list[dict], trials: list[Any]) -> list[Outcome]:
         outcomes = []
-        for params, trial in zip(params_list, trials):
+        for params, trial in zip(params_list, trials, strict=True):
             start = time.perf_counter()
             done: list[tuple[np.ndarray, np.ndarray]] = []
             state, error = "COMPLETE", None
@@ -67,7 +68,8 @@ def sequential_evaluator(pipeline: Any, X: np.ndarray, y: np.ndarray,
             value = None
             if state == "COMPLETE":
                 idx = np.concatenate([d[0] for d in done])
-                value = _metric(config, y[idx], np.concatenate([d[1] for d in done]), classification)
+                value = _metric(config, y[idx], np.concatenate([d[1] for d in done]),
+                                classification)
             outcomes.append({"value": value, "state": state, "seconds": time.perf_counter() - start,
                              "folds": done, "error": error})
         return outcomes
@@ -89,7 +91,8 @@ def trial_budget(config: Any) -> int:
 
 
 def run_search(pipeline: Any, config: Any, seed: int, folds: list, y: np.ndarray,
-               classification: bool, evaluate_batch: Callable[[list[dict], list[Any]], list[Outcome]],
+               classification: bool,
+               evaluate_batch: Callable[[list[dict], list[Any]], list[Outcome]],
                *, batch_size: int = 1, storage: str | None = None,
                study_name: str | None = None) -> dict[str, Any]:
     """Optuna ask/tell loop; returns best params, the trial history and the best trial's folds."""
@@ -111,9 +114,10 @@ def run_search(pipeline: Any, config: Any, seed: int, folds: list, y: np.ndarray
             break
         trials = [study.ask() for _ in range(min(batch_size, n_trials - len(history)))]
         params = [suggest(t, config.dimensions) for t in trials]
-        for trial, p, outcome in zip(trials, params, evaluate_batch(params, trials)):
+        for trial, p, outcome in zip(trials, params, evaluate_batch(params, trials), strict=True):
             state = outcome["state"]
-            ok = state == "COMPLETE" and outcome["value"] is not None and math.isfinite(outcome["value"])
+            ok = (state == "COMPLETE" and outcome["value"] is not None
+                  and math.isfinite(outcome["value"]))
             if ok:
                 study.tell(trial, outcome["value"])
             else:
@@ -148,9 +152,14 @@ def tune_task(branch_id: int, pipeline: Any, X: np.ndarray, y: np.ndarray,
 def record_trials(result: dict[str, Any], config: Any, storage: str, study_name: str) -> None:
     """Write a worker's finished trials to the Optuna storage from the main process."""
     import optuna
-    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+    from optuna.distributions import (
+        BaseDistribution,
+        CategoricalDistribution,
+        FloatDistribution,
+        IntDistribution,
+    )
 
-    dists = {}
+    dists: dict[str, BaseDistribution] = {}
     for d in config.dimensions:
         if d.kind == "categorical":
             dists[d.key] = CategoricalDistribution(list(d.choices))
@@ -162,6 +171,6 @@ def record_trials(result: dict[str, Any], config: Any, storage: str, study_name:
                                 load_if_exists=True)
     for t in result["trials"]:
         state = getattr(optuna.trial.TrialState, t["state"], optuna.trial.TrialState.FAIL)
+        value = t["value"] if state.name == "COMPLETE" else None
         study.add_trial(optuna.trial.create_trial(params=t["params"], distributions=dists,
-                                                  value=t["value"] if state.name == "COMPLETE" else None,
-                                                  state=state))
+                                                  value=value, state=state))

@@ -25,17 +25,18 @@ import difflib
 import functools
 import math
 import numbers
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from engine.errors import SpecError
 
-__all__ = ["Dimension", "FinetuneConfig", "KINDS", "METRICS", "FINETUNE_KEYS", "GRID_LIMIT",
-           "parse_finetune", "suggest", "grid_space", "make_sampler", "make_pruner",
-           "resolve_param", "with_params"]
+__all__ = ["FINETUNE_KEYS", "GRID_LIMIT", "KINDS", "METRICS", "Dimension", "FinetuneConfig",
+           "grid_space", "make_pruner", "make_sampler", "parse_finetune", "resolve_param",
+           "suggest", "with_params"]
 
 KINDS = ("int", "int_log", "float", "float_log", "categorical")
 #: metric -> (target type, the direction that improves it)
@@ -67,6 +68,12 @@ class Dimension:
     @property
     def log(self) -> bool:
         return self.kind.endswith("_log")
+
+    def int_bounds(self) -> tuple[int, int]:
+        """(low, high) of an int or int_log dimension (the parser always sets both)."""
+        if self.low is None or self.high is None:
+            raise ValueError(f"{self.key!r} is {self.kind}, not a numeric range")
+        return int(self.low), int(self.high)
 
 
 @dataclass(frozen=True)
@@ -328,7 +335,8 @@ def grid_space(dimensions: Sequence[Dimension], *, where: str | None = None
         if dim.kind == "categorical":
             values = list(dim.choices)
         else:
-            values = list(range(dim.low, dim.high + 1))
+            low, high = dim.int_bounds()
+            values = list(range(low, high + 1))
         space[dim.key] = values
         size *= len(values)
         if size > GRID_LIMIT:
