@@ -33,6 +33,7 @@ from typing import Any
 
 from engine.machine import DataFacts, MachineFacts
 from engine.pipeline.branches import BranchGroup, ConcreteBranch, ExpandedPipeline, StepSpec
+from engine.registry import cost_of
 
 __all__ = [
     "BLAS_BOUND_MIN_ELEMENTS",
@@ -54,7 +55,6 @@ SEQUENTIAL_MODES = ("predict", "explain")
 #: uses every core and a second process does not help. 5e7 is deliberately high (it never
 #: fires on the benchmark datasets); calibrate it by measurement before lowering it.
 BLAS_BOUND_MIN_ELEMENTS = 50_000_000
-BLAS_MODELS = frozenset({"PLSRegression", "Ridge", "LinearRegression", "PLSDA"})
 
 #: Memory model of one worker: a training-fold copy plus working arrays (~4 float64 copies of
 #: the training matrix) and the interpreter with numpy + scikit-learn (~150 MB).
@@ -581,6 +581,13 @@ def _too_small(active: list[ConcreteBranch], workers: int, ctx: _Context) -> Rea
                                             f"{_plural(workers, 'worker')} (~{cost:.1g} s)")
 
 
+def _cost_class(step: StepSpec) -> str | None:
+    """The registry's cost class of a step ("blas", "threads", ...; engine.registry.cost_of):
+    one table says which models are BLAS-bound, for the policy and for every other reader."""
+    est = step.estimator
+    return cost_of(est if est is not None and not isinstance(est, type) else step.class_name)
+
+
 def _blas_bound(active: list[ConcreteBranch], ctx: _Context) -> Reason | None:
     """Sequential for large matrices when every model is BLAS-dominated.
 
@@ -589,7 +596,7 @@ def _blas_bound(active: list[ConcreteBranch], ctx: _Context) -> Reason | None:
     elements = ctx.data.n_train * ctx.data.n_features
     if not active or elements < BLAS_BOUND_MIN_ELEMENTS:
         return None
-    if not all(_class_name(b.model) in BLAS_MODELS for b in active):
+    if not all(_cost_class(b.model) == "blas" for b in active):
         return None
     return _sequential_because("blas_bound", "BLAS-bound models on large matrices use both "
                                              "cores in one process; a second process does not "

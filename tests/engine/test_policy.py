@@ -444,6 +444,12 @@ def test_blas_bound_threshold(monkeypatch):
                                    "speed them up")
     # One non-BLAS model in the group and the rule no longer applies.
     assert only(plan_of(four_pattern("live", n_jobs=2))).mode == "parallel"
+    # The BLAS-bound models are the registry's cost class "blas", for JSON names and live
+    # objects alike (PLS-DA and LinearRegression too; a Lasso is not).
+    for model in ("PLSDA", "Ridge", "sklearn.linear_model.LinearRegression", Ridge()):
+        spec = [eight[0], model if not isinstance(model, str) else {"class": model}]
+        assert only(plan_of(spec)).mode == "sequential", model
+    assert only(plan_of([eight[0], {"class": "Lasso"}])).mode == "parallel"
 
 
 def test_estimate_task_seconds_orders_models():
