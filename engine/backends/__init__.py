@@ -1,4 +1,4 @@
-"""Where a run's tasks execute: the local loky pool or a Dask cluster (DESIGN.md decision 1).
+"""Where a run's tasks execute: the local loky pool or a Dask cluster (docs/design.md decision 1).
 
 Why a small facade: the CLI and the GUI choose a backend from the same three facts (an
 :class:`ExecutionChoice`), and engine.run must not care which one it gets. Both pools offer
