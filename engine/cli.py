@@ -72,7 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--seed", type=int, default=0, help="seed for every random_state left unset")
     pre.add_argument("--verbose", type=int, choices=(0, 1), default=1)
     info = sub.add_parser("info", help="describe a dataset, a pipeline JSON file or a project")
-    info.add_argument("path")
+    info.add_argument("path", nargs="?",
+                      help="a dataset, a pipeline .json, a .nirdesk project or a step name")
+    info.add_argument("--steps", action="store_true",
+                      help="list every step a pipeline may name (registry), one line each")
     info.add_argument("--target", help="target to describe (default: all)")
     return parser
 
@@ -306,6 +309,16 @@ def _write_spectra(path: str, Z, axis, dataset) -> None:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    if args.steps or args.path is None:
+        if args.path is not None:
+            raise NirdeskInputError("give either a PATH or --steps, not both")
+        if not args.steps:
+            raise NirdeskInputError("give a dataset, pipeline, project or step to describe, "
+                                    "or --steps to list every step")
+        from engine.info import describe_steps
+
+        print(describe_steps())
+        return EXIT_OK
     from engine.store import is_project_path
 
     if is_project_path(args.path):

@@ -188,3 +188,19 @@ def test_preprocess_needs_a_branch_when_there_are_several(tmp_path, capsys):
                      "--out", str(out), "--branch", "7"])
     assert code == 2 and "no branch 7; the pipeline's branches are 1: SNV" in \
         capsys.readouterr().err
+
+
+def test_info_steps_lists_every_registered_step_once(capsys):
+    from engine.registry import registry_entries
+
+    assert cli_main(["info", "--steps"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    entries = registry_entries()
+    assert [line.split()[0] for line in lines] == [e.name for e in entries]
+    for line, entry in zip(lines, entries, strict=True):
+        assert line.split()[1] == entry.kind and line.endswith(entry.description)
+    assert cli_main(["info"]) == 2
+    assert "--steps" in capsys.readouterr().err
+    assert cli_main(["info", "SNV", "--steps"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "nirdesk info: give either a PATH or --steps, not both"]
