@@ -368,7 +368,7 @@ def test_killed_process_leaves_a_restorable_session(env, tecator_dir, tecator):
 import os, sys
 sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtWidgets import QApplication, QMainWindow
 from app.project import ProjectController, WorkspaceSnapshot
 from app.common.notify import Notifier
 from app.common.settings import AppSettings
@@ -378,7 +378,8 @@ w = QMainWindow()
 ds = load_dataset(sys.argv[1])
 c = ProjectController(w, AppSettings({str(env.tmp / "victim.ini")!r}),
                       lambda: WorkspaceSnapshot(ds, None, {json.dumps(SPEC)}, {{"k": 1}}),
-                      lambda l: None, ask=lambda *a, **k: None, autosave_dir={str(env.folder)!r})
+                      lambda l: None, ask=lambda *a, **k: None,
+                      notifier=Notifier(w, quiet=True), autosave_dir={str(env.folder)!r})
 c.mark_dirty("edit")
 c.autosave()
 c.wait_idle()
