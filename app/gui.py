@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 TIMING_ENV = "NIRDESK_TIMING"  # "1": print start-up milestones (bench/gui.py reads them)
 
@@ -87,7 +87,7 @@ def run_gui(argv: Sequence[str]) -> int:
         window.restore_layout()
 
     class FirstPaint(QObject):
-        def eventFilter(self, obj, event):  # noqa: N802 (Qt name)
+        def eventFilter(self, obj, event):
             if event.type() == QEvent.Type.Paint:
                 _timing("shown")
                 obj.removeEventFilter(self)

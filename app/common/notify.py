@@ -20,6 +20,7 @@ The notifier is a plain QObject owned by the window; features receive it, never 
 """
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Any, TextIO
 
@@ -111,9 +112,7 @@ class Notifier(QObject):
     def close(self) -> None:
         """Close the last error dialog (the window is closing)."""
         if self.error_box is not None:
-            try:
+            with contextlib.suppress(RuntimeError):   # already deleted with its parent
                 self.error_box.close()
-            except RuntimeError:   # already deleted with its parent
-                pass
             self.error_box = None
 

@@ -4,8 +4,8 @@ Why shared: both menus number the first nine entries as keyboard mnemonics, show
 path as tooltip and status tip, and end with a Clear entry; written twice they drifted."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from PySide6.QtWidgets import QMenu
 

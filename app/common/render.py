@@ -12,8 +12,8 @@ at its next spectrum.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 from pyqtgraph import functions as fn

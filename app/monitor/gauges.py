@@ -27,9 +27,19 @@ from typing import Any
 
 import psutil
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QBoxLayout, QFrame, QHeaderView, QLabel,
-                               QLayout, QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QBoxLayout,
+    QFrame,
+    QHeaderView,
+    QLabel,
+    QLayout,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.monitor.sparkline import OK_COLOUR, WARN_COLOUR, CoreBars, Sparkline
 
@@ -273,7 +283,7 @@ class ResourceGauges(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(1000, 190)
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+    def minimumSizeHint(self) -> QSize:
         """Small on purpose: the dock may be narrow (sections then stack) or short."""
         return QSize(200, 120)
 
@@ -413,7 +423,7 @@ class ResourceGauges(QWidget):
                     item.setText(values[c])
                 item.setToolTip(values[3])
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+    def resizeEvent(self, event) -> None:
         narrow = event.size().width() < NARROW_WIDTH
         want = QBoxLayout.Direction.TopToBottom if narrow else QBoxLayout.Direction.LeftToRight
         if self._layout.direction() != want:
@@ -422,7 +432,7 @@ class ResourceGauges(QWidget):
                 self._layout.setStretchFactor(w, 0 if narrow else 2)
         super().resizeEvent(event)
 
-    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+    def closeEvent(self, event) -> None:
         self.stop()
         super().closeEvent(event)
 

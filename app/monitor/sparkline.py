@@ -58,7 +58,7 @@ class Sparkline(QWidget):
     def colour(self) -> QColor:
         return QColor(self._colour)
 
-    def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
+    def paintEvent(self, event) -> None:
         p = QPainter(self)
         r = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
         p.fillRect(r, BACKGROUND)
@@ -120,7 +120,7 @@ class CoreBars(QWidget):
         cols = max(1, min(n, w // self.min_bar))
         return cols, math.ceil(n / cols)
 
-    def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
+    def paintEvent(self, event) -> None:
         p = QPainter(self)
         r = QRectF(self.rect())
         if not self._values:

@@ -24,18 +24,40 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog,
-                               QHBoxLayout, QHeaderView, QLabel, QPushButton, QSizePolicy,
-                               QSplitter, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.common import colours
 from app.common.notify import Notifier
 from app.common.render import Content, DrawGroup, Renderer
 from app.common.spectra_layer import SpectraLayer
 from app.common.workers import Jobs
-from app.predict.jobs import (LoadedSpectra, ModelChoice, ProjectModels, TrainingSpectra,
-                              list_models, load_spectra, load_training, run_prediction,
-                              same_axis, summary_text, user_message)
+from app.predict.jobs import (
+    LoadedSpectra,
+    ModelChoice,
+    ProjectModels,
+    TrainingSpectra,
+    list_models,
+    load_spectra,
+    load_training,
+    run_prediction,
+    same_axis,
+    summary_text,
+    user_message,
+)
 from app.predict.table import SORT_ROLE, PredictionTable
 
 TRAIN_COLOUR = QColor(110, 110, 110)
@@ -432,7 +454,7 @@ class PredictPanel(QWidget):
             self.legend.addItem(sample, f"{name} ({group.rows.size})")
         self.legend.setVisible(True)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+    def resizeEvent(self, event) -> None:
         """A narrow dock puts the plot under the table instead of beside it."""
         want = Qt.Orientation.Vertical if event.size().width() < 700 else Qt.Orientation.Horizontal
         if self.splitter.orientation() != want:

@@ -29,12 +29,13 @@ application data folder + ``/autosave``.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,7 @@ def default_autosave_dir() -> Path:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def process_start_time(pid: int) -> float | None:
@@ -140,10 +141,8 @@ class Session:
         """Delete the working copy, its journal and the owner record."""
         for path in (self.work, self.work.with_name(self.work.name + "-journal"),
                      self.owner_file):
-            try:
+            with contextlib.suppress(OSError):
                 path.unlink(missing_ok=True)
-            except OSError:
-                pass
 
 
 @dataclass

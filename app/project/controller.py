@@ -39,9 +39,11 @@ app.common.notify.Notifier as one line naming the file; what was open stays open
 """
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -52,8 +54,15 @@ from app.common.notify import Notifier
 from app.common.recent_menu import fill_recent_menu
 from app.common.settings import AppSettings
 from app.common.workers import Handle, Jobs
-from app.project.autosave import (LoadedProject, WorkingCopy, WorkspaceSnapshot, adopt,
-                                  default_autosave_dir, open_copy, orphaned_sessions)
+from app.project.autosave import (
+    LoadedProject,
+    WorkingCopy,
+    WorkspaceSnapshot,
+    adopt,
+    default_autosave_dir,
+    open_copy,
+    orphaned_sessions,
+)
 from app.project.dialogs import Ask, default_ask
 
 __all__ = ["LoadedProject", "ProjectController", "WorkspaceSnapshot"]
@@ -240,10 +249,8 @@ class ProjectController(QObject):
         caller reads the working copy); failures were reported by their own handlers."""
         while self._handles:
             handle = self._handles[0]
-            try:
+            with contextlib.suppress(Exception):   # reported by the handle's own handler
                 handle.wait()
-            except Exception:  # noqa: BLE001 - reported by the handle's own handler
-                pass
             self._forget(handle)
 
     def _run(self, label: str, fn: Callable[..., Any], *args: Any) -> Any:

@@ -18,15 +18,25 @@ whose background thread reads the runs.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel,
-                               QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 VALUE_ROLE = Qt.ItemDataRole.UserRole + 1    # the number behind a cell (float | None)
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -338,10 +348,8 @@ class RunsHistory(QWidget):
     def show_comparison(self, id_a: int, id_b: int, results_a: dict, results_b: dict) -> None:
         """Show two runs' leaderboards (results JSON dicts) side by side."""
         task = "regression"
-        try:
+        with contextlib.suppress(StopIteration):
             task = self.summary(id_a).task
-        except StopIteration:
-            pass
         self.comparison.show_runs(results_a, results_b, self._label(id_a), self._label(id_b),
                                   task)
         self.comparison.show()

@@ -20,15 +20,31 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMenu, QSplitter,
-                               QStackedWidget, QTabWidget, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.common.notify import Notifier
 from app.results import data as D
 from app.results import export as E
 from app.results.leaderboard import LeaderboardModel, LeaderboardView
-from app.results.plots import (ComponentsPlot, HistoryPlot, PlotPage, PredictedPlot, ResidualPlot,
-                               SpectraPlot)
+from app.results.plots import (
+    ComponentsPlot,
+    HistoryPlot,
+    PlotPage,
+    PredictedPlot,
+    ResidualPlot,
+    SpectraPlot,
+)
 
 # plot name (export_plot_png) -> tab title
 PLOT_TABS = {"predicted": "Pred vs obs", "residuals": "Residuals", "components": "PLS comps",
@@ -449,7 +465,7 @@ class ResultsPanel(QWidget):
         page = self.tabs.currentWidget()
         return next(k for k, p in self.plots.items() if p is page)
 
-    def actions(self) -> list[QAction]:  # noqa: D102 - QWidget.actions, with our exports
+    def actions(self) -> list[QAction]:
         return list(self._actions)
 
     def _make_actions(self) -> list[QAction]:

@@ -15,10 +15,24 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QDialog, QDialogButtonBox,
-                               QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QPushButton, QRadioButton, QSpinBox, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.common.workers import Handle, Jobs
 from engine.backends import INSTALL_HINT, ExecutionChoice, dask_available
@@ -237,7 +251,7 @@ class ExecutionSettingsDialog(QDialog):
         self.choice_saved.emit(choice)
         super().accept()
 
-    def keyPressEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+    def keyPressEvent(self, event: Any) -> None:
         """Enter in the address field tests the connection (its returnPressed) instead of
         also pressing OK, which QDialog would do with the key the line edit passes on."""
         if (event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)

@@ -21,8 +21,15 @@ from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QProgressBar,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.common import dialogs, gc_guard
 from app.common.notify import Notifier
@@ -563,7 +570,7 @@ class MainWindow(QMainWindow):
             from importlib.metadata import version
 
             ver = version("nirdesk")
-        except Exception:
+        except Exception:  # noqa: BLE001 - no installed metadata (a frozen app): no number
             ver = ""
         self.info_box = dialogs.show_about(self, ver)
 

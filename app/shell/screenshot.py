@@ -6,8 +6,8 @@ Also the waiting part of `--exit-after-load` (tests, benchmarks): both poll the 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from PySide6.QtCore import QObject, QTimer
 

@@ -34,8 +34,8 @@ def versions() -> list[str]:
     """Versions of nirdesk and of what it is built on (first lines of the report)."""
     import joblib
     import numpy as np
-    import PySide6
     import pyqtgraph
+    import PySide6
     import sklearn
     from PySide6.QtCore import qVersion
 

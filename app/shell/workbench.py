@@ -21,6 +21,7 @@ pipeline_edited(expanded), project_dataset(dataset, raw, path) - which the windo
 """
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -35,8 +36,14 @@ from app.predict.panel import PredictPanel
 from app.project import LoadedProject, ProjectController, RunsHistory, WorkspaceSnapshot
 from app.results.panel import ResultsPanel
 from app.run import RunController, RunPanel, RunToolbar, confirm_close
-from engine.backends import (ExecutionChoice, close_pools, known_machine_facts, make_pool,
-                             remote_workers_provider, run_workers)
+from engine.backends import (
+    ExecutionChoice,
+    close_pools,
+    known_machine_facts,
+    make_pool,
+    remote_workers_provider,
+    run_workers,
+)
 
 EDIT_DEBOUNCE_MS = 150   # typing in the inspector: re-parse the pipeline once it pauses
 
@@ -395,9 +402,7 @@ class Workbench(QObject):
         if self.execution_dialog is not None:
             from app.run.execution_settings import wait_for_connection_tests
 
-            try:
+            with contextlib.suppress(RuntimeError):   # it deletes itself when closed
                 self.execution_dialog.close()
-            except RuntimeError:            # it deletes itself when closed
-                pass
             wait_for_connection_tests()
         self.results.shutdown()

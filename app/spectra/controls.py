@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSignalBlocker
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QLabel, QMenu, QToolBar, QToolButton,
-                               QWidget)
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QMenu, QToolBar, QToolButton, QWidget
 
 from app.model.state import PREPROCESSED, RAW, WorkbenchState
 

@@ -357,11 +357,10 @@ class SpectraView(QWidget):
             if not add:
                 self.state.set_selection([])
             return
-        if add:
-            rows = sel[sel != row] if row in sel else np.append(sel, row)
-        else:
-            rows = [row]
-        self.state.set_selection(rows)
+        if not add:
+            self.state.set_selection([row])
+            return
+        self.state.set_selection(sel[sel != row] if row in sel else np.append(sel, row))
 
     def _on_box(self, rect: QRectF, modifiers) -> None:
         data = self.state.shown

@@ -9,9 +9,9 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from app.spectra import view as spectra_view
-from app.shell.main_window import MainWindow
 from app.common.settings import AppSettings
+from app.shell.main_window import MainWindow
+from app.spectra import view as spectra_view
 
 WAIT = 30_000
 LEFT = Qt.MouseButton.LeftButton

@@ -12,11 +12,11 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from app.shell.main_window import MainWindow
 from app.common.settings import AppSettings
-from app.model.spectra_data import COLUMN_LABEL, UNIT_LABEL
 from app.common.spectra_layer import SpectraLayer
+from app.model.spectra_data import COLUMN_LABEL, UNIT_LABEL
 from app.model.state import PREPROCESSED, RAW
+from app.shell.main_window import MainWindow
 from engine.errors import InputError
 from engine.io import load_dataset
 

@@ -13,8 +13,8 @@ from sklearn.cross_decomposition import PLSRegression
 from sklearn.metrics import mean_squared_error
 from sklearn.model_selection import KFold
 
-from app.shell.main_window import MainWindow
 from app.common.settings import AppSettings
+from app.shell.main_window import MainWindow
 from engine.io import load_dataset
 from engine.registry import allow_module_prefix
 from tests.reference import RefSNV

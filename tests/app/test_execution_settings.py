@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialogButtonBox
 
-from app.run.execution_settings import ExecutionSettingsDialog, wait_for_connection_tests
 from app.common.settings import AppSettings
+from app.run.execution_settings import ExecutionSettingsDialog, wait_for_connection_tests
 from engine.backends import ExecutionChoice
 
 WAIT = 30_000  # ms; generous for a loaded machine, waits end as soon as the signal arrives

@@ -19,11 +19,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMainWindow
 
-from app.project import LoadedProject, ProjectController, RunsHistory, WorkspaceSnapshot
-from app.project.autosave import (Owner, Session, WorkingCopy, orphaned_sessions,
-                                  process_start_time)
 from app.common.notify import Notifier
 from app.common.settings import AppSettings
+from app.project import LoadedProject, ProjectController, RunsHistory, WorkspaceSnapshot
+from app.project.autosave import Owner, Session, WorkingCopy, orphaned_sessions, process_start_time
 from engine.io import load_dataset
 from engine.run import run
 from engine.store import Project
@@ -485,7 +484,7 @@ def test_recent_projects_menu_lists_and_opens(env, tecator, qtbot):
         entries[1].trigger()
     assert blocker.args == [str(first)]
     assert other.ui["branch"] == 2 and other.ctrl.path == str(first)
-    assert [a.data() for a in other.ctrl.recent_menu.actions() if a.data()][0] == str(first)
+    assert next(a.data() for a in other.ctrl.recent_menu.actions() if a.data()) == str(first)
 
 
 # -- history and comparison -------------------------------------------------------------------

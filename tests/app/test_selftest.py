@@ -20,10 +20,10 @@ import pytest
 from sklearn.cross_decomposition import PLSRegression
 from sklearn.model_selection import KFold
 
-from app.shell import selftest
-from engine.selftest import Rendezvous
 from app.gui import parse_args
 from app.main import main, run_frozen_helper
+from app.shell import selftest
+from engine.selftest import Rendezvous
 
 REPO = Path(__file__).resolve().parents[2]
 PYPROJECT_VERSION = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
@@ -107,7 +107,7 @@ def test_frozen_style_launch_starts_loky_helpers_through_main(tmp_path):
     _, workers = _worker_pids(out)
     commands = re.findall(r"worker (\d+): parent (\d+), command (.*)", out)
     assert sorted(int(c[0]) for c in commands) == sorted(workers)
-    for pid, parent, command in commands:
+    for _pid, parent, command in commands:
         assert int(parent) == proc.pid
         assert f"{launcher} -m joblib.externals.loky.backend.popen_loky_posix" in command
 
