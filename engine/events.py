@@ -27,6 +27,8 @@ class RunStarted:
                       folds + the refit for a tuned branch, from the folds this run made;
                       None where only the run can tell (an Optuna search with a timeout)
     branch_tuned      {branch id: True when the branch searches its parameters}
+    branch_steps      {branch id: its steps as JSON}, the same as BranchResult.steps, so a
+                      window names waiting branches as it will name finished ones
     """
 
     n_branches: int
@@ -36,6 +38,7 @@ class RunStarted:
     group_branch_ids: list[list[int]] = field(default_factory=list)
     branch_tasks: dict[int, int | None] = field(default_factory=dict)
     branch_tuned: dict[int, bool] = field(default_factory=dict)
+    branch_steps: dict[int, list[Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -300,7 +300,8 @@ def run(pipeline: Any, dataset: SpectralDataset, *, verbose: int = 1, seed: int 
                     {p.branch.id: p.branch.name for p in prepared},
                     [list(g.branch_ids) for g in plan.groups],
                     {p.branch.id: planned[p.branch.id] for p in prepared},
-                    {p.branch.id: p.branch.model.finetune is not None for p in prepared}))
+                    {p.branch.id: p.branch.model.finetune is not None for p in prepared},
+                    {p.branch.id: [s.to_json() for s in p.branch.steps] for p in prepared}))
     if verbose >= 1:
         for reason in (r for g in plan.groups for r in g.reasons if r.severity == "warning"):
             log(f"warning: {reason.message}" + (f" - fix: {reason.fix}" if reason.fix else ""))

@@ -150,12 +150,14 @@ class ResultsPanel(QWidget):
         self._show_nothing(NO_RESULTS)
 
     # -- filling ---------------------------------------------------------------------------------
-    def begin_run(self, dataset: Any, branch_names: dict[int, str]) -> None:
-        """A run starts: every branch gets a row marked waiting; plots wait for the first."""
+    def begin_run(self, dataset: Any, branch_names: dict[int, str],
+                  branch_steps: dict[int, list[Any]] | None = None) -> None:
+        """A run starts: every branch gets a row marked waiting (named from its steps, as it
+        will be when it finishes); plots wait for the first."""
         self.clear()
         self._ctx = D.Context.from_dataset(dataset)
         self._dataset = dataset
-        self.model.reset(self._ctx.task, branch_names)
+        self.model.reset(self._ctx.task, branch_names, branch_steps=branch_steps)
         self.table.sort_by_ranking()
         self._update_caption()
 

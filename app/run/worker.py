@@ -49,6 +49,7 @@ def annotate_plan(event: RunStarted) -> list[dict[str, Any]]:
     branch_ids  the branches it runs (only those that run: disabled ones are left out)
     tasks       {branch id: tasks it will report, or None when only the run can tell}
     tuned       {branch id: True when the branch searches its parameters}
+    steps       {branch id: its steps as JSON} (for the results table's short names)
 
     All of it is read from the event (the engine's own groups and counts); nothing here
     re-derives what the engine decided.
@@ -59,6 +60,7 @@ def annotate_plan(event: RunStarted) -> list[dict[str, Any]]:
         entry["branch_ids"] = running
         entry["tasks"] = {i: event.branch_tasks.get(i) for i in running}
         entry["tuned"] = {i: bool(event.branch_tuned.get(i, False)) for i in running}
+        entry["steps"] = {i: event.branch_steps.get(i, []) for i in running}
     return out
 
 

@@ -275,8 +275,9 @@ class Workbench(QObject):
             choice, self._pending_choice = self._pending_choice, None
             self.apply_execution_choice(choice)
 
-    def _on_run_started(self, _plan: Any, names: dict) -> None:
-        self.results.begin_run(self._run_dataset, names)
+    def _on_run_started(self, plan: Any, names: dict) -> None:
+        steps = {bid: s for entry in plan for bid, s in entry.get("steps", {}).items()}
+        self.results.begin_run(self._run_dataset, names, steps)
         self.raise_dock.emit("resultsDock")
 
     def _on_run_failed(self, message: str) -> None:

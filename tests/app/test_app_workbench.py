@@ -64,15 +64,20 @@ def test_f5_runs_the_editors_pipeline_and_fills_results_and_project(window, qtbo
     w = window
     assert not w.isWindowModified()
     assert len(w.bench.editor.spec()[0]["branch"]) == 2
+    board = w.bench.results.model
+    waiting: list[list[str]] = []   # the Branch cells while the branches wait
+    w.bench.run_controller.started.connect(lambda *_: waiting.append(
+        [board.index(r, 0).data() for r in range(board.rowCount())]))
     with qtbot.waitSignal(w.bench.run_finished, timeout=WAIT) as finished:
         QTest.keyClick(w, Qt.Key.Key_F5)
     result = finished.args[0]
+    # a waiting row is named as its finished row will be (from the steps RunStarted carries)
+    assert waiting == [[board.index(r, 0).data() for r in range(board.rowCount())]]
     assert [b.status for b in result.branches] == ["ok", "ok"]
     # the run panel and the results panel both saw every branch
     assert w.bench.run_panel.branch_status(1) == "ok" and w.bench.run_panel.branch_status(2) == "ok"
     rmsecv = result.branch(1).metrics["cv"]["rmse"]
     assert rmsecv == pytest.approx(_independent_snv_pls_rmsecv(tecator_dir), rel=1e-9)
-    board = w.bench.results.model
     assert board.rowCount() == 2 and board.status(1) == "ok"
     # the Resources gauges poll while the window is up (1 Hz GUI timer)
     assert w.bench.gauges.is_running()

@@ -348,6 +348,7 @@ def test_the_plan_rows_are_read_from_the_run_started_event(qtbot):
     rows = annotate_plan(event)
     assert [r["branch_ids"] for r in rows] == [[1], [2, 4]]       # 3 does not run (disabled)
     assert rows[1]["tasks"] == {2: 16, 4: None} and rows[1]["tuned"] == {2: True, 4: True}
+    assert rows[1]["steps"] == {2: [], 4: []}   # the event named none: nothing invented
     assert "branch_ids" not in event.plan[0]                       # the event is not changed
     panel = RunPanel()
     qtbot.addWidget(panel)

@@ -112,6 +112,8 @@ def test_run_started_announces_the_tasks_each_branch_reports(tecator_dir, monkey
     # expected from the splitters as written (KFold(3), ShuffleSplit(4), default KFold(5))
     assert started.branch_tasks == {1: 3 + 1, 2: 4 + 1, 3: 3 * 5 + 1, 4: 1 * 5 + 1, 5: None}
     assert started.branch_tuned == {1: False, 2: False, 3: True, 4: True, 5: True}
+    # the steps a window names waiting rows with are the finished branches' own steps
+    assert started.branch_steps == {b.id: b.steps for b in result.branches}
     assert started.group_branch_ids == [[1, 2, 3, 4, 5, 6]] and 6 not in started.branch_names
     reached: dict[int, list[TaskDone]] = {}
     for e in events:
