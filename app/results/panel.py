@@ -274,8 +274,9 @@ class ResultsPanel(QWidget):
         self._ensure_page(self.current_plot_name())
 
     def _ensure_page(self, name: str) -> None:
-        """Draw one plot page for the selected branch if it is out of date."""
-        if name not in self._dirty or self._selected is None:
+        """Draw one plot page for the selected branch if it is out of date (never once the
+        panel is shut down: its plot widgets are closed and draw nothing)."""
+        if self._shut or name not in self._dirty or self._selected is None:
             return
         result = self.model.result(self._selected)
         if result is None or result.status != "ok":
