@@ -9,6 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 
+class Cancelled(Exception):
+    """The user asked to stop (a run, a preprocessing): not a failure and not bad input.
+
+    One class for the whole program, low in the layers, so the pipeline code, the executor and
+    the window's background work raise and catch the same thing without translating it."""
+
+
 class NirdeskInputError(Exception):
     """Base class: the user's input (file, spec, arguments) cannot be used."""
 

@@ -22,16 +22,13 @@ from typing import Any
 
 import numpy as np
 
+from engine.errors import Cancelled  # raised when the cancel event was set (the pool is killed)
 from engine.fold import FoldResult
 from engine.tasks import execute_task
 
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                    "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 IDLE_TIMEOUT_S = 600  # warm workers wait this long for the next run before exiting
-
-
-class Cancelled(Exception):
-    """Raised inside the executor when the cancel event was set; the pool has been killed."""
 
 
 @dataclass

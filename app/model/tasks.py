@@ -14,10 +14,7 @@ from typing import Any
 import numpy as np
 
 from app.model.spectra_data import SpectraData
-
-
-class Cancelled(Exception):
-    """The user asked for something else before this finished."""
+from engine.errors import Cancelled  # the user asked for something else before this finished
 
 
 @dataclass
@@ -54,14 +51,10 @@ def preprocess(X: np.ndarray, y: np.ndarray | None, test_mask: np.ndarray,
     """Every spectrum after a branch's preprocessing, fitted on the rows not held out for
     test, ready to draw: engine.pipeline.preprocess_branch does the work (as a run builds
     the branch; the x axis follows operators that change it)."""
-    from engine.executor import Cancelled as EngineCancelled
     from engine.pipeline import preprocess_branch
 
-    try:
-        Z, x = preprocess_branch(branch, X, wavelengths, train_indices=np.flatnonzero(~test_mask),
-                                 y=y, seed=seed, cancel=cancel)
-    except EngineCancelled:
-        raise Cancelled() from None
+    Z, x = preprocess_branch(branch, X, wavelengths, train_indices=np.flatnonzero(~test_mask),
+                             y=y, seed=seed, cancel=cancel)
     return SpectraData.build(Z, x, wavelengths_known=wavelengths_known, title=title)
 
 

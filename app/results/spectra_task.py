@@ -17,14 +17,12 @@ from typing import Any
 import numpy as np
 
 from app.model.spectra_data import SpectraData
-from app.model.tasks import Cancelled
 
 
 def branch_spectra(X: np.ndarray, wavelengths: np.ndarray, wavelengths_known: bool,
                    train_indices: np.ndarray, y: np.ndarray | None, result: Any, title: str,
                    seed: int = 0, cancel: threading.Event | None = None) -> SpectraData:
     """Every spectrum (all rows) after the branch's preprocessing steps."""
-    from engine.executor import Cancelled as EngineCancelled
     from engine.pipeline import preprocess_branch
 
     model = getattr(result, "model", None)
@@ -33,8 +31,6 @@ def branch_spectra(X: np.ndarray, wavelengths: np.ndarray, wavelengths_known: bo
         Z, x = preprocess_branch(source, X, wavelengths, train_indices=train_indices, y=y,
                                  seed=seed, best_params=result.best_params or None,
                                  cancel=cancel)
-    except EngineCancelled:
-        raise Cancelled() from None
     except ValueError as exc:
         raise ValueError(f"branch {result.id}: {exc}") from None
     return SpectraData.build(Z, x, wavelengths_known=wavelengths_known, title=title)

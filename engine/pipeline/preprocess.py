@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from engine.errors import Cancelled
 from engine.pipeline.branches import ConcreteBranch
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -139,6 +140,4 @@ def _next_axis(step: Any, axis: np.ndarray) -> np.ndarray:
 
 def _check(cancel: threading.Event | None) -> None:
     if cancel is not None and cancel.is_set():
-        from engine.executor import Cancelled
-
         raise Cancelled()
