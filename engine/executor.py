@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.errors import Cancelled  # raised when the cancel event was set (the pool is killed)
+from engine.errors import Cancelled as Cancelled  # re-exported; raised when cancel is set
 from engine.fold import FoldResult
 from engine.tasks import execute_task
 

@@ -52,7 +52,8 @@ from engine.backends.dask_cluster import (  # noqa: F401
     version_warnings,
     worker_rows,
 )
-from engine.executor import Cancelled, SharedCache, Task, error_text
+from engine.errors import Cancelled
+from engine.executor import SharedCache, Task, error_text
 from engine.fold import FoldResult
 from engine.machine import MachineFacts
 from engine.tasks import execute_task
