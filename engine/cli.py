@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from engine.errors import NirdeskInputError, SpecError
 
@@ -160,7 +160,7 @@ def _run_and_report(args: argparse.Namespace, expanded, dataset, spec, project) 
     # interrupts at once.
     cancel = threading.Event()
 
-    def on_sigint(signum, frame):  # noqa: ARG001
+    def on_sigint(signum, frame):
         if cancel.is_set():
             raise KeyboardInterrupt
         cancel.set()

@@ -26,9 +26,16 @@ from numbers import Integral
 from typing import Any
 
 import numpy as np
-from sklearn.utils._param_validation import (Hidden, Interval, InvalidParameterError, Options,
-                                             RealNotInt, StrOptions, make_constraint,
-                                             validate_parameter_constraints)
+from sklearn.utils._param_validation import (
+    Hidden,
+    Interval,
+    InvalidParameterError,
+    Options,
+    RealNotInt,
+    StrOptions,
+    make_constraint,
+    validate_parameter_constraints,
+)
 
 __all__ = ["Choices", "check_constraints", "describe_constraints", "ordered_options"]
 

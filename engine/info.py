@@ -34,8 +34,8 @@ def describe_dataset(ds: SpectralDataset, target: str | None = None) -> str:
 
 
 def describe_pipeline(path: str) -> str:
-    from engine.pipeline.files import load_pipeline_file
     from engine.pipeline import parse_pipeline
+    from engine.pipeline.files import load_pipeline_file
 
     expanded = parse_pipeline(load_pipeline_file(path), name=Path(path).stem)
     lines = [f"pipeline     {expanded.name}: {len(expanded.branches)} branches"]

@@ -9,13 +9,13 @@ same merge, so a parallel run's numbers are identical to a sequential run's.
 from __future__ import annotations
 
 import dataclasses
-
 import functools
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from sklearn.base import is_classifier, is_regressor
@@ -24,15 +24,23 @@ from sklearn.pipeline import Pipeline
 from engine import metrics as M
 from engine.dataset import SpectralDataset
 from engine.errors import InputError, SpecError
-from engine.jobs import BranchJob, make_job
-from engine.events import (BranchDone, BranchFailed, EventCallback, RunCancelled, RunFinished,
-                           RunStarted, TaskDone, Throttled)
+from engine.events import (
+    BranchDone,
+    BranchFailed,
+    EventCallback,
+    RunCancelled,
+    RunFinished,
+    RunStarted,
+    TaskDone,
+    Throttled,
+)
 from engine.executor import Cancelled, Task, TaskPool, default_pool, error_text
+from engine.jobs import BranchJob, make_job
 from engine.machine import DataFacts, MachineFacts, usable_cpus
 from engine.pipeline import ConcreteBranch, ExpandedPipeline, parse_pipeline
 from engine.pipeline.preprocess import build_pipeline
-from engine.results import BranchResult, RunResult
 from engine.policy import GroupPlan, decide, estimate_task_seconds
+from engine.results import BranchResult, RunResult
 from engine.tasks import REFIT, FoldResult, execute_task
 
 Log = Callable[[str], None]

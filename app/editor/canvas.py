@@ -20,8 +20,8 @@ from PySide6.QtWidgets import QApplication, QFrame, QMenu, QScrollArea, QVBoxLay
 
 from app.editor.cards import CANVAS_STYLE, BranchGroupWidget, LaneWidget, StepCard
 from app.editor.commands import EditorController
-from app.editor.model.labels import card_details, card_label, card_tooltip
 from app.editor.group_bar import BADGE_STYLE, GroupBar
+from app.editor.model.labels import card_details, card_label, card_tooltip
 from app.editor.palette import encode_payload
 
 __all__ = ["PipelineCanvas"]
@@ -245,7 +245,7 @@ class PipelineCanvas(QScrollArea):
         self.setFocus(Qt.FocusReason.MouseFocusReason)
         self.select(path)
 
-    def mousePressEvent(self, event) -> None:  # noqa: N802 - click on empty space
+    def mousePressEvent(self, event) -> None:  # click on empty space
         self.setFocus(Qt.FocusReason.MouseFocusReason)
         self.select(None)
         super().mousePressEvent(event)
@@ -253,7 +253,7 @@ class PipelineCanvas(QScrollArea):
     # False while a run is going: then Esc is Cancel, wherever the focus is (the window sets it)
     claim_escape = True
 
-    def event(self, event) -> bool:  # noqa: D102 - Qt override
+    def event(self, event) -> bool:  # Qt override
         # Esc with a card selected clears the card selection here, not the window's "Clear
         # selection" shortcut (which would otherwise take every Esc first)
         if (event.type() == QEvent.Type.ShortcutOverride and self.claim_escape
@@ -263,7 +263,7 @@ class PipelineCanvas(QScrollArea):
             return True
         return super().event(event)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         """Up/Down walk the siblings; Ctrl+Up/Down move the selected step; Esc clears."""
         key, mods = event.key(), event.modifiers()
         if key == Qt.Key.Key_Escape:

@@ -12,14 +12,30 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QColor, QDragEnterEvent, QDragMoveEvent, QDropEvent, QMouseEvent, \
-    QPainter, QPen
-from PySide6.QtWidgets import (QApplication, QCheckBox, QFrame, QHBoxLayout, QLabel,
-                               QSizePolicy, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtGui import (
+    QColor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QMouseEvent,
+    QPainter,
+    QPen,
+)
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.editor.palette import decode_payload
 
-__all__ = ["BranchGroupWidget", "CANVAS_STYLE", "CARD_WIDTH", "KIND_COLOURS", "LaneWidget", "StepCard"]
+__all__ = ["CANVAS_STYLE", "CARD_WIDTH", "KIND_COLOURS", "BranchGroupWidget", "LaneWidget", "StepCard"]
 
 Path = tuple[int, ...]
 
@@ -85,7 +101,7 @@ class _Pressable(QFrame):
         self.path = path
         self._press: QPoint | None = None
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             self._press = event.position().toPoint()
             self.host.card_clicked(self.path)
@@ -93,7 +109,7 @@ class _Pressable(QFrame):
             return
         super().mousePressEvent(event)
 
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self._press is not None and event.buttons() & Qt.MouseButton.LeftButton:
             moved = (event.position().toPoint() - self._press).manhattanLength()
             if moved >= QApplication.startDragDistance():
@@ -102,11 +118,11 @@ class _Pressable(QFrame):
                 return
         super().mouseMoveEvent(event)
 
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         self._press = None
         super().mouseReleaseEvent(event)
 
-    def contextMenuEvent(self, event) -> None:  # noqa: N802
+    def contextMenuEvent(self, event) -> None:
         self.host.card_clicked(self.path)
         self.host.card_context_menu(self.path, event.globalPos())
 
@@ -223,13 +239,13 @@ class LaneWidget(QFrame):
             return None
         return payload
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if self._accept(event) is not None:
             event.acceptProposedAction()
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         if self._accept(event) is None:
             event.ignore()
             return
@@ -237,11 +253,11 @@ class LaneWidget(QFrame):
         self.update()
         event.acceptProposedAction()
 
-    def dragLeaveEvent(self, event) -> None:  # noqa: N802
+    def dragLeaveEvent(self, event) -> None:
         self._indicator = None
         self.update()
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+    def dropEvent(self, event: QDropEvent) -> None:
         self._indicator = None
         self.update()
         payload = self._accept(event)
@@ -256,7 +272,7 @@ class LaneWidget(QFrame):
         else:
             event.ignore()
 
-    def paintEvent(self, event) -> None:  # noqa: N802
+    def paintEvent(self, event) -> None:
         super().paintEvent(event)
         if self._indicator is None:
             return

@@ -15,7 +15,8 @@ spin box is one edit, not two).
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
@@ -43,10 +44,10 @@ class SnapshotCommand(QUndoCommand):
     def undo(self) -> None:
         self._doc.restore(self.before)
 
-    def id(self) -> int:  # noqa: A003 - Qt's name
+    def id(self) -> int:  # Qt's name
         return _MERGE_PARAMS if self._merge_key is not None else -1
 
-    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt's name
+    def mergeWith(self, other: QUndoCommand) -> bool:  # Qt's name
         if not isinstance(other, SnapshotCommand) or other._merge_key != self._merge_key:
             return False
         self.after = other.after

@@ -8,12 +8,23 @@ same reasons as the run log, before the run).
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QValidator
-from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QHBoxLayout, QLabel,
-                               QPushButton, QSpinBox, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 __all__ = ["BADGE_COLOURS", "BADGE_STYLE", "BadgeButton", "BadgeDetails", "GroupBar", "WorkerSpin"]
 
@@ -50,13 +61,13 @@ class WorkerSpin(QSpinBox):
     def set_cpus(self, cpus: int) -> None:
         self.setMaximum(max(2, cpus, self.value()))
 
-    def stepBy(self, steps: int) -> None:  # noqa: N802
+    def stepBy(self, steps: int) -> None:
         target = self.value() + steps
         if target in (0, 1):
             target = AUTO if steps < 0 else 2
         self.setValue(max(self.minimum(), min(self.maximum(), target)))
 
-    def validate(self, text: str, pos: int):  # noqa: D102
+    def validate(self, text: str, pos: int):
         if text.strip() in ("0", "1"):
             return QValidator.State.Intermediate, text, pos
         return super().validate(text, pos)

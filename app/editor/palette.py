@@ -12,9 +12,17 @@ from typing import Any
 
 from PySide6.QtCore import QMimeData, QSize, Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QAbstractItemView, QLineEdit, QStyle, QStyledItemDelegate,
-                               QStyleOptionViewItem, QTreeWidget, QTreeWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLineEdit,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.registry import RegistryEntry, registry_entries
 
@@ -61,7 +69,7 @@ def decode_payload(mime: QMimeData | None) -> dict[str, Any] | None:
 class _TwoLineDelegate(QStyledItemDelegate):
     """Draws a leaf as its name over its description (smaller, grey, elided)."""
 
-    def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:  # noqa: N802
+    def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
         size = super().sizeHint(option, index)
         if index.data(DESCRIPTION_ROLE):
             return QSize(size.width(), int(option.fontMetrics.height() * 2.3) + 4)
@@ -104,14 +112,14 @@ class _TwoLineDelegate(QStyledItemDelegate):
 class _PaletteTree(QTreeWidget):
     """A tree whose leaves drag out as our mime type (groups do not drag)."""
 
-    def mimeTypes(self) -> list[str]:  # noqa: N802
+    def mimeTypes(self) -> list[str]:
         return [MIME]
 
-    def mimeData(self, items) -> QMimeData:  # noqa: N802
+    def mimeData(self, items) -> QMimeData:
         entries = [it.data(0, ENTRY_ROLE) for it in items if it.data(0, ENTRY_ROLE)]
         return encode_payload({"step": entries[0].name if entries else None})
 
-    def supportedDropActions(self) -> Qt.DropAction:  # noqa: N802
+    def supportedDropActions(self) -> Qt.DropAction:
         return Qt.DropAction.CopyAction
 
 

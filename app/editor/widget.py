@@ -18,14 +18,13 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
-from PySide6.QtWidgets import (QFileDialog, QLabel, QSplitter, QToolBar, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QFileDialog, QLabel, QSplitter, QToolBar, QVBoxLayout, QWidget
 
-from app.editor.model.badges import group_badges
 from app.editor.canvas import PipelineCanvas
 from app.editor.commands import EditorController
 from app.editor.group_bar import BadgeDetails
 from app.editor.inspector import StepInspector
+from app.editor.model.badges import group_badges
 from app.editor.palette import StepPalette
 from engine.errors import NirdeskInputError
 from engine.machine import DataFacts, MachineFacts, usable_cpus
@@ -263,7 +262,7 @@ class PipelineEditor(QWidget):
         self._update_status(line, error=True)
         self.message.emit(line)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 - re-elide the status line
+    def resizeEvent(self, event) -> None:  # re-elide the status line
         super().resizeEvent(event)
         text = getattr(self, "_status_text", None)
         if text is not None:
@@ -362,7 +361,7 @@ class PipelineEditor(QWidget):
 
     # -- shutdown ---------------------------------------------------------------------------------
 
-    def closeEvent(self, event) -> None:  # noqa: N802
+    def closeEvent(self, event) -> None:
         self._badge_timer.stop()
         if self.details_dialog is not None:
             self.details_dialog.close()

@@ -32,7 +32,7 @@ class SpectraData:
 
     @classmethod
     def build(cls, Y: np.ndarray, x: np.ndarray | None, *, wavelengths_known: bool,
-              title: str) -> "SpectraData":
+              title: str) -> SpectraData:
         """Check Y and compute the statistics. A Y whose width no longer matches ``x`` (an
         operator changed the number of columns without telling the new axis) is drawn against
         column numbers."""

@@ -156,7 +156,7 @@ class Context:
     @classmethod
     def from_dataset(cls, dataset: Any, train_indices: np.ndarray | None = None,
                      test_indices: np.ndarray | None = None, task: str | None = None,
-                     target: str | None = None) -> "Context":
+                     target: str | None = None) -> Context:
         """``target``: the run's target (a saved run names it; the dataset may have another
         one selected now); default the dataset's current target."""
         train = dataset.train_indices if train_indices is None else np.asarray(train_indices)

@@ -11,8 +11,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QPersistentModelIndex,
-                            QSortFilterProxyModel, Qt, Signal)
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
@@ -29,7 +35,7 @@ _Index = QModelIndex | QPersistentModelIndex
 
 
 class _Row:
-    __slots__ = ("id", "name", "status", "result", "steps")
+    __slots__ = ("id", "name", "result", "status", "steps")
 
     def __init__(self, bid: int, name: str, status: str, result: Any = None,
                  steps: list[Any] | None = None) -> None:

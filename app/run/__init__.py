@@ -12,7 +12,8 @@ Wiring in a main window (see each class's docstring):
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from app.run.controller import RunController, ask_stop_run
 from app.run.panel import RunPanel

@@ -14,11 +14,24 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QRect, Qt, QTimer, Slot
 from PySide6.QtGui import QFont, QFontDatabase, QPainter
-from PySide6.QtWidgets import (QApplication, QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit,
-                               QProgressBar, QSizePolicy, QSplitter, QStyle,
-                               QStyledItemDelegate, QStyleOptionProgressBar,
-                               QStyleOptionViewItem, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QSizePolicy,
+    QSplitter,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QStyleOptionViewItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 1   # (done, total or None, unit)
 BRANCH_ROLE = Qt.ItemDataRole.UserRole + 2     # branch id on branch rows
@@ -65,7 +78,7 @@ def group_title(entry: dict[str, Any]) -> tuple[str, str]:
 class ProgressDelegate(QStyledItemDelegate):
     """Paints (done, total) as a progress bar; an unknown total shows the task count."""
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex):  # noqa: N802
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex):
         hint = super().sizeHint(option, index)
         hint.setHeight(max(hint.height(), option.fontMetrics.height() + 8))
         return hint
@@ -366,7 +379,7 @@ class RunPanel(QWidget):
     def group_titles(self) -> list[str]:
         return [self.tree.topLevelItem(i).text(COL_NAME) for i in range(self.tree.topLevelItemCount())]
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event) -> None:  # Qt override
         """Wide and short (the bottom dock area): branches and log side by side."""
         super().resizeEvent(event)
         wide = self.width() > 700 and self.width() > 2.2 * self.height()

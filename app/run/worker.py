@@ -20,8 +20,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 
 from engine.errors import NirdeskInputError
-from engine.events import (BranchDone, BranchFailed, RunCancelled, RunFinished, RunStarted,
-                           TaskDone)
+from engine.events import BranchDone, BranchFailed, RunCancelled, RunFinished, RunStarted, TaskDone
 
 
 @dataclass

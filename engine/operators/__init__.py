@@ -30,18 +30,18 @@ from engine.operators.normalize import Normalize
 from engine.operators.scatter import MSC, SNV
 
 __all__ = [
-    "SpectralOperator",
-    "SNV",
     "MSC",
-    "Detrend",
-    "SavitzkyGolay",
-    "FirstDerivative",
-    "SecondDerivative",
-    "Normalize",
-    "CropRange",
-    "Baseline",
-    "als_baseline",
     "OPERATORS",
+    "SNV",
+    "Baseline",
+    "CropRange",
+    "Detrend",
+    "FirstDerivative",
+    "Normalize",
+    "SavitzkyGolay",
+    "SecondDerivative",
+    "SpectralOperator",
+    "als_baseline",
 ]
 
 #: Short name -> class, for every operator of this package.

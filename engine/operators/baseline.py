@@ -14,10 +14,14 @@ from sklearn.base import OneToOneFeatureMixin
 from sklearn.utils._param_validation import Interval
 
 from engine.constraints import Choices
-from engine.operators._base import (SpectralOperator, check_axis_length, check_min_features,
-                                    check_optional_axis)
+from engine.operators._base import (
+    SpectralOperator,
+    check_axis_length,
+    check_min_features,
+    check_optional_axis,
+)
 
-__all__ = ["Detrend", "Baseline", "als_baseline"]
+__all__ = ["Baseline", "Detrend", "als_baseline"]
 
 
 class Detrend(OneToOneFeatureMixin, SpectralOperator):
@@ -159,7 +163,7 @@ def als_baseline(X: np.ndarray, lam: float = 1e5, p: float = 0.01,
     z = X
     for _ in range(n_iter):
         z = _solve_pentadiagonal_spd(w + lam * dtd_main, first, second, w * X)
-        w = np.where(X > z, p, 1.0 - p)
+        w = np.where(z < X, p, 1.0 - p)
     return z
 
 

@@ -13,8 +13,7 @@ from numpy.typing import ArrayLike
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from engine.operators._base import (SpectralOperator, as_axis, check_axis_length,
-                                    check_optional_axis)
+from engine.operators._base import SpectralOperator, as_axis, check_axis_length, check_optional_axis
 
 __all__ = ["CropRange"]
 

@@ -18,7 +18,7 @@ from sklearn.utils._param_validation import Interval
 from engine.constraints import Choices
 from engine.operators._base import SpectralOperator
 
-__all__ = ["SavitzkyGolay", "FirstDerivative", "SecondDerivative", "SAVGOL_MODES"]
+__all__ = ["SAVGOL_MODES", "FirstDerivative", "SavitzkyGolay", "SecondDerivative"]
 
 #: Edge handling modes accepted by scipy.signal.savgol_filter.
 SAVGOL_MODES = ("interp", "mirror", "nearest", "constant", "wrap")

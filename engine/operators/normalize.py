@@ -11,7 +11,7 @@ from sklearn.base import OneToOneFeatureMixin
 from engine.constraints import Choices
 from engine.operators._base import SpectralOperator
 
-__all__ = ["Normalize", "NORMALIZE_METHODS"]
+__all__ = ["NORMALIZE_METHODS", "Normalize"]
 
 #: Accepted values of Normalize(method=...).
 NORMALIZE_METHODS = ("vector", "area", "max")

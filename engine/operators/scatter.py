@@ -12,7 +12,7 @@ from sklearn.base import OneToOneFeatureMixin
 from engine.constraints import Choices
 from engine.operators._base import SpectralOperator, check_min_features
 
-__all__ = ["SNV", "MSC"]
+__all__ = ["MSC", "SNV"]
 
 
 def _constant_rows(X: np.ndarray) -> np.ndarray:

@@ -270,9 +270,7 @@ def validate_value(field: ParamField, value: Any) -> tuple[Any, str | None]:
                     extra = f" or one of {', '.join(map(str, field.choices))}" \
                         if field.choices else ""
                     return None, f"{field.name} must be a whole number{extra}, got {text!r}"
-        elif isinstance(value, numbers.Integral):
-            number = int(value)
-        elif isinstance(value, float) and value.is_integer():
+        elif isinstance(value, numbers.Integral) or (isinstance(value, float) and value.is_integer()):
             number = int(value)
         else:
             return None, f"{field.name} must be a whole number, got {value!r}"

@@ -16,13 +16,20 @@ engine.store.trusted / engine.store.models for the rule that loading never execu
 """
 from __future__ import annotations
 
-from engine.store.project import (PROJECT_SUFFIX, Project, RunSummary, StoredPipeline,
-                                  StoredRun)
+from engine.store.project import PROJECT_SUFFIX, Project, RunSummary, StoredPipeline, StoredRun
 from engine.store.schema import SCHEMA_VERSION
 from engine.store.trusted import trusted_types
 
-__all__ = ["PROJECT_SUFFIX", "Project", "RunSummary", "SCHEMA_VERSION", "StoredPipeline",
-           "StoredRun", "is_project_path", "trusted_types"]
+__all__ = [
+    "PROJECT_SUFFIX",
+    "SCHEMA_VERSION",
+    "Project",
+    "RunSummary",
+    "StoredPipeline",
+    "StoredRun",
+    "is_project_path",
+    "trusted_types",
+]
 
 
 def is_project_path(path: str) -> bool:

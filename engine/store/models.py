@@ -18,7 +18,7 @@ from typing import Any
 from engine.errors import InputError
 from engine.store.trusted import trusted_types
 
-__all__ = ["dump_model", "blob_types", "untrusted_types", "load_model_blob"]
+__all__ = ["blob_types", "dump_model", "load_model_blob", "untrusted_types"]
 
 #: A zip bomb guard: a schema larger than this is not a model nirdesk wrote.
 MAX_SCHEMA_BYTES = 64 * 2**20

@@ -28,7 +28,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +39,13 @@ from engine.dataset import SpectralDataset
 from engine.errors import InputError
 from engine.results import RunResult, _json_safe
 from engine.store.check import check_project_file, read_only_uri
-from engine.store.files import (atomic_copy, keep_original, replace_durably,
-                                migrated_in_memory, temp_beside)
+from engine.store.files import (
+    atomic_copy,
+    keep_original,
+    migrated_in_memory,
+    replace_durably,
+    temp_beside,
+)
 from engine.store.models import blob_types, dump_model, load_model_blob
 from engine.store.records import RunSummary, StoredPipeline, StoredRun
 from engine.store.schema import SCHEMA_VERSION, create_schema, migrate
@@ -51,7 +56,7 @@ PROJECT_SUFFIX = ".nirdesk"
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _dumps(value: Any) -> str:

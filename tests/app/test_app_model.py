@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 
 from app.model import tasks
-from app.model.spectra_data import (COLUMN_LABEL, UNIT_LABEL, SpectraData, colour_groups,
-                              target_summary)
+from app.model.spectra_data import (
+    COLUMN_LABEL,
+    UNIT_LABEL,
+    SpectraData,
+    colour_groups,
+    target_summary,
+)
 from app.model.state import PREPROCESSED, RAW, WorkbenchState
 
 

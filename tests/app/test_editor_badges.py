@@ -236,7 +236,7 @@ def test_cold_pool_and_little_work_stays_sequential_with_the_policys_reason():
 
 def test_default_data_and_speed():
     """Runs on every edit: must stay far below a frame (16 ms) for the seed patterns."""
-    assert DEFAULT_DATA == DataFacts(500, 700)
+    assert DataFacts(500, 700) == DEFAULT_DATA
     for spec in PATTERNS.values():
         doc = PipelineDocument.from_spec(spec)
         group_badges(doc, machine=TWO_CPUS)          # warm-up (imports)

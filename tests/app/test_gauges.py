@@ -6,7 +6,6 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 
 import psutil
 import pytest

@@ -20,8 +20,13 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
-from sklearn.metrics import (accuracy_score, balanced_accuracy_score, confusion_matrix,
-                             mean_squared_error, r2_score)
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    confusion_matrix,
+    mean_squared_error,
+    r2_score,
+)
 
 from app.common import gc_guard
 from app.results import data as D

@@ -24,8 +24,14 @@ from app.editor.widget import PipelineEditor
 from app.results import data as D
 from app.results.panel import ResultsPanel
 from engine.operators import SpectralOperator
-from engine.registry import (RegistryEntry, allow_module_prefix, get_entry, register,
-                             remove_module_prefix, unregister)
+from engine.registry import (
+    RegistryEntry,
+    allow_module_prefix,
+    get_entry,
+    register,
+    remove_module_prefix,
+    unregister,
+)
 
 
 class ToyScale(SpectralOperator):

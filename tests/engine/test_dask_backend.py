@@ -15,19 +15,23 @@ import pytest
 
 pytest.importorskip("distributed")  # the optional extra; CI installs nirdesk[cluster]
 
-from engine.backends import (DASK_MISSING, ExecutionChoice, machine_facts, make_pool,  # noqa: E402
-                             remote_workers_provider)
-from engine.backends.dask_cluster import (ClusterError, cluster_facts,  # noqa: E402
-                                          normalise_address)
-from engine.backends.dask_pool import DaskPool  # noqa: E402
-from engine.cli import main as cli_main  # noqa: E402
-from engine.events import BranchDone  # noqa: E402
-from engine.io import load_dataset  # noqa: E402
-from engine.registry import allow_module_prefix  # noqa: E402
-from engine.run import run  # noqa: E402
-from tests.faulty import RaisingRegressor, SlowRegressor  # noqa: E402
-from tests.patterns import FOUR  # noqa: E402
-from tests.reference import cv_rmse, read_folder  # noqa: E402
+from engine.backends import (
+    DASK_MISSING,
+    ExecutionChoice,
+    machine_facts,
+    make_pool,
+    remote_workers_provider,
+)
+from engine.backends.dask_cluster import ClusterError, cluster_facts, normalise_address
+from engine.backends.dask_pool import DaskPool
+from engine.cli import main as cli_main
+from engine.events import BranchDone
+from engine.io import load_dataset
+from engine.registry import allow_module_prefix
+from engine.run import run
+from tests.faulty import RaisingRegressor, SlowRegressor
+from tests.patterns import FOUR
+from tests.reference import cv_rmse, read_folder
 
 allow_module_prefix("tests")
 REPO = Path(__file__).resolve().parents[2]

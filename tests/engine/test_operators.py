@@ -14,9 +14,19 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
 
-from engine.operators import (MSC, OPERATORS, SNV, Baseline, CropRange, Detrend,
-                              FirstDerivative, Normalize, SavitzkyGolay, SecondDerivative,
-                              SpectralOperator)
+from engine.operators import (
+    MSC,
+    OPERATORS,
+    SNV,
+    Baseline,
+    CropRange,
+    Detrend,
+    FirstDerivative,
+    Normalize,
+    SavitzkyGolay,
+    SecondDerivative,
+    SpectralOperator,
+)
 
 # Wavelength axis 1000..2500 nm, step 10 nm (151 columns).
 WL = np.linspace(1000.0, 2500.0, 151)

@@ -13,9 +13,16 @@ from sklearn.cross_decomposition import PLSRegression
 from sklearn.linear_model import Ridge
 
 from engine.operators import SavitzkyGolay
-from engine.pipeline.params import (ParamField, field_rule, finetune_dimension_kinds,
-                                    finetune_error, param_fields, validate_finetune,
-                                    validate_params, validate_value)
+from engine.pipeline.params import (
+    ParamField,
+    field_rule,
+    finetune_dimension_kinds,
+    finetune_error,
+    param_fields,
+    validate_finetune,
+    validate_params,
+    validate_value,
+)
 from engine.registry import registry_entries
 
 

@@ -19,8 +19,13 @@ from engine.errors import SpecError
 from engine.io import load_dataset
 from engine.models.plsda import PLSDA
 from engine.operators import SNV, SavitzkyGolay
-from engine.tuning import (is_sweepable, max_components, parse_finetune,
-                           predictions_per_component, sweep_predictions)
+from engine.tuning import (
+    is_sweepable,
+    max_components,
+    parse_finetune,
+    predictions_per_component,
+    sweep_predictions,
+)
 
 K = 25
 

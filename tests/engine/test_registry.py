@@ -11,9 +11,16 @@ from sklearn.svm import SVR
 
 from engine import registry
 from engine.errors import SpecError
-from engine.registry import (allow_module_prefix, allowed_module_prefixes, allowed_name_of,
-                             kind_of, registry_entries, remove_module_prefix, resolve_class,
-                             short_name_of)
+from engine.registry import (
+    allow_module_prefix,
+    allowed_module_prefixes,
+    allowed_name_of,
+    kind_of,
+    registry_entries,
+    remove_module_prefix,
+    resolve_class,
+    short_name_of,
+)
 
 EXPECTED = {
     "preprocessing": {"SNV", "MSC", "Detrend", "SavitzkyGolay", "FirstDerivative",

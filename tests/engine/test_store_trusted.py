@@ -9,8 +9,15 @@ import pytest
 
 from engine.errors import InputError
 from engine.operators import SpectralOperator
-from engine.registry import (RegistryEntry, allow_module_prefix, get_entry, register,
-                             registry_entries, remove_module_prefix, unregister)
+from engine.registry import (
+    RegistryEntry,
+    allow_module_prefix,
+    get_entry,
+    register,
+    registry_entries,
+    remove_module_prefix,
+    unregister,
+)
 from engine.store.models import blob_types, dump_model, load_model_blob
 from engine.store.trusted import ALWAYS_TRUSTED, SAMPLE_MODEL, registry_samples, trusted_types
 

@@ -15,9 +15,17 @@ from sklearn.cross_decomposition import PLSRegression
 from engine.errors import SpecError
 from engine.operators import SNV, SavitzkyGolay
 from engine.pipeline import parse_pipeline
-from engine.tuning.space import (Dimension, FinetuneConfig, grid_space, make_pruner,
-                                 make_sampler, parse_finetune, resolve_param, suggest,
-                                 with_params)
+from engine.tuning.space import (
+    Dimension,
+    FinetuneConfig,
+    grid_space,
+    make_pruner,
+    make_sampler,
+    parse_finetune,
+    resolve_param,
+    suggest,
+    with_params,
+)
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 

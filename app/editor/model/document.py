@@ -42,13 +42,15 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from app.model.events import Events
 from engine.errors import SpecError
 from engine.pipeline.branches import ExpandedPipeline, StepSpec
 from engine.pipeline.expand import BranchNode, StepNode
+
 # The parser's private pieces: the document validates structure WITHOUT expansion (an
 # incomplete pipeline is a normal editing state), with exactly the parser's own code so that
 # the normal form cannot drift from parse_pipeline(...).spec (a test checks they agree).
