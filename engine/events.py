@@ -1,4 +1,4 @@
-"""The engine's progress stream (DESIGN.md decision 4).
+"""The engine's progress stream (docs/design.md decision 4).
 
 A run reports what happens as small immutable events given to one callback, in the thread
 that called run(). The CLI prints them; the GUI's QThread turns them into Qt signals. Task

@@ -1,6 +1,6 @@
 """The parallel policy: per branch step, run its branches in parallel or one after the other.
 
-DESIGN.md decision 2: the policy is a pure function of (expanded pipeline, mode, machine facts,
+docs/design.md decision 2: the policy is a pure function of (expanded pipeline, mode, machine facts,
 data sizes). It measures nothing itself (the caller passes :class:`~engine.machine.MachineFacts`),
 so the GUI can run it on every edit to draw its badges, the CLI prints the same reasons before
 a run, and the results JSON records them.
@@ -194,7 +194,7 @@ class Plan:
     @property
     def max_workers(self) -> int:
         """Pool size the plan needs: parallel branches or parallel trials, whichever is larger
-        (both are tasks on the same pool, DESIGN.md decision 1)."""
+        (both are tasks on the same pool, docs/design.md decision 1)."""
         sizes = [max([g.workers, *g.trial_n_jobs.values()]) for g in self.groups]
         return max(sizes, default=1)
 

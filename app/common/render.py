@@ -1,6 +1,6 @@
 """Rasterise many spectra into an image off the GUI thread.
 
-Why not one PlotCurveItem per colour group (DESIGN.md's starting point): measured on
+Why not one PlotCurveItem per colour group (docs/design.md's starting point): measured on
 10,000 x 1,000 spectra, building the curves' QPainterPath from a connect array takes ~1 s and
 every repaint strokes 10 million segments on the GUI thread (0.3-0.5 s), so a hover or a
 rubber band would freeze the window. Here the same groups (one colour each, every spectrum,

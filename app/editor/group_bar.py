@@ -3,7 +3,7 @@
 Why here and not in the Run panel: whether a group's branches run in parallel is part of the
 pipeline spec ("parallel", "n_jobs" of the branch step), and the policy's verdict depends on the
 steps inside the group; showing switch, workers and verdict next to the lanes lets the user see
-*which* step makes a group sequential and fix it there (DESIGN.md decision 2: the GUI shows the
+*which* step makes a group sequential and fix it there (docs/design.md decision 2: the GUI shows the
 same reasons as the run log, before the run).
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The step palette: every registry entry, grouped by kind, filtered by a search box.
 
 Why the registry and nothing else: a step the palette offers must be a step a pipeline file
-may name (DESIGN.md decision 7), so the palette lists ``engine.registry.registry_entries``
+may name (docs/design.md decision 7), so the palette lists ``engine.registry.registry_entries``
 and drags out exactly the JSON a spec would hold ("SNV"). The drag carries that JSON under
 our own mime type, so a drop from anywhere else (files, text) is never mistaken for a step.
 """

@@ -1,7 +1,7 @@
 """The workbench state: what is open and how it is shown (the model; no Qt here).
 
 Why a separate model: widgets observe this object instead of talking to each other (the
-napari split of DESIGN.md). The main window is the controller: it starts the slow work
+napari split of docs/design.md). The main window is the controller: it starts the slow work
 (loading, preprocessing) and writes the results here; the dataset panel, the spectra view and
 the selection table redraw from the events they subscribed to.
 

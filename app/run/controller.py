@@ -1,6 +1,6 @@
 """RunController: starts, cancels and reports engine runs without blocking the GUI thread.
 
-Why this shape (DESIGN.md decision 4 and the "long work off the GUI thread" pattern): the
+Why this shape (docs/design.md decision 4 and the "long work off the GUI thread" pattern): the
 engine runs on one QThread that lives as long as the controller, driving ONE TaskPool kept
 for the life of the app (loky workers take about a second to start, so a warm pool makes
 the second run start at once). Cancel is a threading.Event set from the GUI thread: the

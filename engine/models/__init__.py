@@ -1,4 +1,4 @@
-"""Models nirdesk adds to scikit-learn's (all plain sklearn estimators, DESIGN.md decision 6)."""
+"""Models nirdesk adds to scikit-learn's (all plain sklearn estimators, docs/design.md decision 6)."""
 from __future__ import annotations
 
 from engine.models.plsda import PLSDA

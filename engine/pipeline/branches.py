@@ -51,7 +51,7 @@ class StepSpec:
         return f"{self.class_name}({args})"
 
     def to_json(self) -> dict[str, Any] | str:
-        """The normal JSON step form of DESIGN.md, as the parser writes it back.
+        """The normal JSON step form of docs/design.md, as the parser writes it back.
 
         A bare name when there are no params (and the step is enabled); else
         {"class", "params" (only if non-empty), "enabled": false (only if disabled)};

@@ -1,4 +1,4 @@
-"""Expansion of a parsed step tree into concrete branches (DESIGN.md "Pipeline spec").
+"""Expansion of a parsed step tree into concrete branches (docs/design.md "Pipeline spec").
 
 Rules, applied depth-first so that ids follow the spec's reading order (a lane's results,
 including those of its continuation, come before the next lane's):

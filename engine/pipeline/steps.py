@@ -56,7 +56,7 @@ class _NotJsonable(TypeError):
 def to_jsonable(value: Any) -> Any:
     """The JSON form of a parameter value: tuples and arrays become lists, numpy scalars
     Python ones. Raises TypeError for values a saved pipeline cannot hold (estimators,
-    functions, random generators...), since pipelines are stored as JSON (DESIGN.md 5)."""
+    functions, random generators...), since pipelines are stored as JSON (docs/design.md 5)."""
     if isinstance(value, np.generic):  # before int/float: np.float64 subclasses float
         return to_jsonable(value.item())
     if value is None or isinstance(value, (bool, str, int, float)):

@@ -1,6 +1,6 @@
 """A nirdesk project: one SQLite file holding datasets, pipelines, runs and fitted models.
 
-Why SQLite (DESIGN.md decision 5, "SQLite as an application file format"): one file to keep
+Why SQLite (docs/design.md decision 5, "SQLite as an application file format"): one file to keep
 and send, transactions instead of hand-made crash safety, partial reads (a project with fifty
 runs opens without loading fifty sets of models), and a format every language can read.
 
@@ -12,7 +12,7 @@ over WAL on purpose: WAL needs shared memory and so does not work on network fol
 keeps -wal/-shm files next to the project while it is open; with a rollback journal the
 project is a single file whenever no save is in progress.
 
-Only the main process writes (DESIGN.md decision 1): a Project remembers the process that
+Only the main process writes (docs/design.md decision 1): a Project remembers the process that
 opened it and refuses writes from any other (a forked worker). Calls from several threads of
 that process are serialised by a lock.
 

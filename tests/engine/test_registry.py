@@ -1,4 +1,4 @@
-"""The step registry and the dotted-path allow-list (DESIGN.md decision 7)."""
+"""The step registry and the dotted-path allow-list (docs/design.md decision 7)."""
 from __future__ import annotations
 
 import importlib

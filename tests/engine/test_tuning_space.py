@@ -2,7 +2,7 @@
 
 Why these tests: the tuner trusts FinetuneConfig blindly, so every malformed range must stop
 at parse time with a message naming the key, every sampled value must lie in its range, and
-a seeded search must replay exactly (reproducible runs are a DESIGN.md promise).
+a seeded search must replay exactly (reproducible runs are a docs/design.md promise).
 """
 from __future__ import annotations
 
