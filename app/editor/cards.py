@@ -35,7 +35,8 @@ from PySide6.QtWidgets import (
 
 from app.editor.palette import decode_payload
 
-__all__ = ["CANVAS_STYLE", "CARD_WIDTH", "KIND_COLOURS", "BranchGroupWidget", "LaneWidget", "StepCard"]
+__all__ = ["CANVAS_STYLE", "CARD_WIDTH", "KIND_COLOURS", "BranchGroupWidget", "LaneWidget",
+           "StepCard"]
 
 Path = tuple[int, ...]
 

@@ -245,9 +245,9 @@ class StepInspector(QWidget):
         elif kind == "int" and not choices and isinstance(value, int) \
                 and not isinstance(value, bool):
             widget = QSpinBox()
-            low = -INT_LIMIT if lo is None else int(math.ceil(lo)) + (
+            low = -INT_LIMIT if lo is None else math.ceil(lo) + (
                 0 if field.min_inclusive else 1)
-            high = INT_LIMIT if hi is None else int(math.floor(hi)) - (
+            high = INT_LIMIT if hi is None else math.floor(hi) - (
                 0 if field.max_inclusive else 1)
             widget.setRange(max(low, -INT_LIMIT), min(high, INT_LIMIT))
             widget.setValue(value)

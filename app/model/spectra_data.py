@@ -188,7 +188,7 @@ def target_summary(y: np.ndarray | None, test_mask: np.ndarray) -> list[tuple[st
         return [("target", "none (the dataset has no reference values)")]
     if not is_numeric(y):
         classes, counts = np.unique(y, return_counts=True)
-        shown = ", ".join(f"{c} ({k})" for c, k in zip(classes[:8], counts[:8]))
+        shown = ", ".join(f"{c} ({k})" for c, k in zip(classes[:8], counts[:8], strict=True))
         more = f", ... ({classes.size - 8} more)" if classes.size > 8 else ""
         return [("classes", f"{classes.size}: {shown}{more}")]
     y = y.astype(np.float64)

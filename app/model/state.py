@@ -18,7 +18,7 @@ Events (callbacks receive no arguments; read the new value from the state):
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 

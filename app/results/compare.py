@@ -125,7 +125,7 @@ class ComparisonModel(QAbstractTableModel):
     def cell(self, row: int, col: int) -> float | None:
         """The number in a metric cell (None when missing)."""
         _, a, b = self.pairs[row]
-        key, _, block, name, _ = self.metrics[(col - 1) // 3]
+        _, _, block, name, _ = self.metrics[(col - 1) // 3]
         va, vb = _value(a, block, name), _value(b, block, name)
         which = (col - 1) % 3
         if which == 0:

@@ -80,7 +80,7 @@ def prediction_rows(results: Iterable[Any], ctx: D.Context) -> list[list[str]]:
                 pred = [repr(v) for v in part.predicted.tolist()]
                 res = [repr(v) for v in part.residual.tolist()]
             rows.extend([bid, r.name, i, k, part.name, o, p, e]
-                        for i, k, o, p, e in zip(ids, numbers, obs, pred, res))
+                        for i, k, o, p, e in zip(ids, numbers, obs, pred, res, strict=True))
     return rows
 
 

@@ -281,7 +281,7 @@ class PredictedPlot(_PointsPlot):
         index = {c: i for i, c in enumerate(self.classes)}
         counts = np.zeros((k, k), dtype=np.int64)
         if cv is not None:
-            for o, p in zip(cv.observed.astype(str), cv.predicted.astype(str)):
+            for o, p in zip(cv.observed.astype(str), cv.predicted.astype(str), strict=True):
                 if p in index:
                     counts[index[o], index[p]] += 1
         self.confusion = counts
@@ -488,7 +488,8 @@ class HistoryPlot(PlotPage):
 
 class SpectraPlot(PlotPage):
     """Every spectrum after the branch's preprocessing, coloured by the target, drawn by the
-    same off-thread rasteriser as the main spectra view (app.common.render / app.common.spectra_layer)."""
+    same off-thread rasteriser as the main spectra view (app.common.render and
+    app.common.spectra_layer)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("spectra", parent)

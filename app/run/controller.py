@@ -11,6 +11,7 @@ burning CPU; branches that fail because of that kill are reported as cancelled.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import threading
 import time
@@ -239,10 +240,8 @@ class RunController(QObject):
             self.log_line.emit(f"terminated {len(procs)} worker process(es)")
             _, alive = psutil.wait_procs(procs, timeout=0.2)
             for proc in alive:
-                try:
+                with contextlib.suppress(psutil.Error):   # gone meanwhile: nothing to kill
                     proc.kill()
-                except psutil.Error:
-                    pass
 
 
 def _private_copy(pipeline: Any) -> Any:

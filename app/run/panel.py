@@ -50,7 +50,7 @@ SEQUENTIAL_CODES = ("model_n_jobs", "neural_network", "gpu", "memory", "nested_p
 
 def clock(seconds: float) -> str:
     """0:07, 1:05, 1:02:03."""
-    s = max(0, int(round(seconds)))
+    s = max(0, round(seconds))
     h, rest = divmod(s, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
@@ -256,7 +256,8 @@ class RunPanel(QWidget):
         item = QTreeWidgetItem(head, [f"{bid}  {name}", "", "queued", ""])
         item.setToolTip(COL_NAME, f"[{bid}] {name}")
         item.setData(COL_NAME, BRANCH_ROLE, bid)
-        item.setTextAlignment(COL_SECONDS, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        item.setTextAlignment(COL_SECONDS,
+                              Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self._rows[bid] = item
         self._progress[bid] = [0, tasks, unit]
         self._set_status(bid, "queued")
@@ -377,7 +378,8 @@ class RunPanel(QWidget):
         return tuple(value) if value is not None else None
 
     def group_titles(self) -> list[str]:
-        return [self.tree.topLevelItem(i).text(COL_NAME) for i in range(self.tree.topLevelItemCount())]
+        tree = self.tree
+        return [tree.topLevelItem(i).text(COL_NAME) for i in range(tree.topLevelItemCount())]
 
     def resizeEvent(self, event) -> None:  # Qt override
         """Wide and short (the bottom dock area): branches and log side by side."""

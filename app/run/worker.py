@@ -54,7 +54,7 @@ def annotate_plan(event: RunStarted) -> list[dict[str, Any]]:
     re-derives what the engine decided.
     """
     out = copy.deepcopy(event.plan)
-    for entry, ids in zip(out, event.group_branch_ids):
+    for entry, ids in zip(out, event.group_branch_ids, strict=True):
         running = [i for i in ids if i in event.branch_names]
         entry["branch_ids"] = running
         entry["tasks"] = {i: event.branch_tasks.get(i) for i in running}
@@ -91,7 +91,8 @@ class RunWorker(QObject):
 
         try:
             pipeline = job.pipeline
-            expanded = pipeline if isinstance(pipeline, ExpandedPipeline) else parse_pipeline(pipeline)
+            expanded = (pipeline if isinstance(pipeline, ExpandedPipeline)
+                        else parse_pipeline(pipeline))
             extra = dict(job.extra)
             if "machine" not in extra:   # a cluster pool: the policy judges the cluster's cores
                 from engine.backends import machine_facts

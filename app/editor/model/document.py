@@ -348,7 +348,7 @@ class PipelineDocument:
         def edit(spec: Any) -> None:
             lane, j = self._lane_of(spec, path)
             item = _plain_dict(lane[j], path)
-            target = item["model"] if "model" in item else item
+            target = item.get("model", item)
             if params:
                 target["params"] = copy.deepcopy(params)
                 if "model" not in item:  # keep "class", "params", "enabled" order
@@ -379,7 +379,7 @@ class PipelineDocument:
         def edit(spec: Any) -> None:
             lane, j = self._lane_of(spec, path)
             item = _plain_dict(lane[j], path)
-            inner = item["model"] if "model" in item else item
+            inner = item.get("model", item)
             model = {"class": inner["class"]}
             if inner.get("params"):
                 model["params"] = inner["params"]
