@@ -142,7 +142,7 @@ def test_events_refuse_unknown_names_and_call_back_in_order():
     events.connect("changed", lambda: calls.append(2))
     events.emit("changed")
     assert calls == [1, 2]
-    with pytest.raises(KeyError, match="unknown event 'selction'.*changed, selection"):
+    with pytest.raises(KeyError, match=r"unknown event 'selction'.*changed, selection"):
         events.connect("selction", lambda: None)
     with pytest.raises(KeyError, match="unknown event"):
         events.emit("chnged")

@@ -191,9 +191,10 @@ def test_badges_follow_the_policy_for_each_pattern():
         badges = group_badges(doc, machine=TWO_CPUS, data=BIG)
         plan = decide(parse_pipeline(spec), machine=TWO_CPUS, data=BIG)
         groups = [g for g in plan.groups if g.group is not None]
-        assert [(b.mode, b.workers) for b in badges] == [(g.mode, g.workers) for g in groups]
+        verdicts = [(g.mode, g.workers) for g in groups]
+        assert [(b.mode, b.workers) for b in badges] == verdicts, name
         for badge in badges:
-            assert doc.kind_at(badge.path) in ("branch", "generator")
+            assert doc.kind_at(badge.path) in ("branch", "generator"), name
     mixed = group_badges(PipelineDocument.from_spec(PATTERNS["mixed"]), machine=TWO_CPUS,
                          data=BIG)
     assert [b.path for b in mixed] == [(0,), (1,)]

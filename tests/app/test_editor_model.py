@@ -621,19 +621,23 @@ def test_random_edit_sequence_keeps_the_engines_normal_form_and_unwinds(controll
         gap = rnd.randint(0, doc.container_len(k))
         step = rnd.choice(steps) if steps else (0,)
         branch = rnd.choice(branches) if branches else (0,)
+        # One of these runs straight away, inside this iteration; the defaults bind this
+        # iteration's targets (no change in behaviour), and the random arguments stay
+        # lazy so that the seeded walk draws exactly the numbers it always drew.
         edits = [
-            lambda: controller.insert_step(k, gap, rnd.choice(steps_pool)),
-            lambda: controller.remove_step(step),
-            lambda: controller.move_step(step, k, gap),
-            lambda: controller.duplicate_step(step),
-            lambda: controller.set_enabled(step, rnd.random() < 0.5),
-            lambda: controller.make_branch(k, gap),
-            lambda: controller.make_generator(k, gap, [rnd.choice(steps_pool[:3])]),
-            lambda: controller.add_lane(branch, [rnd.choice(steps_pool)]),
-            lambda: controller.remove_lane(branch, 0),
-            lambda: controller.set_generator(branch, rnd.random() < 0.5),
-            lambda: controller.set_branch_options(branch, rnd.choice([None, True, False]),
-                                                  rnd.choice([None, 1, 2, -1])),
+            lambda k=k, gap=gap: controller.insert_step(k, gap, rnd.choice(steps_pool)),
+            lambda step=step: controller.remove_step(step),
+            lambda step=step, k=k, gap=gap: controller.move_step(step, k, gap),
+            lambda step=step: controller.duplicate_step(step),
+            lambda step=step: controller.set_enabled(step, rnd.random() < 0.5),
+            lambda k=k, gap=gap: controller.make_branch(k, gap),
+            lambda k=k, gap=gap: controller.make_generator(
+                k, gap, [rnd.choice(steps_pool[:3])]),
+            lambda branch=branch: controller.add_lane(branch, [rnd.choice(steps_pool)]),
+            lambda branch=branch: controller.remove_lane(branch, 0),
+            lambda branch=branch: controller.set_generator(branch, rnd.random() < 0.5),
+            lambda branch=branch: controller.set_branch_options(
+                branch, rnd.choice([None, True, False]), rnd.choice([None, 1, 2, -1])),
             lambda: controller.undo_stack.undo(),
             lambda: controller.undo_stack.redo(),
         ]

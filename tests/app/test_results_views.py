@@ -252,7 +252,7 @@ def test_predicted_and_residual_plots_show_the_branch_predictions(panel, tablet,
     rx, ry = res.cv_points.getData()
     np.testing.assert_array_equal(rx, b.oof_predictions)
     np.testing.assert_allclose(ry, b.oof_predictions - y[train])
-    tx, ty = res.test_points.getData()
+    _tx, ty = res.test_points.getData()
     np.testing.assert_allclose(ty, b.test_predictions - y[test])
     assert res.corner_text == pred.corner_text
 
@@ -269,7 +269,7 @@ def test_components_curve_and_search_history(panel, tablet, qtbot):
     np.testing.assert_array_equal(k, b.curve["n_components"])
     np.testing.assert_array_equal(rmse, b.curve["rmsecv"])
     assert comp.chosen_k == 10
-    ck, cr = comp.chosen.getData()
+    _ck, cr = comp.chosen.getData()
     # the 10-component point of the curve is the branch's RMSECV (independent: sklearn)
     y = np.asarray(ds.y, dtype=float)
     assert cr[0] == pytest.approx(sk_stats(y[ds.train_indices], b.oof_predictions)[0], rel=1e-9)
@@ -284,7 +284,7 @@ def test_components_curve_and_search_history(panel, tablet, qtbot):
     tx, ty = history.trials.getData()
     np.testing.assert_array_equal(tx, [t["number"] for t in done])
     np.testing.assert_array_equal(ty, [t["value"] for t in done])
-    bx, by = history.best.getData()
+    _bx, by = history.best.getData()
     np.testing.assert_array_equal(by, np.minimum.accumulate([t["value"] for t in done]))
     assert by[-1] == pytest.approx(r.metrics["cv"]["rmse"], rel=1e-9)  # best trial = the branch
     show_tab(panel, "components")
@@ -513,7 +513,7 @@ def test_classification_runs_show_accuracy_columns(panel, tecator_dir):
 
 # -- comparing runs ------------------------------------------------------------------------------
 def test_run_comparison_matches_branches_by_name_with_deltas(qtbot, tablet):
-    ds, result = tablet
+    _ds, result = tablet
     a = result
     b = result.to_json()
     b["branches"] = copy.deepcopy(b["branches"])
@@ -622,9 +622,9 @@ def test_a_tuned_pls_branch_shows_its_sweep_and_chosen_components(panel, tablet,
     assert cr[0] == pytest.approx(rmse.min())  # the sweep chose the lowest RMSECV
     show_tab(panel, "history")
     history = panel.plots["history"]
-    tx, ty = history.trials.getData()
+    tx, _ty = history.trials.getData()
     assert len(tx) == len(b.trials) == 15
     # each trial of the sweep is one component count: its value is the curve's point
-    by_k = dict(zip(k.astype(int).tolist(), rmse.tolist()))
+    by_k = dict(zip(k.astype(int).tolist(), rmse.tolist(), strict=True))
     for t in b.trials:
         assert t["value"] == pytest.approx(by_k[t["params"]["n_components"]], rel=1e-12)

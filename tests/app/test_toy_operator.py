@@ -10,6 +10,7 @@ identically. Nothing else in nirdesk is edited; the entry is unregistered at the
 from __future__ import annotations
 
 from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -45,7 +46,7 @@ class ToyScale(SpectralOperator):
         The power, 1 to 3.
     """
 
-    _parameter_constraints = {
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "factor": [Interval(Real, 0, 10, closed="right")],
         "power": [Interval(Integral, 1, 3, closed="both")],
     }

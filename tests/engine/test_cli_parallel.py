@@ -53,7 +53,7 @@ def test_ctrl_c_cancels_cleanly_with_exit_130_and_partial_results(tmp_path, tabl
     time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     t0 = time.monotonic()
-    stdout, stderr = proc.communicate(timeout=30)
+    _stdout, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130, stderr
     assert time.monotonic() - t0 < 5
     assert "Traceback" not in stderr and "cancelled" in stderr

@@ -78,7 +78,7 @@ def _comparable(result) -> list[dict]:
 
 def _assert_same(a, b) -> None:
     assert json.dumps(_comparable(a)) == json.dumps(_comparable(b))
-    for x, y in zip(a.branches, b.branches):
+    for x, y in zip(a.branches, b.branches, strict=True):
         if x.status != "ok":
             continue
         for key in ("rmse", "r2", "mae", "bias", "sep", "rpd"):
@@ -318,7 +318,7 @@ def test_tls_address_without_certificates_says_what_to_configure(monkeypatch):
 
     for name in ("CA_FILE", "CLIENT__CERT", "CLIENT__KEY"):
         monkeypatch.delenv(f"DASK_DISTRIBUTED__COMM__TLS__{name}", raising=False)
-    with pytest.raises(ClusterError, match="needs TLS certificates.*docs/cluster.md"):
+    with pytest.raises(ClusterError, match=r"needs TLS certificates.*docs/cluster\.md"):
         probe("tls://127.0.0.1:8786", 1.0)
 
 

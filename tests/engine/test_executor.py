@@ -1,6 +1,7 @@
 """The parallel executor: identical numbers, failure isolation, cancel, overrides, events."""
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import threading
@@ -56,7 +57,7 @@ def test_parallel_results_identical_to_sequential(tablet_dir, pool):
     assert seq.parallel[0]["mode"] == "sequential"
     assert par.parallel[0]["mode"] == "parallel" and par.parallel[0]["workers"] == 2
     assert json.dumps(_comparable(seq)) == json.dumps(_comparable(par))
-    for a, b in zip(seq.branches, par.branches):
+    for a, b in zip(seq.branches, par.branches, strict=True):
         np.testing.assert_array_equal(a.oof_predictions, b.oof_predictions)
         np.testing.assert_array_equal(a.test_predictions, b.test_predictions)
 
@@ -134,7 +135,7 @@ def test_events_stream_plan_progress_and_results(tecator_dir, pool):
     assert isinstance(events[0], RunStarted) and events[0].n_tasks == 24 and events[0].n_branches == 4
     assert events[0].plan == result.parallel
     tasks = [e for e in events if isinstance(e, TaskDone)]
-    assert tasks and tasks[-1].done == 24 and all(a.done < b.done for a, b in zip(tasks, tasks[1:]))
+    assert tasks and tasks[-1].done == 24 and all(a.done < b.done for a, b in itertools.pairwise(tasks))
     assert {e.branch_id for e in events if isinstance(e, BranchDone)} == {1, 2, 3, 4}
     assert isinstance(events[-1], RunFinished) and events[-1].result is result
 

@@ -128,7 +128,11 @@ def test_nested_parallelism_branches_parallel_trials_sequential(tecator_dir, poo
     monkeypatch.setattr(policy, "WARM_START_SECONDS", 0.0)
     monkeypatch.setattr(policy, "TASK_OVERHEAD_SECONDS", 0.0)
     ds = load_dataset(tecator_dir)
-    tuned = lambda m, space: [{"model": {"class": m}, "finetune_params": {"n_trials": 6, "n_jobs": 4, "model_params": space}}]
+
+    def tuned(m, space):
+        return [{"model": {"class": m},
+                 "finetune_params": {"n_trials": 6, "n_jobs": 4, "model_params": space}}]
+
     spec = [{"branch": [tuned("Ridge", {"alpha": ["float_log", 1e-3, 10]}),
                         tuned("Lasso", {"alpha": ["float_log", 1e-3, 1]})], "n_jobs": 2}]
     result = run(spec, ds, verbose=0, pool=pool)

@@ -16,8 +16,8 @@ def test_importing_every_engine_module_loads_no_qt():
     code = ("import pkgutil, importlib, sys, engine\n"
             "for m in pkgutil.walk_packages(engine.__path__, 'engine.'):\n"
             "    importlib.import_module(m.name)\n"
-            "bad = [m for m in sys.modules if m.split('.')[0] in %r]\n"
-            "print(bad); sys.exit(1 if bad else 0)\n" % (FORBIDDEN,))
+            f"bad = [m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r}]\n"
+            "print(bad); sys.exit(1 if bad else 0)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=ENGINE.parent)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -57,5 +57,5 @@ def test_a_step_name_does_not_hide_a_file(tmp_path, monkeypatch):
     with pytest.raises(InputError) as err:
         describe_path("SNV")
     assert "step" not in str(err.value)
-    with pytest.raises(InputError, match="nor a step of that name.*did you mean SavitzkyGolay"):
+    with pytest.raises(InputError, match=r"nor a step of that name.*did you mean SavitzkyGolay"):
         describe_path("SavitzkyGolai")

@@ -145,7 +145,7 @@ def test_python_objects_and_json_give_same_pipeline(pattern):
     py, js = _parse(pattern, "python"), _parse(pattern, "json")
     assert py.spec == json.loads(JSON_PATTERNS[pattern])
     assert _names(py) == _names(js)
-    for a, b in zip(py.branches, js.branches):
+    for a, b in zip(py.branches, js.branches, strict=True):
         assert [s.class_name for s in a.steps] == [s.class_name for s in b.steps]
         assert _plain_params(a) == _plain_params(b)
         assert a.model.finetune == b.model.finetune

@@ -27,6 +27,7 @@ from engine.machine import DataFacts, MachineFacts, usable_cpus
 from engine.operators import MSC, SNV, Detrend
 from engine.pipeline import parse_pipeline
 from engine.policy import GroupPlan, Plan, decide, estimate_task_seconds
+from engine.registry import allow_module_prefix, remove_module_prefix
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +38,6 @@ def trials_always_worth_it(monkeypatch, request):
     if ("trial" in name or "nest" in name or "optuna" in name) and "tiny_trials" not in name:
         for name in ("COLD_START_SECONDS", "WARM_START_SECONDS", "TASK_OVERHEAD_SECONDS"):
             monkeypatch.setattr(policy, name, 0.0)
-from engine.registry import allow_module_prefix, remove_module_prefix
 
 GiB = 2**30
 MB = 2**20

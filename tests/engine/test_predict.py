@@ -32,7 +32,7 @@ def write_folder(folder: Path, wavelengths: np.ndarray, X: np.ndarray, y: np.nda
     """X.csv (id column + spectra, full-precision floats) and optionally y.csv."""
     folder.mkdir(parents=True)
     lines = ["sample_id," + ",".join(f"{w:g}" for w in wavelengths)]
-    lines += [f"{i}," + ",".join(repr(float(v)) for v in row) for i, row in zip(ids, X)]
+    lines += [f"{i}," + ",".join(repr(float(v)) for v in row) for i, row in zip(ids, X, strict=True)]
     (folder / "X.csv").write_text("\n".join(lines) + "\n")
     if y is not None:
         (folder / "y.csv").write_text("api_mg\n" + "\n".join(repr(float(v)) for v in y) + "\n")

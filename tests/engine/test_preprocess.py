@@ -83,7 +83,7 @@ def test_saved_json_steps_with_best_params_are_rebuilt_as_the_refit_was(tecator)
 
 
 def test_no_training_row_cancel_and_wrong_sources_are_refused(tecator):
-    X, y, wl, train = tecator
+    X, _y, wl, train = tecator
     branch = _one_branch(["SNV", PLS3])
     with pytest.raises(ValueError, match="no training rows"):
         preprocess_branch(branch, X, wl, train_indices=np.array([], dtype=int))

@@ -132,7 +132,7 @@ def test_user_prefix_enables_a_module(lab_prefix):
 
 
 def test_user_class_is_refused_without_its_prefix():
-    with pytest.raises(SpecError, match="LabModel cannot be used in a pipeline.*not allowed"):
+    with pytest.raises(SpecError, match=r"LabModel cannot be used in a pipeline.*not allowed"):
         allowed_name_of(LabModel)
 
 

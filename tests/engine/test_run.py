@@ -49,7 +49,7 @@ def test_cli_four_branches_on_tablet_match_plain_sklearn(tablet_dir, tmp_path):
     X, y, _, test = read_folder(tablet_dir)
     train = np.flatnonzero(~test)
     assert [b["status"] for b in results["branches"]] == ["ok"] * 4
-    for branch, steps in zip(results["branches"], REFERENCE_STEPS):
+    for branch, steps in zip(results["branches"], REFERENCE_STEPS, strict=True):
         rmsecv, rmsep, _ = cv_rmse(steps, X, y, train)
         assert _rel(branch["metrics"]["cv"]["rmse"], rmsecv) < 1e-9, branch["name"]
         assert _rel(branch["metrics"]["test"]["rmse"], rmsep) < 1e-9, branch["name"]
@@ -86,7 +86,7 @@ def test_unseen_synthetic_data_matches_plain_sklearn(tmp_path):
     # difference between two Detrend implementations moves its CV error by ~1e-7 (measured),
     # so that branch gets 1e-6; the well-conditioned ones are held to 1e-9.
     tolerance = [1e-9, 1e-9, 1e-9, 1e-6]
-    for branch, steps, tol in zip(result.branches, REFERENCE_STEPS, tolerance):
+    for branch, steps, tol in zip(result.branches, REFERENCE_STEPS, tolerance, strict=True):
         rmsecv, rmsep, oof = cv_rmse(steps, X, y, np.flatnonzero(~test))
         assert _rel(branch.metrics["cv"]["rmse"], rmsecv) < tol
         assert _rel(branch.metrics["test"]["rmse"], rmsep) < tol
@@ -147,7 +147,7 @@ def test_fewer_samples_than_folds_is_an_input_error():
     ds = SpectralDataset(X=rng.normal(size=(4, 10)), wavelengths=np.arange(10.0),
                          targets={"y": rng.normal(size=4)}, sample_ids=np.arange(4),
                          test_mask=np.zeros(4, bool), name="tiny.csv")
-    with pytest.raises(InputError, match="only 4 training samples.*5 folds"):
+    with pytest.raises(InputError, match=r"only 4 training samples.*5 folds"):
         run(["PLSRegression"], ds, verbose=0)
 
 

@@ -77,7 +77,7 @@ def check_state(path: Path, n_branches: int) -> tuple[int, bool]:
         assert project.integrity_check() == ["ok"]
         k = project.get_ui_state("counter")
         runs = project.runs()
-        assert [r.id for r in runs][0] == 1 and len(runs) == 2
+        assert len(runs) == 2 and runs[0].id == 1
         latest = runs[-1]
         assert latest.dataset_name == f"d{k}"
         stored = project.load_run(latest.id)

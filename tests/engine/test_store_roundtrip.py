@@ -166,9 +166,9 @@ def test_a_failed_save_leaves_nothing_behind(saved, trained, monkeypatch):
 
 def test_writes_are_refused_read_only_and_from_another_process(saved):
     path, _ = saved
-    with Project.open(path, readonly=True) as project:
-        with pytest.raises(RuntimeError, match="read-only"):
-            project.set_ui_state("k", 1)
+    with (Project.open(path, readonly=True) as project,
+          pytest.raises(RuntimeError, match="read-only")):
+        project.set_ui_state("k", 1)
     with Project.open(path) as project:
         project._pid = -1  # what a forked worker would see: not the opening process
         with pytest.raises(RuntimeError, match="only the process that opened"):

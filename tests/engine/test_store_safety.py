@@ -106,9 +106,9 @@ def test_types_skops_itself_would_trust_are_still_refused(project_file):
     blob = sio.dumps(_fitted(FunctionTransformer(np.log1p)))
     assert sio.get_untrusted_types(data=blob) == []
     replace_model(project_file, blob)
-    with Project.open(project_file, readonly=True) as project:
-        with pytest.raises(InputError, match="numpy.log1p") as err:
-            project.load_model(1, 1)
+    with (Project.open(project_file, readonly=True) as project,
+          pytest.raises(InputError, match=r"numpy\.log1p") as err):
+        project.load_model(1, 1)
     assert "sklearn.preprocessing._function_transformer.FunctionTransformer" in str(err.value)
     assert load_model_blob(blob, extra_trusted=[  # a reviewed, explicit opt-in works
         "numpy.log1p", "sklearn.preprocessing._function_transformer.FunctionTransformer"]) is not None
@@ -127,9 +127,9 @@ class _Marker:
 def test_a_pickled_model_is_never_unpickled(project_file, tmp_path):
     marker = tmp_path / "pwned"
     replace_model(project_file, pickle.dumps(_Marker(str(marker))))
-    with Project.open(project_file, readonly=True) as project:
-        with pytest.raises(InputError, match="not a readable skops blob"):
-            project.load_model(1, 1)
+    with (Project.open(project_file, readonly=True) as project,
+          pytest.raises(InputError, match="not a readable skops blob")):
+        project.load_model(1, 1)
     assert not marker.exists()
 
 
@@ -145,16 +145,16 @@ def flip_last_bytes(path: Path, table: str, column: str, where: str) -> None:
 
 def test_a_model_blob_changed_without_its_checksum_is_refused(project_file):
     flip_last_bytes(project_file, "branch_models", "model", "branch_id = 1")
-    with Project.open(project_file, readonly=True) as project:
-        with pytest.raises(InputError, match="checksum"):
-            project.load_model(1, 1)
+    with (Project.open(project_file, readonly=True) as project,
+          pytest.raises(InputError, match="checksum")):
+        project.load_model(1, 1)
 
 
 def test_a_damaged_dataset_blob_is_refused_by_its_content_hash(project_file):
     flip_last_bytes(project_file, "datasets", "X", "id = 1")
-    with Project.open(project_file, readonly=True) as project:
-        with pytest.raises(InputError, match="damaged"):
-            project.load_dataset(1)
+    with (Project.open(project_file, readonly=True) as project,
+          pytest.raises(InputError, match="damaged")):
+        project.load_dataset(1)
 
 
 def test_a_value_of_the_wrong_kind_is_an_input_error_not_a_crash(project_file):
@@ -162,9 +162,9 @@ def test_a_value_of_the_wrong_kind_is_an_input_error_not_a_crash(project_file):
     with conn:
         conn.execute("UPDATE datasets SET X = substr(X, 1, 20) || 'text'")  # a TEXT value now
     conn.close()
-    with Project.open(project_file, readonly=True) as project:
-        with pytest.raises(InputError, match="cannot read the project"):
-            project.load_dataset(1)
+    with (Project.open(project_file, readonly=True) as project,
+          pytest.raises(InputError, match="cannot read the project")):
+        project.load_dataset(1)
 
 
 # -- whole files -------------------------------------------------------------------------------

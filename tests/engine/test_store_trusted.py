@@ -3,6 +3,7 @@ the list names only real types, and loading refuses what no registered step list
 from __future__ import annotations
 
 import importlib
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -77,7 +78,7 @@ def test_every_sample_reloads_and_predicts_identically(samples):
 class Doubled(SpectralOperator):
     """A step from outside nirdesk: twice each value."""
 
-    _parameter_constraints: dict = {}
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
 
     def __init__(self) -> None:
         pass
