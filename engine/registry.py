@@ -27,7 +27,7 @@ import inspect
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from engine.errors import SpecError
 
@@ -63,7 +63,7 @@ COSTS = ("blas", "threads", "neural", "gpu")
 
 #: One part of a card summary: a format string over the step's parameters, shown always, or
 #: a (format, condition) pair shown only when the condition holds; see RegistryEntry.summary.
-SummaryPart = Union[str, tuple[str, str]]
+SummaryPart = str | tuple[str, str]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from numbers import Integral
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.metrics import pairwise_distances, pairwise_distances_chunked
@@ -83,7 +83,7 @@ class KennardStoneSplit(BaseCrossValidator):
     Indices are returned sorted.
     """
 
-    _parameter_constraints: dict[str, list[Any]] = {
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "test_size": [Interval(RealNotInt, 0, 1, closed="neither"),
                       Interval(Integral, 1, None, closed="left")],
         "metric": [Choices(*KS_METRICS)],

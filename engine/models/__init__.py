@@ -1,4 +1,7 @@
-"""Models nirdesk adds to scikit-learn's (all plain sklearn estimators, docs/design.md decision 6)."""
+"""Models nirdesk adds to scikit-learn's.
+
+All are plain sklearn estimators (docs/design.md decision 6).
+"""
 from __future__ import annotations
 
 from engine.models.plsda import PLSDA

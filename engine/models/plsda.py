@@ -7,7 +7,7 @@ with PLS and predicts the class whose column scores highest. sklearn has no such
 from __future__ import annotations
 
 from numbers import Integral
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -40,7 +40,7 @@ class PLSDA(ClassifierMixin, BaseEstimator):
     above 1), and presenting them as such would mislead; ``decision_function`` gives them.
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "scale": ["boolean"],
     }

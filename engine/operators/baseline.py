@@ -7,6 +7,7 @@ row and subtract it, computing all rows at once (no loop over samples).
 from __future__ import annotations
 
 from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -47,7 +48,7 @@ class Detrend(OneToOneFeatureMixin, SpectralOperator):
     changing the result.
     """
 
-    _parameter_constraints = {
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "order": [Interval(Integral, 0, None, closed="left")],
         "wavelengths": ["array-like", None],
     }
@@ -192,7 +193,7 @@ class Baseline(OneToOneFeatureMixin, SpectralOperator):
     The input needs at least 3 columns.
     """
 
-    _parameter_constraints = {
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "method": [Choices("als")],
         "lam": [Interval(Real, 0, None, closed="neither")],
         "p": [Interval(Real, 0, 1, closed="neither")],

@@ -6,7 +6,7 @@ an informative range removes noise and speeds up modelling.
 from __future__ import annotations
 
 from numbers import Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -50,7 +50,7 @@ class CropRange(SpectralOperator):
         Indices of the kept columns.
     """
 
-    _parameter_constraints = {
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         # an open interval without bounds: any finite number (sklearn refuses +-inf there)
         "start": [None, Interval(Real, None, None, closed="neither")],
         "stop": [None, Interval(Real, None, None, closed="neither")],

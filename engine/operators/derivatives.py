@@ -8,7 +8,7 @@ as much as with plain finite differences. All rows are filtered at once by
 from __future__ import annotations
 
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.signal import savgol_filter
@@ -98,8 +98,10 @@ class SavitzkyGolay(_SavitzkyGolayBase):
         Edge handling, as in scipy.signal.savgol_filter.
     """
 
-    _parameter_constraints = {**_savgol_constraints(0),
-                              "deriv": [Interval(Integral, 0, None, closed="left")]}
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **_savgol_constraints(0),
+        "deriv": [Interval(Integral, 0, None, closed="left")],
+    }
 
     def __init__(self, window_length: int = 11, polyorder: int = 2, deriv: int = 0,
                  delta: float = 1.0, mode: str = "interp") -> None:
@@ -119,7 +121,7 @@ class FirstDerivative(_SavitzkyGolayBase):
     Parameters are those of SavitzkyGolay without ``deriv``; polyorder must be >= 1.
     """
 
-    _parameter_constraints = _savgol_constraints(1)
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = _savgol_constraints(1)
 
     def __init__(self, window_length: int = 11, polyorder: int = 2, delta: float = 1.0,
                  mode: str = "interp") -> None:
@@ -138,7 +140,7 @@ class SecondDerivative(_SavitzkyGolayBase):
     Parameters are those of SavitzkyGolay without ``deriv``; polyorder must be >= 2.
     """
 
-    _parameter_constraints = _savgol_constraints(2)
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = _savgol_constraints(2)
 
     def __init__(self, window_length: int = 11, polyorder: int = 3, delta: float = 1.0,
                  mode: str = "interp") -> None:

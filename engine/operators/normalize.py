@@ -5,6 +5,8 @@ differences do not dominate the model; all rows are scaled at once.
 """
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import numpy as np
 from sklearn.base import OneToOneFeatureMixin
 
@@ -33,7 +35,9 @@ class Normalize(OneToOneFeatureMixin, SpectralOperator):
     as sklearn.preprocessing.normalize does.
     """
 
-    _parameter_constraints = {"method": [Choices(*NORMALIZE_METHODS)]}
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "method": [Choices(*NORMALIZE_METHODS)],
+    }
 
     def __init__(self, method: str = "vector") -> None:
         self.method = method

@@ -6,6 +6,8 @@ row (vectorised over all rows, no per-sample loop).
 """
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import numpy as np
 from sklearn.base import OneToOneFeatureMixin
 
@@ -67,7 +69,9 @@ class MSC(OneToOneFeatureMixin, SpectralOperator):
     reference spectrum is a ValueError in fit, since no slope can be estimated against it.
     """
 
-    _parameter_constraints = {"reference": [Choices("mean", "median")]}
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "reference": [Choices("mean", "median")],
+    }
 
     def __init__(self, reference: str = "mean") -> None:
         self.reference = reference
@@ -76,10 +80,7 @@ class MSC(OneToOneFeatureMixin, SpectralOperator):
         check_min_features("MSC", n_features, 2, "a regression on the reference spectrum")
 
     def _fit(self, X: np.ndarray) -> None:
-        if self.reference == "median":
-            ref = np.median(X, axis=0)
-        else:
-            ref = X.mean(axis=0)
+        ref = np.median(X, axis=0) if self.reference == "median" else X.mean(axis=0)
         if ref.max() == ref.min():
             raise ValueError("MSC: the reference spectrum (the "
                              f"{self.reference} of the training rows) is constant; "

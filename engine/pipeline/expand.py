@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Union
 
 from engine.errors import SpecError
 from engine.pipeline.branches import BranchGroup, ConcreteBranch, StepSpec
@@ -56,7 +55,7 @@ class BranchNode:
     path: tuple[int, ...] = ()
 
 
-Node = Union[StepNode, BranchNode]
+Node = StepNode | BranchNode
 
 
 def is_complete(nodes: list[Node]) -> bool:
