@@ -28,9 +28,9 @@ from sklearn.preprocessing import StandardScaler
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from engine.io import load_dataset  # noqa: E402
-from engine.operators import MSC, SNV, Detrend  # noqa: E402
-from engine.run import run  # noqa: E402
+from engine.io import load_dataset  # noqa: E402 - after the sys.path insert
+from engine.operators import MSC, SNV, Detrend  # noqa: E402 - after the sys.path insert
+from engine.run import run  # noqa: E402 - after the sys.path insert
 
 SPEC = [{"branch": [
     ["SNV", {"class": "PLSRegression", "params": {"n_components": 10}}],

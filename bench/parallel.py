@@ -124,7 +124,7 @@ class MemorySampler:
             for proc in procs:
                 try:
                     total += proc.memory_info().rss
-                except Exception:  # noqa: BLE001
+                except Exception:  # noqa: BLE001 - a child that just exited: skip it
                     continue
                 self.peak_private[proc.pid] = max(self.peak_private.get(proc.pid, 0),
                                                   self.private(proc))

@@ -341,6 +341,7 @@ def _stop_resource_trackers() -> None:
     try:
         from multiprocessing import resource_tracker as mp_tracker
 
+        # private and absent from typeshed's multiprocessing stubs, hence the ignore
         mp_tracker._resource_tracker._stop()  # type: ignore[attr-defined]
     except Exception:  # noqa: BLE001 - private API, as above
         pass

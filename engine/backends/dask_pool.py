@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.backends.dask_cluster import (  # noqa: F401
+from engine.backends.dask_cluster import (  # noqa: F401 - re-exported (see the docstring)
     DEFAULT_TIMEOUT_S,
     ClusterError,
     ClusterInfo,
