@@ -11,8 +11,20 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from engine.errors import NirdeskInputError, SpecError
+
+if TYPE_CHECKING:  # the commands import what they need when they run (a fast --help)
+    from types import FrameType
+
+    import numpy as np
+
+    from engine.dataset import SpectralDataset
+    from engine.machine import MachineFacts
+    from engine.pipeline import ConcreteBranch, ExpandedPipeline
+    from engine.results import RunResult
+    from engine.store import Project
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -20,12 +32,13 @@ EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 class _OneLineParser(argparse.ArgumentParser):
     """argparse prints usage plus the error; the contract asks for one line on stderr."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(EXIT_BAD_INPUT, f"nirdesk {self.prog.split()[-1]}: {message} (see --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _OneLineParser(prog="nirdesk", description="NIR modelling workbench (headless commands)")
+    parser = _OneLineParser(prog="nirdesk",
+                            description="NIR modelling workbench (headless commands)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
     run = sub.add_parser("run", help="cross-validate every branch of a pipeline on a dataset")
     run.add_argument("pipeline", help="pipeline spec (JSON file)")
@@ -36,8 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="0 quiet, 1 a line per branch, 2 also a timing table")
     run.add_argument("--seed", type=int, default=0, help="seed for every random_state left unset")
     run.add_argument("--study-storage", metavar="URL",
-                     help="keep each finetuned branch's Optuna study here (e.g. sqlite:///study.db) "
-                          "to open it in optuna-dashboard")
+                     help="keep each finetuned branch's Optuna study here "
+                          "(e.g. sqlite:///study.db) to open it in optuna-dashboard")
     run.add_argument("--parallel-branches", type=int, metavar="N",
                      help="override every branch step's n_jobs: 1 sequential, N workers, -1 auto")
     run.add_argument("--backend", choices=("loky", "dask"), default="loky",
@@ -80,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read_pipeline(path: str):
+def _read_pipeline(path: str) -> tuple[Any, ExpandedPipeline]:
     """(decoded spec, expanded pipeline) of a pipeline file; errors name the file."""
     from engine.pipeline import load_pipeline_file, parse_pipeline
 
@@ -95,8 +108,9 @@ def _read_pipeline(path: str):
 def cmd_run(args: argparse.Namespace) -> int:
     from engine.io import load_dataset
 
-    if args.parallel_branches is not None and (args.parallel_branches == 0 or args.parallel_branches < -1):
-        raise SpecError(f"--parallel-branches must be -1 (auto) or >= 1, not {args.parallel_branches}")
+    n = args.parallel_branches
+    if n is not None and (n == 0 or n < -1):
+        raise SpecError(f"--parallel-branches must be -1 (auto) or >= 1, not {n}")
     _check_backend_args(args)
     spec, expanded = _read_pipeline(args.pipeline)
     dataset = load_dataset(args.data, target=args.target)
@@ -128,7 +142,7 @@ def _check_backend_args(args: argparse.Namespace) -> None:
                         "`dask scheduler` prints)")
 
 
-def _backend_pool(args: argparse.Namespace):
+def _backend_pool(args: argparse.Namespace) -> tuple[Any, MachineFacts | None]:
     """(pool, machine facts) for run(): (None, None) = the local loky pool measuring this
     machine; for dask a pool connected to the scheduler (ClusterError -> exit 2, one line,
     after at most about 5 s) and the cluster's threads and memory for the policy."""
@@ -142,6 +156,7 @@ def _backend_pool(args: argparse.Namespace):
     except BaseException:
         pool.shutdown()
         raise
+    assert facts is not None, "a Dask pool always reports its cluster's facts"
     if args.verbose:
         cores, workers = facts.usable_cpus, len(pool.workers())
         print(f"Dask cluster {pool.address}: {workers} worker{'s' if workers != 1 else ''}, "
@@ -149,7 +164,8 @@ def _backend_pool(args: argparse.Namespace):
     return pool, facts
 
 
-def _run_and_report(args: argparse.Namespace, expanded, dataset, spec, project) -> int:
+def _run_and_report(args: argparse.Namespace, expanded: ExpandedPipeline,
+                    dataset: SpectralDataset, spec: Any, project: Project | None) -> int:
     import signal
     import threading
 
@@ -160,7 +176,7 @@ def _run_and_report(args: argparse.Namespace, expanded, dataset, spec, project) 
     # interrupts at once.
     cancel = threading.Event()
 
-    def on_sigint(signum, frame):
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
         if cancel.is_set():
             raise KeyboardInterrupt
         cancel.set()
@@ -197,7 +213,7 @@ def _run_and_report(args: argparse.Namespace, expanded, dataset, spec, project) 
     return EXIT_FAILURE if failed and len(failed) == len(result.branches) else EXIT_OK
 
 
-def _project_for_saving(path: str):
+def _project_for_saving(path: str) -> Project | None:
     """Vet --save before the run (a bad project file must not cost a whole run): an existing
     file is opened (checked, migrated); a new one is only created once there is a result."""
     from engine.errors import InputError
@@ -211,7 +227,8 @@ def _project_for_saving(path: str):
     return None
 
 
-def _save_run(project, path: str, result, dataset, spec, name: str) -> int | None:
+def _save_run(project: Project | None, path: str, result: RunResult, dataset: SpectralDataset,
+              spec: Any, name: str) -> int | None:
     """Add the run to the project; a failing disk is reported in one line (exit 1)."""
     from engine.store import Project
 
@@ -262,7 +279,8 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _chosen_branch(expanded, branch_id: int | None, source: str):
+def _chosen_branch(expanded: ExpandedPipeline, branch_id: int | None,
+                   source: str) -> ConcreteBranch:
     """The branch --branch names; without it the only branch, else a list to choose from."""
     by_id = {b.id: b for b in expanded.branches}
     listing = "; ".join(f"{b.id}: {b.name}" for b in expanded.branches)
@@ -277,7 +295,8 @@ def _chosen_branch(expanded, branch_id: int | None, source: str):
     return by_id[branch_id]
 
 
-def _write_spectra(path: str, Z, axis, dataset) -> None:
+def _write_spectra(path: str, Z: np.ndarray, axis: np.ndarray,
+                   dataset: SpectralDataset) -> None:
     """sample_id, partition (train/test), one column per axis value, then the targets:
     the single-CSV dataset layout, so the file opens again as a dataset."""
     import csv
@@ -287,7 +306,7 @@ def _write_spectra(path: str, Z, axis, dataset) -> None:
 
     from engine.errors import InputError
 
-    def cell(value) -> str:
+    def cell(value: Any) -> str:
         if isinstance(value, (float, np.floating)):
             return repr(float(value)) if math.isfinite(value) else ""
         return str(value)

@@ -65,7 +65,7 @@ class Choices(StrOptions):
 def ordered_options(constraint: Any) -> list[Any]:
     """The options of a ``Choices``/``StrOptions``/``Options`` constraint, deprecated ones
     left out: in the written order for ``Choices``, sorted for a plain (unordered) set."""
-    deprecated = getattr(constraint, "deprecated", set())
+    deprecated: set[Any] = getattr(constraint, "deprecated", set())
     order = getattr(constraint, "order", None)
     options = list(order) if order is not None else sorted(constraint.options, key=repr)
     return [o for o in options if o not in deprecated]

@@ -25,10 +25,11 @@ def describe_dataset(ds: SpectralDataset, target: str | None = None) -> str:
         values = ds.targets[name]
         if values.dtype.kind in "UOS":
             classes, counts = np.unique(values, return_counts=True)
-            shown = ", ".join(f"{c} ({n})" for c, n in zip(classes[:10], counts[:10]))
+            shown = ", ".join(f"{c} ({n})" for c, n in zip(classes[:10], counts[:10], strict=True))
             lines.append(f"target       {name}: {classes.size} classes: {shown}")
         else:
-            lines.append(f"target       {name}: mean {values.mean():.4g}, sd {values.std(ddof=1):.4g}, "
+            lines.append(f"target       {name}: mean {values.mean():.4g}, "
+                         f"sd {values.std(ddof=1):.4g}, "
                          f"min {values.min():.4g}, max {values.max():.4g}")
     return "\n".join(lines)
 
@@ -68,9 +69,10 @@ def describe_step(name: str) -> str:
     cls = registry.resolve_class(name)
     entry = registry.get_entry(name) or registry.entry_of(cls)
     kind = registry.kind_of(cls) or "?"
-    also = [] if entry is None else [t for t in (entry.label, entry.short) if t != entry.name]
-    lines = [f"step         {entry.name if entry else name}"
-             + (f"  (card: {entry.label}, tables: {entry.short})" if also else ""),
+    head = f"step         {entry.name if entry else name}"
+    if entry is not None and any(t != entry.name for t in (entry.label, entry.short)):
+        head += f"  (card: {entry.label}, tables: {entry.short})"
+    lines = [head,
              f"class        {cls.__module__}.{cls.__qualname__}",
              f"kind         {kind}, task {registry.task_of(cls)}"]
     if entry is not None:

@@ -13,9 +13,9 @@ import functools
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.base import is_classifier, is_regressor
@@ -35,13 +35,16 @@ from engine.events import (
     Throttled,
 )
 from engine.executor import Cancelled, Task, TaskPool, default_pool, error_text
-from engine.jobs import BranchJob, make_job
+from engine.jobs import BranchJob, OptunaJob, make_job
 from engine.machine import DataFacts, MachineFacts, usable_cpus
 from engine.pipeline import ConcreteBranch, ExpandedPipeline, parse_pipeline
 from engine.pipeline.preprocess import build_pipeline
 from engine.policy import GroupPlan, decide, estimate_task_seconds
 from engine.results import BranchResult, RunResult
 from engine.tasks import REFIT, FoldResult, execute_task
+
+if TYPE_CHECKING:
+    from engine.tuning.runner import Outcome
 
 Log = Callable[[str], None]
 
@@ -60,7 +63,8 @@ class PreparedBranch:
     error: str | None = None
 
 
-def make_folds(branch: ConcreteBranch, dataset: SpectralDataset, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def make_folds(branch: ConcreteBranch, dataset: SpectralDataset,
+               seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Split the training rows with the branch's splitter; indices refer to the full dataset.
 
     GroupKFold keeps rows with the same sample id together (replicate scans of one sample).
@@ -71,7 +75,8 @@ def make_folds(branch: ConcreteBranch, dataset: SpectralDataset, seed: int) -> l
     splitter = copy.deepcopy(branch.splitter.estimator)  # splitters are not sklearn estimators
     unset = getattr(splitter, "random_state", 0) is None and getattr(splitter, "shuffle", True)
     if branch.splitter_is_default or unset:
-        splitter.random_state = seed  # the default KFold(5, shuffle) follows --seed (0 by default)
+        # the default KFold(5, shuffle) follows --seed (0 by default)
+        splitter.random_state = seed
     train = dataset.train_indices
     n_splits = getattr(splitter, "n_splits", None)
     if isinstance(n_splits, int) and n_splits > train.size:
@@ -85,12 +90,14 @@ def make_folds(branch: ConcreteBranch, dataset: SpectralDataset, seed: int) -> l
         splits = list(splitter.split(X_train, y_train, groups))
     except ValueError as exc:
         raise InputError(f"{branch.splitter.label()} cannot split the {train.size} training "
-                         f"samples: {exc}", file=dataset.metadata.get("path", dataset.name)) from exc
+                         f"samples: {exc}",
+                         file=dataset.metadata.get("path", dataset.name)) from exc
     return [(train[a], train[b]) for a, b in splits]
 
 
 def _task_mismatch(branch: ConcreteBranch, classification: bool, target: str) -> str | None:
-    """A regression model on class labels (or the reverse) fails clearly instead of deep in sklearn."""
+    """A regression model on class labels (or the reverse) fails clearly instead of deep in
+    sklearn."""
     model = branch.model.estimator
     if classification and is_regressor(model):
         return (f"{branch.model.class_name} is a regression model but target {target!r} holds "
@@ -101,7 +108,8 @@ def _task_mismatch(branch: ConcreteBranch, classification: bool, target: str) ->
     return None
 
 
-def prepare(expanded: ExpandedPipeline, dataset: SpectralDataset, seed: int) -> list[PreparedBranch]:
+def prepare(expanded: ExpandedPipeline, dataset: SpectralDataset,
+            seed: int) -> list[PreparedBranch]:
     prepared = []
     fold_cache: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
     for branch in expanded.branches:
@@ -116,7 +124,8 @@ def prepare(expanded: ExpandedPipeline, dataset: SpectralDataset, seed: int) -> 
     return prepared
 
 
-def merge_branch(prep: PreparedBranch, results: list[FoldResult], dataset: SpectralDataset) -> BranchResult:
+def merge_branch(prep: PreparedBranch, results: list[FoldResult],
+                 dataset: SpectralDataset) -> BranchResult:
     """Turn one branch's task results (any order) into its metrics, in fold order."""
     branch = prep.branch
     classification = dataset.is_classification
@@ -141,7 +150,7 @@ def merge_branch(prep: PreparedBranch, results: list[FoldResult], dataset: Spect
     return out
 
 
-def _distinct_warnings(messages) -> list[str]:
+def _distinct_warnings(messages: Iterable[str]) -> list[str]:
     """One entry per kind of warning: the same ConvergenceWarning from five folds differs only
     in its numbers (duality gap), which would bury the one warning that matters."""
     seen: dict[str, str] = {}
@@ -150,8 +159,10 @@ def _distinct_warnings(messages) -> list[str]:
     return list(seen.values())
 
 
-def _per_row(train: np.ndarray, idx: np.ndarray, pred: np.ndarray, classification: bool) -> np.ndarray:
-    """Out-of-fold predictions aligned with the training rows (mean of repeats, NaN if never held out)."""
+def _per_row(train: np.ndarray, idx: np.ndarray, pred: np.ndarray,
+             classification: bool) -> np.ndarray:
+    """Out-of-fold predictions aligned with the training rows (mean of repeats, NaN if never
+    held out)."""
     position = np.searchsorted(train, idx)
     if classification:
         per_row = np.full(train.size, None, dtype=object)
@@ -215,7 +226,7 @@ class _Collector:
         if job.complete:
             try:
                 result = job.finish(merge_branch)
-            except Exception as exc:  # e.g. metrics on predictions of the wrong kind
+            except Exception as exc:  # noqa: BLE001 - a failed merge fails the branch, not the run
                 self.on_failure(bid, error_text(exc))
                 return
             self._finish(result)
@@ -284,8 +295,9 @@ def run(pipeline: Any, dataset: SpectralDataset, *, verbose: int = 1, seed: int 
         dataset.select_target(target)
     prepared = prepare(expanded, dataset, seed)
     for prep in prepared:  # finetune_params errors are input errors: refuse before any work
-        if prep.branch.model.finetune is not None:
-            _check_finetune(prep, dataset.is_classification)
+        finetune = prep.branch.model.finetune
+        if finetune is not None:
+            _check_finetune(prep, finetune, dataset.is_classification)
     pool = pool or default_pool()
     facts = machine or MachineFacts.current(pool_warm_workers=pool.warm_workers)
     if max_workers is not None and max_workers != -1:
@@ -348,14 +360,14 @@ def inner_threads(group: GroupPlan) -> int:
     return 1
 
 
-def _check_finetune(prep: PreparedBranch, classification: bool) -> None:
+def _check_finetune(prep: PreparedBranch, finetune: dict[str, Any],
+                    classification: bool) -> None:
     """Refuse bad finetune_params (SpecError naming the branch, with the model's address)."""
     from engine.tuning.space import parse_finetune, resolve_param
 
     where = f"branch {prep.branch.id} ({prep.branch.name})"
     try:
-        config = parse_finetune(prep.branch.model.finetune, classification=classification,
-                                where=where)
+        config = parse_finetune(finetune, classification=classification, where=where)
         for dim in config.dimensions:
             resolve_param(prep.pipeline, dim.key, where=where)
     except SpecError as exc:
@@ -414,6 +426,7 @@ def _run_group(group: GroupPlan, jobs: list[BranchJob], dataset: SpectralDataset
     execute([t for job in jobs for t in job.first_tasks()])
     for job in jobs:
         if job.needs_search() and job.bid not in collector.results:
+            assert isinstance(job, OptunaJob), "only an Optuna job searches in the main process"
             evaluate = _trial_evaluator(job, dataset, collector, pool, cancel, threads)
             try:
                 job.search(evaluate)
@@ -426,7 +439,7 @@ def _run_group(group: GroupPlan, jobs: list[BranchJob], dataset: SpectralDataset
         if job.bid not in collector.results:
             try:
                 final += job.final_tasks()
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - reported as the branch's failure
                 collector.on_failure(job.bid, error_text(exc))
     execute(final)
 
@@ -435,8 +448,9 @@ def _task_cost(branch: ConcreteBranch, n_features: int, rows: int) -> float:
     return estimate_task_seconds(branch, rows, n_features)
 
 
-def _trial_evaluator(job: Any, dataset: SpectralDataset, collector: _Collector, pool: TaskPool,
-                     cancel: threading.Event | None, threads: int):
+def _trial_evaluator(job: OptunaJob, dataset: SpectralDataset, collector: _Collector,
+                     pool: TaskPool, cancel: threading.Event | None,
+                     threads: int) -> Callable[[list[dict[str, Any]], list[Any]], list[Outcome]]:
     """Evaluate a batch of Optuna trials: all their folds on the pool when trials run in
     parallel, else one after the other in this process (with pruning)."""
     from threadpoolctl import threadpool_limits
@@ -450,7 +464,7 @@ def _trial_evaluator(job: Any, dataset: SpectralDataset, collector: _Collector, 
         inner = sequential_evaluator(job.prep.pipeline, dataset.X, dataset.y, folds, config,
                                      classification)
 
-        def evaluate_here(params_list, trials):
+        def evaluate_here(params_list: list[dict[str, Any]], trials: list[Any]) -> list[Outcome]:
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
             with threadpool_limits(limits=threads):
@@ -461,11 +475,12 @@ def _trial_evaluator(job: Any, dataset: SpectralDataset, collector: _Collector, 
 
         return evaluate_here
 
-    def evaluate_on_pool(params_list, trials):
+    def evaluate_on_pool(params_list: list[dict[str, Any]], trials: list[Any]) -> list[Outcome]:
         tasks = []
         for i, params in enumerate(params_list):
             pipe = with_params(job.prep.pipeline, params)
-            tasks += [Task(i + 1, f, pipe, tr, va, job.cost(tr.size)) for f, (tr, va) in enumerate(folds)]
+            tasks += [Task(i + 1, f, pipe, tr, va, job.cost(tr.size))
+                      for f, (tr, va) in enumerate(folds)]
         parts: dict[tuple[int, int], FoldResult] = {}
         errors: dict[int, str] = {}
 
@@ -473,10 +488,10 @@ def _trial_evaluator(job: Any, dataset: SpectralDataset, collector: _Collector, 
             parts[(part.branch_id, part.fold)] = part
             collector.progress(job.bid, part.fold)
 
-        pool.run_tasks(tasks, pool.share(dataset.X, dataset.y), workers=job.trial_jobs, threads=1,
-                       on_result=on_result, on_failure=lambda t, msg: errors.__setitem__(t, msg),
-                       cancel=cancel)
-        outcomes = []
+        pool.run_tasks(tasks, pool.share(dataset.X, dataset.y), workers=job.trial_jobs,
+                       threads=1, on_result=on_result,
+                       on_failure=lambda t, msg: errors.__setitem__(t, msg), cancel=cancel)
+        outcomes: list[Outcome] = []
         for i in range(len(params_list)):
             if i + 1 in errors:
                 outcomes.append({"value": None, "state": "FAIL", "seconds": 0.0, "folds": [],
@@ -486,8 +501,10 @@ def _trial_evaluator(job: Any, dataset: SpectralDataset, collector: _Collector, 
             idx = np.concatenate([g.predict_idx for g in got])
             pred = np.concatenate([g.predictions for g in got])
             value = M.score(dataset.y[idx], pred, classification).get(config.metric)
-            outcomes.append({"value": value, "state": "COMPLETE", "seconds": sum(g.seconds for g in got),
-                             "folds": [(g.predict_idx, g.predictions) for g in got], "error": None})
+            outcomes.append({"value": value, "state": "COMPLETE",
+                             "seconds": sum(g.seconds for g in got),
+                             "folds": [(g.predict_idx, g.predictions) for g in got],
+                             "error": None})
         return outcomes
 
     return evaluate_on_pool
@@ -506,9 +523,10 @@ def _run_in_process(tasks: list[Task], dataset: SpectralDataset, collector: _Col
             if task.branch_id in failed or task.branch_id in collector.results:
                 continue
             try:
-                part = execute_task(task.kind, task.branch_id, task.fold, task.pipeline, dataset.X,
-                                    dataset.y, task.train_idx, task.predict_idx, task.extra)
-            except Exception as exc:  # one branch's failure must not abort the others
+                part = execute_task(task.kind, task.branch_id, task.fold, task.pipeline,
+                                    dataset.X, dataset.y, task.train_idx, task.predict_idx,
+                                    task.extra)
+            except Exception as exc:  # noqa: BLE001 - one branch's failure must not abort the others
                 failed.add(task.branch_id)
                 collector.on_failure(task.branch_id, error_text(exc))
                 continue
@@ -516,7 +534,8 @@ def _run_in_process(tasks: list[Task], dataset: SpectralDataset, collector: _Col
 
 
 def finish(expanded: ExpandedPipeline, dataset: SpectralDataset, results: list[BranchResult],
-           start: float, verbose: int, log: Log, plan: list[dict[str, Any]] | None = None) -> RunResult:
+           start: float, verbose: int, log: Log,
+           plan: list[dict[str, Any]] | None = None) -> RunResult:
     classification = dataset.is_classification
     ok = [b for b in results if b.status == "ok"]
     best = min(ok, key=lambda b: M.ranking_key(b.metrics["cv"], classification)).id if ok else None
@@ -543,7 +562,8 @@ def _branch_line(b: BranchResult, classification: bool) -> str:
     tail = f", {'BAcc test' if classification else 'RMSEP'} {_fmt(test[key])}" if test else ""
     line = f"[{b.id}] {b.name}: {label} {_fmt(b.metrics['cv'][key])}{tail} ({b.seconds:.2f} s)"
     if b.warnings:
-        line += f"\n    warning: {b.warnings[0]}" + (f" (+{len(b.warnings) - 1} more)" if len(b.warnings) > 1 else "")
+        more = f" (+{len(b.warnings) - 1} more)" if len(b.warnings) > 1 else ""
+        line += f"\n    warning: {b.warnings[0]}{more}"
     return line
 
 
@@ -552,10 +572,10 @@ def timing_table(result: RunResult) -> str:
     rows = [("id", "branch", "folds", "CV fit s", "refit s", "total s", "status")]
     for b in result.branches:
         rows.append((str(b.id), b.name if len(b.name) <= 60 else b.name[:57] + "...",
-                     str(len(b.fold_seconds)), f"{sum(b.fold_seconds):.3f}", f"{b.refit_seconds:.3f}",
-                     f"{b.seconds:.3f}", b.status))
+                     str(len(b.fold_seconds)), f"{sum(b.fold_seconds):.3f}",
+                     f"{b.refit_seconds:.3f}", f"{b.seconds:.3f}", b.status))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append(f"wall time {result.seconds:.3f} s")
     return "\n".join(lines)

@@ -34,10 +34,13 @@ import json
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine import registry
 from engine.errors import SpecError
+
+if TYPE_CHECKING:  # scikit-learn at import: only for the type checker
+    from engine.tuning.space import FinetuneConfig
 
 __all__ = ["ParamField", "field_rule", "finetune_dimension_kinds", "finetune_error",
            "param_fields", "validate_finetune", "validate_params", "validate_value"]
@@ -69,8 +72,8 @@ class ParamField:
 _SEED_BOUNDS = (0, 2**32 - 1)
 
 
-def _resolve(step: str | type) -> tuple[type, str]:
-    if inspect.isclass(step):
+def _resolve(step: str | type) -> tuple[type[Any], str]:
+    if isinstance(step, type):  # what inspect.isclass tests
         return step, registry.short_name_of(step)
     try:
         return registry.resolve_class(step), step
@@ -103,7 +106,7 @@ def _doc_lines(cls: type) -> dict[str, str]:
 def param_fields(step: str | type) -> list[ParamField]:
     """The inspector fields of a step class (registry name, dotted path or class), in
     constructor order. ValueError for an unknown class."""
-    cls, name = _resolve(step)
+    cls = _resolve(step)[0]
     # an operator's wavelength axis is the engine's to inject (needs_wavelengths), never typed
     hidden = {"wavelengths"} if getattr(cls, "needs_wavelengths", False) else set()
     sig = [p for p in list(inspect.signature(cls.__init__).parameters.values())[1:]
@@ -203,14 +206,14 @@ def field_rule(field: ParamField) -> str:
 
     def number(noun: str) -> str:
         lo, hi = field.minimum, field.maximum
-        if lo is None and hi is None:
-            return noun
-        if hi is None:
+        if lo is not None and hi is not None:
+            return (f"{noun} in {'[' if field.min_inclusive else '('}{bound(lo)}, "
+                    f"{bound(hi)}{']' if field.max_inclusive else ')'}")
+        if lo is not None:
             return f"{noun} {'>=' if field.min_inclusive else '>'} {bound(lo)}"
-        if lo is None:
+        if hi is not None:
             return f"{noun} {'<=' if field.max_inclusive else '<'} {bound(hi)}"
-        return (f"{noun} in {'[' if field.min_inclusive else '('}{bound(lo)}, "
-                f"{bound(hi)}{']' if field.max_inclusive else ')'}")
+        return noun
 
     kind = field.kind
     if kind == "choice":
@@ -270,7 +273,8 @@ def validate_value(field: ParamField, value: Any) -> tuple[Any, str | None]:
                     extra = f" or one of {', '.join(map(str, field.choices))}" \
                         if field.choices else ""
                     return None, f"{field.name} must be a whole number{extra}, got {text!r}"
-        elif isinstance(value, numbers.Integral) or (isinstance(value, float) and value.is_integer()):
+        elif isinstance(value, numbers.Integral) or (isinstance(value, float)
+                                                     and value.is_integer()):
             number = int(value)
         else:
             return None, f"{field.name} must be a whole number, got {value!r}"
@@ -280,19 +284,19 @@ def validate_value(field: ParamField, value: Any) -> tuple[Any, str | None]:
         if isinstance(value, bool):
             return None, f"{field.name} must be a number, got {value!r}"
         try:
-            number = float(text if text is not None else value)
+            real = float(text if text is not None else value)
         except (TypeError, ValueError):
             extra = f" or one of {', '.join(map(str, field.choices))}" if field.choices else ""
             return None, f"{field.name} must be a number{extra}, got {value!r}"
-        if not math.isfinite(number):
+        if not math.isfinite(real):
             return None, f"{field.name} must be a finite number, got {value!r}"
-        problem = _in_bounds(field, number)
+        problem = _in_bounds(field, real)
         if problem:
             return None, problem
         # keep integers integral ("1" -> 1): the JSON stays as the user wrote it
         if text is not None and text.lstrip("+-").isdigit():
             return int(text), None
-        return number, None
+        return real, None
     if kind == "bool":
         if isinstance(value, bool):
             return value, None
@@ -333,7 +337,8 @@ def validate_params(step: str | type, params: dict[str, Any]) -> str | None:
 
 # -- finetune ----------------------------------------------------------------------------------
 
-def validate_finetune(finetune: dict[str, Any], step: str | type | None = None):
+def validate_finetune(finetune: dict[str, Any],
+                      step: str | type | None = None) -> FinetuneConfig:
     """The engine's FinetuneConfig for ``finetune`` (engine.tuning.space.parse_finetune, the
     tuner's own check); ValueError with its message when invalid. With ``step`` (the model's
     class), the metric must suit its task and model_params must name its parameters."""

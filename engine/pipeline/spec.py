@@ -183,6 +183,7 @@ class _TreeBuilder:
         out: list[Any] = []
         for k, item in enumerate(value):
             step_path = path + (k,)
+            node: Node
             if isinstance(item, dict) and "branch" in item:
                 node, js = self.branch(item, step_path, enabled)
             else:
@@ -246,6 +247,7 @@ class _TreeBuilder:
             alts_json: list[Any] = []
             for k, alt in enumerate(alternatives):
                 lane_path = path + (k,)
+                nodes: list[Node]
                 if alt is None:
                     nodes, js = [], None
                 elif isinstance(alt, (list, tuple)):

@@ -83,13 +83,13 @@ def _same(a: Any, b: Any) -> bool:
         return True
     try:
         return bool(a == b)
-    except Exception:  # arrays and other values without a truth value
+    except Exception:  # noqa: BLE001 - any __eq__/__bool__ may raise (arrays): not the default
         return False
 
 
 # -- classes and parameters ---------------------------------------------------------------
 
-def _signature(cls: type) -> tuple[dict[str, inspect.Parameter], bool]:
+def _signature(cls: type[Any]) -> tuple[dict[str, inspect.Parameter], bool]:
     """Constructor parameters in declaration order, and whether **kwargs is accepted."""
     params: dict[str, inspect.Parameter] = {}
     var_kw = False

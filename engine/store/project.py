@@ -55,6 +55,13 @@ __all__ = ["PROJECT_SUFFIX", "Project", "RunSummary", "StoredPipeline", "StoredR
 PROJECT_SUFFIX = ".nirdesk"
 
 
+def _inserted_id(cur: sqlite3.Cursor) -> int:
+    """The rowid the INSERT on ``cur`` made (typed optional: None only before any INSERT)."""
+    rowid = cur.lastrowid
+    assert rowid is not None, "an INSERT always sets lastrowid"
+    return rowid
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -104,7 +111,7 @@ class Project:
     def __init__(self, conn: sqlite3.Connection, path: Path, *, readonly: bool,
                  schema_version: int, migrated_from: int | None = None,
                  recovered: bool = False) -> None:
-        self._conn = conn
+        self._conn: sqlite3.Connection | None = conn  # None once closed
         self.path = path
         self.readonly = readonly
         self.schema_version = schema_version
@@ -192,7 +199,7 @@ class Project:
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
-                self._conn = None  # type: ignore[assignment]
+                self._conn = None
 
     def __enter__(self) -> Project:
         return self
@@ -216,7 +223,7 @@ class Project:
                 raise RuntimeError("save_as inside a transaction")
             atomic_copy(conn, target)
             if switch:
-                self._conn.close()
+                conn.close()
                 fresh = Project.open(target, readonly=False)
                 self._conn, self.path, self.readonly = fresh._conn, target, False
 
@@ -278,11 +285,13 @@ class Project:
         """
         blobs = {"X": arrays.to_npy(ds.X), "wavelengths": arrays.to_npy(ds.wavelengths),
                  "targets": arrays.targets_to_npy(ds.targets),
-                 "sample_ids": arrays.to_npy(ds.sample_ids), "test_mask": arrays.to_npy(ds.test_mask)}
+                 "sample_ids": arrays.to_npy(ds.sample_ids),
+                 "test_mask": arrays.to_npy(ds.test_mask)}
         digest = arrays.content_hash(blobs)
         metadata = json.dumps(ds.metadata, default=str, ensure_ascii=False)
         with self.transaction() as conn:
-            row = conn.execute("SELECT id FROM datasets WHERE content_hash = ?", (digest,)).fetchone()
+            row = conn.execute("SELECT id FROM datasets WHERE content_hash = ?",
+                               (digest,)).fetchone()
             if row:
                 return int(row[0])
             cur = conn.execute(
@@ -292,14 +301,16 @@ class Project:
                 (ds.name, digest, ds.n_samples, ds.n_wavelengths, blobs["X"], blobs["wavelengths"],
                  blobs["targets"], json.dumps(ds.target_names, ensure_ascii=False),
                  blobs["sample_ids"], blobs["test_mask"], _now(), metadata))
-            return int(cur.lastrowid)
+            return _inserted_id(cur)
 
     def delete_dataset(self, dataset_id: int) -> None:
         """Remove a dataset no run refers to (a run's dataset is part of its record)."""
         with self.transaction() as conn:
-            used = conn.execute("SELECT count(*) FROM runs WHERE dataset_id = ?", (dataset_id,)).fetchone()[0]
+            used = conn.execute("SELECT count(*) FROM runs WHERE dataset_id = ?",
+                                (dataset_id,)).fetchone()[0]
             if used:
-                raise ValueError(f"dataset {dataset_id} is used by {used} run(s); delete them first")
+                raise ValueError(f"dataset {dataset_id} is used by {used} run(s); "
+                                 "delete them first")
             conn.execute("DELETE FROM datasets WHERE id = ?", (dataset_id,))
 
     def datasets(self) -> list[dict[str, Any]]:
@@ -310,20 +321,23 @@ class Project:
                  "targets": json.loads(r[4]), "content_hash": r[5], "created": r[6]} for r in rows]
 
     def load_dataset(self, dataset_id: int) -> SpectralDataset:
-        rows = self._read("SELECT name, X, wavelengths, targets, target_names, sample_ids, test_mask,"
-                          " metadata, content_hash FROM datasets WHERE id = ?", (dataset_id,))
+        rows = self._read("SELECT name, X, wavelengths, targets, target_names, sample_ids,"
+                          " test_mask, metadata, content_hash FROM datasets WHERE id = ?",
+                          (dataset_id,))
         if not rows:
             raise InputError(f"the project has no dataset {dataset_id}", file=str(self.path))
         name, X, wl, targets, names, ids, mask, metadata, digest = rows[0]
         where = str(self.path)
-        parts = {"X": X, "wavelengths": wl, "targets": targets, "sample_ids": ids, "test_mask": mask}
+        parts = {"X": X, "wavelengths": wl, "targets": targets, "sample_ids": ids,
+                 "test_mask": mask}
         if arrays.content_hash(parts) != digest:  # SQLite has no checksums of its own
             raise InputError(f"dataset {dataset_id} ({name}) is damaged: its content hash does "
                              "not match", file=where)
         meta = json.loads(metadata or "{}")
         meta["project_dataset_id"] = int(dataset_id)
         return SpectralDataset(
-            X=arrays.from_npy(X, "spectra", where), wavelengths=arrays.from_npy(wl, "wavelengths", where),
+            X=arrays.from_npy(X, "spectra", where),
+            wavelengths=arrays.from_npy(wl, "wavelengths", where),
             targets=arrays.targets_from_npy(targets, json.loads(names), where),
             sample_ids=arrays.from_npy(ids, "sample ids", where),
             test_mask=arrays.from_npy(mask, "partition", where), name=name, metadata=meta)
@@ -356,10 +370,11 @@ class Project:
                 return int(row[0])
             cur = conn.execute("INSERT INTO pipelines(name, spec, spec_hash, created)"
                                " VALUES (?, ?, ?, ?)", (name, text, digest, _now()))
-            return int(cur.lastrowid)
+            return _inserted_id(cur)
 
     def load_pipeline(self, pipeline_id: int) -> StoredPipeline:
-        rows = self._read("SELECT id, name, spec, created FROM pipelines WHERE id = ?", (pipeline_id,))
+        rows = self._read("SELECT id, name, spec, created FROM pipelines WHERE id = ?",
+                          (pipeline_id,))
         if not rows:
             raise InputError(f"the project has no pipeline {pipeline_id}", file=str(self.path))
         r = rows[0]
@@ -391,26 +406,30 @@ class Project:
                for a in (result.train_indices, result.test_indices)]
         results_json = _dumps(result.to_json())
         with self.transaction() as conn:
-            row = conn.execute("SELECT wavelengths FROM datasets WHERE id = ?", (dataset_id,)).fetchone()
+            row = conn.execute("SELECT wavelengths FROM datasets WHERE id = ?",
+                               (dataset_id,)).fetchone()
             if row is None:
                 raise ValueError(f"no dataset {dataset_id} in the project")
-            if conn.execute("SELECT 1 FROM pipelines WHERE id = ?", (pipeline_id,)).fetchone() is None:
+            found = conn.execute("SELECT 1 FROM pipelines WHERE id = ?", (pipeline_id,)).fetchone()
+            if found is None:
                 raise ValueError(f"no pipeline {pipeline_id} in the project")
             wavelengths = row[0]
             cur = conn.execute(
                 "INSERT INTO runs(created, dataset_id, pipeline_id, target, task, best_branch,"
-                " n_branches, plan, results, seconds, cancelled, train_indices, test_indices, versions)"
+                " n_branches, plan, results, seconds, cancelled, train_indices, test_indices,"
+                " versions)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (_now(), dataset_id, pipeline_id, result.dataset.get("target"), result.task,
                  result.best_branch, len(result.branches), _dumps(result.parallel), results_json,
                  float(result.seconds), int(bool(result.cancelled)), idx[0], idx[1],
                  json.dumps(library_versions())))
-            run_id = int(cur.lastrowid)
-            conn.executemany("INSERT INTO branch_models(run_id, branch_id, model, sha256, wavelengths,"
-                             " types) VALUES (?, ?, ?, ?, ?, ?)",
+            run_id = _inserted_id(cur)
+            conn.executemany("INSERT INTO branch_models(run_id, branch_id, model, sha256,"
+                             " wavelengths, types) VALUES (?, ?, ?, ?, ?, ?)",
                              [(run_id, bid, blob, digest, wavelengths, types)
                               for bid, blob, digest, types in models])
-            conn.executemany("INSERT INTO predictions(run_id, branch_id, kind, data) VALUES (?, ?, ?, ?)",
+            conn.executemany("INSERT INTO predictions(run_id, branch_id, kind, data)"
+                             " VALUES (?, ?, ?, ?)",
                              [(run_id, bid, kind, blob) for bid, kind, blob in preds])
             return run_id
 
@@ -457,11 +476,11 @@ class Project:
         if not rows:
             raise InputError(f"the project has no run {run_id}", file=where)
         r = rows[0]
+        train, test = (None if blob is None else arrays.from_npy(blob, "indices", where)
+                       for blob in (r[9], r[10]))
         run = StoredRun(id=r[0], created=r[1], dataset_id=r[2], pipeline_id=r[3],
                         results=json.loads(r[4]), plan=json.loads(r[5]), seconds=r[6],
-                        cancelled=bool(r[7]), task=r[8],
-                        train_indices=None if r[9] is None else arrays.from_npy(r[9], "indices", where),
-                        test_indices=None if r[10] is None else arrays.from_npy(r[10], "indices", where),
+                        cancelled=bool(r[7]), task=r[8], train_indices=train, test_indices=test,
                         versions=json.loads(r[11]))
         for bid, kind, blob in self._read("SELECT branch_id, kind, data FROM predictions"
                                           " WHERE run_id = ? ORDER BY branch_id", (run_id,)):

@@ -72,6 +72,7 @@ def registry_samples(entries: Iterable[RegistryEntry] | None = None
     labels = np.array(["a", "b", "c", "d"] * 10)
     axis = np.linspace(1000.0, 1046.0, 24)
     model_entry = get_entry(SAMPLE_MODEL)
+    assert model_entry is not None, f"{SAMPLE_MODEL} is a built-in registry entry"
     for entry in registry_entries() if entries is None else entries:
         if entry.kind == "splitter":
             continue
