@@ -45,7 +45,8 @@ PIPELINE = {"name": "results test", "steps": [{"branch": [
                                  "model_params": {"alpha": ["float_log", 1e-6, 1e2]}}}],
     ["SNV", {"class": "PLSRegression", "params": {"n_components": 900}}],
     ["MSC", {"model": {"class": "PLSRegression", "params": {"scale": False}},
-             "finetune_params": {"n_trials": 15, "model_params": {"n_components": ["int", 1, 15]}}}],
+             "finetune_params": {"n_trials": 15,
+                                 "model_params": {"n_components": ["int", 1, 15]}}}],
 ]}]}
 SNV_PLS, MSC_PLS, RIDGE, FAILING, SWEEP = 1, 2, 5, 6, 7
 

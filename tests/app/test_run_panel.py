@@ -162,7 +162,8 @@ def test_demo_pipeline_runs_to_completion_with_2_workers(make_window, qtbot, tec
     assert [b.status for b in result.branches] == ["ok"] * 4
     panel = win.panel
     assert all(panel.branch_status(b.id) == "ok" for b in result.branches)
-    assert all(panel.branch_progress(b.id)[:2] == (6, 6) for b in result.branches)  # 5 folds + refit
+    # 5 folds + refit
+    assert all(panel.branch_progress(b.id)[:2] == (6, 6) for b in result.branches)
     assert panel.overall.value() == panel.overall.maximum() == 24
     assert [t for t in panel.group_titles()] == ["step 1 \u00b7 parallel \u00d72"]
     plan, names = win.events["started"][0]
@@ -294,7 +295,8 @@ def test_workers_spin_auto_and_group_titles(qtbot):
                   data=DataFacts(n_train=100, n_features=50)).to_json()
     seq = plan[1]
     assert seq["reasons"][0]["message"] == "Sequential: this branch step asks for n_jobs=1"
-    assert group_title(seq)[0] == "step 3 \u00b7 sequential \u2014 this branch step asks for n_jobs=1"
+    assert group_title(seq)[0] == ("step 3 \u00b7 sequential \u2014 "
+                                   "this branch step asks for n_jobs=1")
     assert group_title(seq)[1] == ("Sequential: this branch step asks for n_jobs=1 (fix: set "
                                    "n_jobs=-1 (auto) or 2+ to run its branches in parallel)")
 

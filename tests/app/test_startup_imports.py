@@ -17,7 +17,8 @@ def test_the_window_is_built_without_importing_scikit_learn():
             "from app.shell.main_window import MainWindow\n"
             "from app.common.settings import AppSettings\n"
             "w = MainWindow(AppSettings(persistent=False), quiet=True)\n"
-            "print(sorted(m for m in sys.modules if m == 'sklearn' or m.startswith('sklearn.'))[:3])\n"
+            "print(sorted(m for m in sys.modules\n"
+            "             if m == 'sklearn' or m.startswith('sklearn.'))[:3])\n"
             "w.shutdown()\n")
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

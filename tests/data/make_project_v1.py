@@ -23,17 +23,19 @@ import sqlite3
 import sys
 from pathlib import Path
 
+# Run as a script, Python puts tests/data on the path, not the repository root: add the root
+# so that the engine imports below also work without an editable install.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from engine.dataset import SpectralDataset
+from engine.io import load_dataset
+from engine.results import _json_safe
+from engine.run import run
+from engine.store import arrays
+from engine.store.models import blob_types, dump_model
+from engine.store.schema import create_schema
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent.parent))
-
-from engine.dataset import SpectralDataset  # noqa: E402
-from engine.io import load_dataset  # noqa: E402
-from engine.results import _json_safe  # noqa: E402
-from engine.run import run  # noqa: E402
-from engine.store import arrays  # noqa: E402
-from engine.store.models import blob_types, dump_model  # noqa: E402
-from engine.store.schema import create_schema  # noqa: E402
-
 SPEC = {"name": "snv-pls5",
         "steps": ["SNV", {"class": "PLSRegression", "params": {"n_components": 5, "scale": False}}]}
 CREATED = "2026-01-15T09:30:00+00:00"
@@ -61,20 +63,23 @@ def main(out: Path) -> None:
         ("format", "nirdesk.project"), ("created", CREATED), ("modified", CREATED),
         ("created_by", "0.1.0 (schema-1 fixture)"), ("written_by", "0.1.0 (schema-1 fixture)")])
     blobs = {"X": arrays.to_npy(ds.X), "wavelengths": arrays.to_npy(ds.wavelengths),
-             "targets": arrays.targets_to_npy(ds.targets), "sample_ids": arrays.to_npy(ds.sample_ids),
+             "targets": arrays.targets_to_npy(ds.targets),
+             "sample_ids": arrays.to_npy(ds.sample_ids),
              "test_mask": arrays.to_npy(ds.test_mask)}
-    conn.execute("INSERT INTO datasets(id, name, content_hash, n_samples, n_wavelengths, X, wavelengths,"
-                 " targets, target_names, sample_ids, test_mask, created)"
+    conn.execute("INSERT INTO datasets(id, name, content_hash, n_samples, n_wavelengths, X,"
+                 " wavelengths, targets, target_names, sample_ids, test_mask, created)"
                  " VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  (ds.name, arrays.content_hash(blobs), ds.n_samples, ds.n_wavelengths, blobs["X"],
                   blobs["wavelengths"], blobs["targets"], json.dumps(ds.target_names),
                   blobs["sample_ids"], blobs["test_mask"], CREATED))
     conn.execute("INSERT INTO pipelines(id, name, spec, spec_hash, created) VALUES (1, ?, ?, ?, ?)",
                  (SPEC["name"], json.dumps(SPEC),
-                  arrays.content_hash({"spec": json.dumps(SPEC, sort_keys=True).encode()}), CREATED))
+                  arrays.content_hash({"spec": json.dumps(SPEC, sort_keys=True).encode()}),
+                  CREATED))
     branch = result.branches[0]
-    conn.execute("INSERT INTO runs(id, created, dataset_id, pipeline_id, target, task, best_branch,"
-                 " n_branches, plan, results, seconds, cancelled, train_indices, test_indices, versions)"
+    conn.execute("INSERT INTO runs(id, created, dataset_id, pipeline_id, target, task,"
+                 " best_branch, n_branches, plan, results, seconds, cancelled, train_indices,"
+                 " test_indices, versions)"
                  " VALUES (1, ?, 1, 1, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
                  (CREATED, ds.target, result.task, result.best_branch, len(result.branches),
                   json.dumps(_json_safe(result.parallel)), json.dumps(_json_safe(result.to_json())),

@@ -45,12 +45,14 @@ BAD_INPUTS = {
     "ragged row": (lambda: _replace_line(_good_x(), 4, "0.1,0.2,0.3"), _good_y, ["X.csv", "row 4"]),
     "text in a numeric cell": (lambda: _replace_line(_good_x(), 3, "0.1,0.2,abc,0.4,0.5"), _good_y,
                                ["X.csv", "row 3", "column 3", "abc"]),
-    "NaN": (lambda: _replace_line(_good_x(), 5, "0.1,nan,0.3,0.4,0.5"), _good_y, ["X.csv", "row 5", "column 2"]),
-    "inf": (lambda: _replace_line(_good_x(), 6, "0.1,0.2,0.3,inf,0.5"), _good_y, ["X.csv", "row 6", "column 4"]),
-    "duplicate wavelength": (lambda: _replace_line(_good_x(), 1, "1000,1002,1002,1006,1008"), _good_y,
-                             ["X.csv", "row 1", "column 3"]),
-    "non-monotonic wavelengths": (lambda: _replace_line(_good_x(), 1, "1000,1002,1001,1006,1008"), _good_y,
-                                  ["X.csv", "row 1", "column 3"]),
+    "NaN": (lambda: _replace_line(_good_x(), 5, "0.1,nan,0.3,0.4,0.5"), _good_y,
+            ["X.csv", "row 5", "column 2"]),
+    "inf": (lambda: _replace_line(_good_x(), 6, "0.1,0.2,0.3,inf,0.5"), _good_y,
+            ["X.csv", "row 6", "column 4"]),
+    "duplicate wavelength": (lambda: _replace_line(_good_x(), 1, "1000,1002,1002,1006,1008"),
+                             _good_y, ["X.csv", "row 1", "column 3"]),
+    "non-monotonic wavelengths": (lambda: _replace_line(_good_x(), 1, "1000,1002,1001,1006,1008"),
+                                  _good_y, ["X.csv", "row 1", "column 3"]),
     "X/y row count mismatch": (_good_x, lambda: _good_y(10), ["X.csv", "y.csv", "12", "10"]),
     "empty file": (lambda: "", _good_y, ["X.csv", "empty"]),
 }
@@ -126,11 +128,13 @@ def test_info_describes_dataset_and_pipeline(tecator_dir, capsys):
 
 
 def test_console_script_end_to_end(tecator_dir, tmp_path):
-    """The installed entry point: a real run writes results; bad input gives exit 2, no traceback."""
+    """The installed entry point: a real run writes results; bad input gives exit 2, no
+    traceback."""
     env = dict(os.environ)
     out = tmp_path / "r.json"
     done = subprocess.run([sys.executable, "-m", "app.main", "run", str(DEMO_PIPELINE), "--data",
-                           str(tecator_dir), "--target", "fat", "--out", str(out), "--verbose", "2"],
+                           str(tecator_dir), "--target", "fat", "--out", str(out),
+                           "--verbose", "2"],
                           capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "wall time" in done.stdout and len(json.loads(out.read_text())["branches"]) == 4

@@ -18,7 +18,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_parallel_branches_override_reaches_the_results(tmp_path, tecator_dir):
     spec = tmp_path / "p.json"
-    spec.write_text(json.dumps([{"branch": [["SNV", "PLSRegression"], ["MSC", "Ridge"]], "n_jobs": 2}]))
+    spec.write_text(json.dumps([{"branch": [["SNV", "PLSRegression"], ["MSC", "Ridge"]],
+                                 "n_jobs": 2}]))
     out = tmp_path / "r.json"
     assert cli_main(["run", str(spec), "--data", str(tecator_dir), "--out", str(out),
                      "--verbose", "0", "--parallel-branches", "1"]) == 0
@@ -40,9 +41,9 @@ def test_ctrl_c_cancels_cleanly_with_exit_130_and_partial_results(tmp_path, tabl
         {"branch": [["SNV", {"class": "PLSRegression", "params": {"n_components": 5}}]]},
         {"branch": [[slow], ["SNV", slow]], "n_jobs": 2}]))
     out = tmp_path / "partial.json"
-    proc = subprocess.Popen([sys.executable, "-m", "app.main", "run", str(spec), "--data", str(tablet_dir),
-                             "--out", str(out)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "app.main", "run", str(spec),
+                             "--data", str(tablet_dir), "--out", str(out)],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     lines = []
     while time.monotonic() < deadline:  # wait until the fast branch has finished
@@ -75,7 +76,8 @@ def test_progress_bar_on_a_terminal_plain_lines_otherwise():
         printer.log("[1] SNV > PLSRegression: RMSECV 1.0")
         printer(TaskDone(1, 1, 2, 4, 1.0))
         printer.close()
-    assert "\r" in tty.getvalue() and "2/4 tasks" in tty.getvalue() and "ETA 1.0 s" in tty.getvalue()
+    assert ("\r" in tty.getvalue() and "2/4 tasks" in tty.getvalue()
+            and "ETA 1.0 s" in tty.getvalue())
     assert "\r" not in pipe.getvalue() and "tasks" not in pipe.getvalue().splitlines()[-1]
     assert pipe.getvalue().splitlines() == ["2 branches, 4 tasks (step 1: parallel x2)",
                                             "[1] SNV > PLSRegression: RMSECV 1.0"]

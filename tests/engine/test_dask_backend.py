@@ -118,7 +118,8 @@ def test_finetune_trials_on_the_cluster_equal_the_local_run(tablet, pool):
         local_pool.shutdown()
     for result in (remote, local):
         assert result.branches[0].tuning["trial_n_jobs"] == 2  # trials went to the pool
-    assert [t["value"] for t in remote.branches[0].trials] == [t["value"] for t in local.branches[0].trials]
+    assert ([t["value"] for t in remote.branches[0].trials]
+            == [t["value"] for t in local.branches[0].trials])
     assert remote.branches[0].best_params == local.branches[0].best_params
     _assert_same(remote, local)
 
@@ -149,7 +150,8 @@ def test_a_failing_branch_is_reported_as_locally(tablet, pool):
     remote = run(spec, tablet, verbose=0, pool=pool, machine=machine_facts(pool))
     local = run(spec, tablet, verbose=0, parallel_branches=1)
     assert [b.status for b in remote.branches] == ["ok", "failed", "ok"]
-    assert remote.branches[1].error == local.branches[1].error == "ValueError: singular matrix in fold"
+    assert (remote.branches[1].error == local.branches[1].error
+            == "ValueError: singular matrix in fold")
     _assert_same(remote, local)
 
 
@@ -225,7 +227,8 @@ def test_cancel_cancels_the_futures_within_2_s(tablet, pool):
     thread.join(10)
     assert not thread.is_alive() and time.monotonic() - t0 < 2.0
     result = holder["result"]
-    assert result.cancelled and [b.status for b in result.branches] == ["ok", "cancelled", "cancelled"]
+    assert result.cancelled
+    assert [b.status for b in result.branches] == ["ok", "cancelled", "cancelled"]
     assert not pool._outstanding
     # the scheduler has forgotten every task of the run (only the scattered data remains)
     keys = lambda dask_scheduler: [str(k) for k in dask_scheduler.tasks]  # noqa: E731 - by value
@@ -241,7 +244,8 @@ def test_remote_workers_provider_for_the_gauges(pool, monkeypatch):
     asked_from = []
     real = client.scheduler_info
     monkeypatch.setattr(client, "scheduler_info",
-                        lambda *a, **k: asked_from.append(threading.current_thread()) or real(*a, **k))
+                        lambda *a, **k: (asked_from.append(threading.current_thread())
+                                         or real(*a, **k)))
     pool._rows_time = 0.0  # the cached list is stale now
     rows = provider()
     assert threading.current_thread() not in asked_from  # the GUI thread never waits
@@ -328,12 +332,14 @@ def test_cli_dask_backend_gives_the_local_metrics(tmp_path, tablet_dir, dask_clu
     outs = {}
     for backend in ("loky", "dask"):
         outs[backend] = tmp_path / f"{backend}.json"
-        extra = (["--backend", "dask", "--scheduler", dask_cluster.address, "--parallel-branches", "2"]
+        extra = (["--backend", "dask", "--scheduler", dask_cluster.address,
+                  "--parallel-branches", "2"]
                  if backend == "dask" else ["--parallel-branches", "1"])  # local: in this process
         assert cli_main(["run", str(spec), "--data", str(tablet_dir), "--out", str(outs[backend]),
                          "--verbose", "0", *extra]) == 0
     docs = {k: json.loads(v.read_text()) for k, v in outs.items()}
-    assert [b["metrics"] for b in docs["dask"]["branches"]] == [b["metrics"] for b in docs["loky"]["branches"]]
+    assert ([b["metrics"] for b in docs["dask"]["branches"]]
+            == [b["metrics"] for b in docs["loky"]["branches"]])
     assert docs["dask"]["parallel"][0]["mode"] == "parallel"
 
 
@@ -362,7 +368,8 @@ def test_cli_without_distributed_exits_2_with_the_install_hint(tmp_path, tablet_
 
 def test_engine_never_imports_distributed_by_itself():
     code = ("import sys, engine.run, engine.cli, engine.predict, engine.backends, "
-            "engine.backends.dask_cluster, engine.backends.dask_pool, engine.backends.subprocess_cluster; "
+            "engine.backends.dask_cluster, engine.backends.dask_pool, "
+            "engine.backends.subprocess_cluster; "
             "engine.cli.build_parser(); "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('distributed', 'dask')))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,

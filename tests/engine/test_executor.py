@@ -82,7 +82,8 @@ def test_a_failing_branch_is_isolated(bad, expected, tecator_dir, pool):
     from engine.operators import SNV
 
     ds = load_dataset(tecator_dir)
-    spec = [{"branch": [[SNV(), PLSRegression(n_components=5)], [SNV(), bad], [Ridge()]], "n_jobs": 2}]
+    spec = [{"branch": [[SNV(), PLSRegression(n_components=5)], [SNV(), bad], [Ridge()]],
+             "n_jobs": 2}]
     events = []
     result = run(spec, ds, verbose=0, parallel_branches=2, pool=pool, on_event=events.append)
     assert [b.status for b in result.branches] == ["ok", "failed", "ok"]
@@ -98,7 +99,8 @@ def test_cancel_stops_workers_within_2_s_and_keeps_finished_branches(tecator_dir
 
     ds = load_dataset(tecator_dir)
     # group 1 (one quick branch) finishes first; group 2's slow fits are running on the pool
-    spec = [{"branch": [[Ridge()]]}, {"branch": [[SlowRegressor(30)], [SlowRegressor(30)]], "n_jobs": 2}]
+    spec = [{"branch": [[Ridge()]]},
+            {"branch": [[SlowRegressor(30)], [SlowRegressor(30)]], "n_jobs": 2}]
     cancel = threading.Event()
     events = []
     holder = {}
@@ -120,9 +122,11 @@ def test_cancel_stops_workers_within_2_s_and_keeps_finished_branches(tecator_dir
     thread.join(10)
     assert not thread.is_alive()
     assert time.monotonic() - t0 < 2.0
-    assert not [p for p in workers if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+    assert not [p for p in workers
+                if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
     from joblib.externals.loky.backend import resource_tracker as lr
-    assert [(p.pid, p.ppid(), lr._resource_tracker._pid, " ".join(p.cmdline())[-30:]) for p in _children()] == []
+    assert [(p.pid, p.ppid(), lr._resource_tracker._pid, " ".join(p.cmdline())[-30:])
+            for p in _children()] == []
     result = holder["result"]
     assert result.cancelled and isinstance(events[-1], RunCancelled)
     assert [b.status for b in result.branches] == ["ok", "cancelled", "cancelled"]
@@ -132,10 +136,12 @@ def test_events_stream_plan_progress_and_results(tecator_dir, pool):
     ds = load_dataset(tecator_dir)
     events = []
     result = run(FOUR, ds, verbose=0, parallel_branches=2, pool=pool, on_event=events.append)
-    assert isinstance(events[0], RunStarted) and events[0].n_tasks == 24 and events[0].n_branches == 4
+    assert (isinstance(events[0], RunStarted) and events[0].n_tasks == 24
+            and events[0].n_branches == 4)
     assert events[0].plan == result.parallel
     tasks = [e for e in events if isinstance(e, TaskDone)]
-    assert tasks and tasks[-1].done == 24 and all(a.done < b.done for a, b in itertools.pairwise(tasks))
+    assert tasks and tasks[-1].done == 24
+    assert all(a.done < b.done for a, b in itertools.pairwise(tasks))
     assert {e.branch_id for e in events if isinstance(e, BranchDone)} == {1, 2, 3, 4}
     assert isinstance(events[-1], RunFinished) and events[-1].result is result
 
@@ -163,11 +169,13 @@ def test_model_with_own_n_jobs_forces_sequential_and_says_why(tecator_dir, pool)
     from engine.operators import SNV
 
     ds = load_dataset(tecator_dir)
-    spec = [{"branch": [[SNV(), Ridge()], [SNV(), RandomForestRegressor(n_estimators=5, n_jobs=-1)]],
+    spec = [{"branch": [[SNV(), Ridge()],
+                        [SNV(), RandomForestRegressor(n_estimators=5, n_jobs=-1)]],
              "parallel": True}]
     lines = []
     result = run(spec, ds, verbose=1, pool=pool, log=lines.append)
     section = result.parallel[0]
     assert section["mode"] == "sequential"
-    assert "Parallel execution disabled: Branch 2 uses n_jobs=-1" in " ".join(r["message"] for r in section["reasons"])
+    messages = " ".join(r["message"] for r in section["reasons"])
+    assert "Parallel execution disabled: Branch 2 uses n_jobs=-1" in messages
     assert any(line.startswith("warning: Parallel execution disabled") for line in lines)

@@ -15,8 +15,10 @@ from engine.io import load_dataset
 from engine.run import run
 from tests.reference import RefSNV, cv_rmse, read_folder
 
-SNV_PLS_TUNED = [{"class": "SNV"}, {"model": {"class": "PLSRegression", "params": {"scale": False}},
-                                    "finetune_params": {"n_trials": 30, "model_params": {"n_components": ["int", 1, 25]}}}]
+SNV_PLS_TUNED = [{"class": "SNV"},
+                 {"model": {"class": "PLSRegression", "params": {"scale": False}},
+                  "finetune_params": {"n_trials": 30,
+                                      "model_params": {"n_components": ["int", 1, 25]}}}]
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +42,9 @@ def test_snv_pls_components_exact_answer_on_tablet(tablet_dir, pool):
     train = np.flatnonzero(~test)
     assert b.curve["n_components"] == list(range(1, 26))
     for k in (1, 5, 9, 17, 25):
-        expected = cv_rmse([("snv", RefSNV()), ("pls", PLSRegression(n_components=k, scale=False))], X, y, train)[0]
+        expected = cv_rmse([("snv", RefSNV()),
+                            ("pls", PLSRegression(n_components=k, scale=False))],
+                           X, y, train)[0]
         assert abs(b.curve["rmsecv"][k - 1] - expected) / expected < 1e-9
     assert len(b.trials) == 25 and all(t["state"] == "COMPLETE" for t in b.trials)
 
@@ -52,13 +56,14 @@ def test_refit_uses_the_tuned_parameters(tablet_dir, pool):
     X, y, _, test = read_folder(tablet_dir)
     snv = RefSNV()
     ref = PLSRegression(n_components=9, scale=False).fit(snv.transform(X[~test]), y[~test])
-    np.testing.assert_allclose(b.test_predictions, np.ravel(ref.predict(snv.transform(X[test]))), rtol=1e-10)
+    np.testing.assert_allclose(b.test_predictions, np.ravel(ref.predict(snv.transform(X[test]))),
+                               rtol=1e-10)
 
 
 def test_plain_pls_branch_stores_its_curve(tecator_dir, pool):
     ds = load_dataset(tecator_dir, target="fat")
-    b = run([{"class": "PLSRegression", "params": {"n_components": 10, "scale": False}}], ds, verbose=0,
-            pool=pool).branches[0]
+    b = run([{"class": "PLSRegression", "params": {"n_components": 10, "scale": False}}], ds,
+            verbose=0, pool=pool).branches[0]
     assert b.curve["n_components"] == list(range(1, 16))
     assert b.curve["rmsecv"][9] == pytest.approx(b.metrics["cv"]["rmse"], rel=1e-9)
     assert b.best_params is None
@@ -70,7 +75,8 @@ def _ridge_spec(n_jobs: int) -> list:
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
-def test_ridge_alpha_search_is_reproducible_and_its_score_is_real(n_jobs, tablet_dir, pool, monkeypatch):
+def test_ridge_alpha_search_is_reproducible_and_its_score_is_real(n_jobs, tablet_dir, pool,
+                                                                  monkeypatch):
     import engine.policy as policy
 
     # tablet trials are too small for parallel trials to pay; force them to test that path
@@ -87,7 +93,8 @@ def test_ridge_alpha_search_is_reproducible_and_its_score_is_real(n_jobs, tablet
     alpha = a.best_params["alpha"]
     assert a.model[-1].alpha == alpha
     X, y, _, test = read_folder(tablet_dir)
-    expected = cv_rmse([("snv", RefSNV()), ("ridge", Ridge(alpha=alpha))], X, y, np.flatnonzero(~test))[0]
+    expected = cv_rmse([("snv", RefSNV()), ("ridge", Ridge(alpha=alpha))], X, y,
+                       np.flatnonzero(~test))[0]
     assert a.metrics["cv"]["rmse"] == pytest.approx(expected, rel=1e-9)
     assert min(t["value"] for t in a.trials) == pytest.approx(a.metrics["cv"]["rmse"], rel=1e-12)
 

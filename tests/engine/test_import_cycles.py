@@ -139,7 +139,8 @@ def test_the_scan_sees_function_local_type_checking_and_relative_imports(tmp_pat
         "engine/__init__.py": "",
         "engine/a.py": "from engine import b\n",
         "engine/b.py": "def f():\n    from engine.a import x\n",
-        "engine/c.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from engine.d import D\n",
+        "engine/c.py": ("from typing import TYPE_CHECKING\n"
+                        "if TYPE_CHECKING:\n    from engine.d import D\n"),
         "engine/d.py": "import engine.c\n",
         "engine/pkg/__init__.py": "from engine.pkg.e import E\n",
         "engine/pkg/e.py": "from . import f\nimport numpy\n",

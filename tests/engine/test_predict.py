@@ -32,7 +32,8 @@ def write_folder(folder: Path, wavelengths: np.ndarray, X: np.ndarray, y: np.nda
     """X.csv (id column + spectra, full-precision floats) and optionally y.csv."""
     folder.mkdir(parents=True)
     lines = ["sample_id," + ",".join(f"{w:g}" for w in wavelengths)]
-    lines += [f"{i}," + ",".join(repr(float(v)) for v in row) for i, row in zip(ids, X, strict=True)]
+    lines += [f"{i}," + ",".join(repr(float(v)) for v in row)
+              for i, row in zip(ids, X, strict=True)]
     (folder / "X.csv").write_text("\n".join(lines) + "\n")
     if y is not None:
         (folder / "y.csv").write_text("api_mg\n" + "\n".join(repr(float(v)) for v in y) + "\n")
@@ -81,7 +82,8 @@ def test_predictions_on_unseen_spectra_equal_plain_sklearn(setup, branch, capsys
     pred = np.array([float(r[1]) for r in rows])
     np.testing.assert_allclose(pred, sklearn_predictions(setup, branch), rtol=0, atol=1e-9)
     np.testing.assert_array_equal([float(r[2]) for r in rows], setup["y_new"])
-    np.testing.assert_allclose([float(r[3]) for r in rows], pred - setup["y_new"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose([float(r[3]) for r in rows], pred - setup["y_new"],
+                               rtol=0, atol=1e-12)
     text = capsys.readouterr().out
     assert "predict mode" in text and f"branch {branch}:" in text and "RMSEP" in text
 
@@ -91,14 +93,16 @@ def test_default_is_the_best_branch_of_the_latest_run(setup):
         best = project.runs()[-1].best_branch
     result = predict(setup["project"], setup["new"])
     assert result.branch_id == best and result.run_id == 1
-    np.testing.assert_allclose(result.predictions, sklearn_predictions(setup, best), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(result.predictions, sklearn_predictions(setup, best),
+                               rtol=0, atol=1e-9)
     assert result.metrics["rmse"] == pytest.approx(
         float(np.sqrt(np.mean((result.predictions - setup["y_new"]) ** 2))))
     assert [r["code"] for r in result.reasons] == ["predict_mode"]
 
 
 def test_without_targets_the_csv_has_ids_and_predictions_only(setup):
-    folder = write_folder(setup["root"] / "no_y", setup["wl"], setup["X_new"][:5], None, setup["ids"][:5])
+    folder = write_folder(setup["root"] / "no_y", setup["wl"], setup["X_new"][:5], None,
+                          setup["ids"][:5])
     out = setup["root"] / "no_y.csv"
     assert cli_main(["predict", str(setup["project"]), "--data", str(folder), "--branch", "1",
                      "--out", str(out), "--verbose", "0"]) == 0
@@ -112,7 +116,8 @@ def test_mismatched_wavelengths_are_refused_naming_both_axes(setup, capsys):
     folder = write_folder(setup["root"] / "coarse", setup["wl"][::2], setup["X_new"][:, ::2], None,
                           setup["ids"])
     out = setup["root"] / "coarse.csv"
-    assert cli_main(["predict", str(setup["project"]), "--data", str(folder), "--out", str(out)]) == 2
+    assert cli_main(["predict", str(setup["project"]), "--data", str(folder),
+                     "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert "299 wavelengths 600..1792" in err and "597 wavelengths 600..1792" in err
@@ -122,7 +127,8 @@ def test_mismatched_wavelengths_are_refused_naming_both_axes(setup, capsys):
     assert "resampled 212 spectra" in capsys.readouterr().out
     _, rows = read_csv(out)
     coarse = np.array([float(r[1]) for r in rows])
-    assert np.median(np.abs(coarse - sklearn_predictions(setup, 1))) < 1.0  # mg, a close approximation
+    # mg, a close approximation
+    assert np.median(np.abs(coarse - sklearn_predictions(setup, 1))) < 1.0
 
 
 def test_resampling_a_finer_grid_reproduces_the_exact_spectra(setup):
@@ -142,7 +148,8 @@ def test_resampling_never_extrapolates(setup, capsys):
     assert cli_main(["predict", str(setup["project"]), "--data", str(folder), "--resample",
                      "--out", str(setup["root"] / "short.csv")]) == 2
     err = capsys.readouterr().err
-    assert "extrapolat" in err and "597 wavelengths 600..1792" in err and "547 wavelengths 700..1792" in err
+    assert ("extrapolat" in err and "597 wavelengths 600..1792" in err
+            and "547 wavelengths 700..1792" in err)
 
 
 def test_a_run_appended_with_save_and_chosen_with_run(setup, tmp_path, capsys):
@@ -152,7 +159,8 @@ def test_a_run_appended_with_save_and_chosen_with_run(setup, tmp_path, capsys):
         assert cli_main(["run", str(spec), "--data", str(DATA / "tablet"), "--save", str(project),
                          "--verbose", "0"]) == 0
     with Project.open(project, readonly=True) as p:
-        assert [r.id for r in p.runs()] == [1, 2] and len(p.datasets()) == 1 and len(p.pipelines()) == 1
+        assert ([r.id for r in p.runs()] == [1, 2] and len(p.datasets()) == 1
+                and len(p.pipelines()) == 1)
     out = tmp_path / "o.csv"
     assert cli_main(["predict", str(project), "--data", str(setup["new"]), "--run", "1",
                      "--branch", "2", "--out", str(out)]) == 0
@@ -186,7 +194,8 @@ def test_the_api_takes_an_open_project_and_a_loaded_dataset(setup):
         ds = project.load_dataset(1)
         stored = project.load_run(1)
         result = predict(project, ds, log=messages.append)
-    np.testing.assert_array_equal(result.predictions[stored.test_indices], stored.predictions[1]["test"])
+    np.testing.assert_array_equal(result.predictions[stored.test_indices],
+                                  stored.predictions[1]["test"])
     assert any("predict mode" in m for m in messages)
 
 

@@ -41,7 +41,8 @@ def test_cli_four_branches_on_tablet_match_plain_sklearn(tablet_dir, tmp_path):
     spec = tmp_path / "four.json"
     spec.write_text(json.dumps(FOUR_BRANCHES))
     out = tmp_path / "results.json"
-    assert cli_main(["run", str(spec), "--data", str(tablet_dir), "--out", str(out), "--verbose", "0"]) == 0
+    assert cli_main(["run", str(spec), "--data", str(tablet_dir), "--out", str(out),
+                     "--verbose", "0"]) == 0
     results = json.loads(out.read_text())
     assert results["schema"] == "nirdesk.results/1"
     assert results["dataset"]["n_train"] == 430 and results["dataset"]["n_test"] == 212
@@ -64,11 +65,13 @@ def _synthetic_folder(tmp_path, n=120, p=80, seed=7):
     wl = np.linspace(1100, 2500, p)
     conc = rng.uniform(0, 1, size=(n, 2))
     bands = np.stack([np.exp(-((wl - c) / 60) ** 2) for c in (1450, 1940)])
-    X = conc @ bands + 0.2 + rng.uniform(0.8, 1.2, (n, 1)) * (0.1 + wl / 5000) + rng.normal(0, 0.002, (n, p))
+    X = (conc @ bands + 0.2 + rng.uniform(0.8, 1.2, (n, 1)) * (0.1 + wl / 5000)
+         + rng.normal(0, 0.002, (n, p)))
     y = 10 * conc[:, 0] + 3 * conc[:, 1] + rng.normal(0, 0.05, n)
     folder = tmp_path / "synthetic"
     folder.mkdir()
-    np.savetxt(folder / "X.csv", X, delimiter=",", header=",".join(f"{w:.3f}" for w in wl), comments="")
+    np.savetxt(folder / "X.csv", X, delimiter=",", header=",".join(f"{w:.3f}" for w in wl),
+               comments="")
     np.savetxt(folder / "y.csv", y, delimiter=",", header="analyte", comments="")
     split = np.where(np.arange(n) % 4 == 0, "test", "cal")
     (folder / "split.csv").write_text("split\n" + "\n".join(split) + "\n")
@@ -107,8 +110,8 @@ def test_all_regression_metrics_against_numpy(tecator_dir):
         assert math.isclose(b.metrics["cv"][key], value, rel_tol=1e-9), key
     # the final model predicts the test rows
     yt = ds.y[ds.test_indices]
-    assert math.isclose(b.metrics["test"]["rmse"], float(np.sqrt(np.mean((b.test_predictions - yt) ** 2))),
-                        rel_tol=1e-12)
+    assert math.isclose(b.metrics["test"]["rmse"],
+                        float(np.sqrt(np.mean((b.test_predictions - yt) ** 2))), rel_tol=1e-12)
     np.testing.assert_allclose(np.ravel(b.model.predict(ds.X[ds.test_indices])), b.test_predictions)
 
 
@@ -122,9 +125,11 @@ def test_classification_target_uses_class_metrics(tecator_dir):
     result = run([{"branch": [["SNV", {"class": "PLSDA", "params": {"n_components": 5}}],
                               ["SNV", {"class": "PLSRegression"}]]}], ds, verbose=0)
     ok, wrong = result.branches
-    assert ok.status == "ok" and set(ok.metrics["cv"]) == {"accuracy", "balanced_accuracy", "f1_macro"}
+    assert ok.status == "ok"
+    assert set(ok.metrics["cv"]) == {"accuracy", "balanced_accuracy", "f1_macro"}
     ytr = labels[ds.train_indices]
-    assert ok.metrics["cv"]["balanced_accuracy"] == pytest.approx(balanced_accuracy_score(ytr, ok.oof_predictions.astype(str)))
+    assert ok.metrics["cv"]["balanced_accuracy"] == pytest.approx(
+        balanced_accuracy_score(ytr, ok.oof_predictions.astype(str)))
     assert wrong.status == "failed" and "regression model" in wrong.error
     assert result.best_branch == ok.id
 

@@ -121,7 +121,8 @@ def test_kill_9_during_saves_leaves_old_or_new_state(tmp_path, capsys):
         hot_journals += journal.exists() and journal.stat().st_size > 0
         k, rolled_back = check_state(path, len(result.branches))
         recovered += rolled_back
-        assert k in (counter + len(reported), counter + len(reported) + 1), (attempt, k, counter, reported)
+        assert k in (counter + len(reported), counter + len(reported) + 1), (
+            attempt, k, counter, reported)
         commits += k - counter
         counter = k
     seconds = time.perf_counter() - started

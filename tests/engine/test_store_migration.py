@@ -51,7 +51,8 @@ def test_opening_migrates_in_place_and_keeps_the_original_aside(v1_copy):
         model = project.load_model(run.id, 1)
         # the reloaded model reproduces the test predictions saved by the schema-1 writer
         test_rows = ds.X[stored.test_indices]
-        np.testing.assert_array_equal(np.ravel(model.predict(test_rows)), stored.predictions[1]["test"])
+        np.testing.assert_array_equal(np.ravel(model.predict(test_rows)),
+                                      stored.predictions[1]["test"])
         assert ds.metadata == {"project_dataset_id": 1} and ds.n_samples == 60
         assert project.load_pipeline(run.pipeline_id).spec["name"] == "snv-pls5"
         project.set_ui_state("selected_run", run.id)  # a version-2 table

@@ -89,7 +89,8 @@ def test_to_run_result_rebuilds_the_leaderboard(saved, trained):
         again = project.load_run(run_id).to_run_result()
     assert [b.metrics for b in again.branches] == [b.metrics for b in result.branches]
     assert again.best_branch == result.best_branch and again.task == result.task
-    np.testing.assert_array_equal(again.branches[0].oof_predictions, result.branches[0].oof_predictions)
+    np.testing.assert_array_equal(again.branches[0].oof_predictions,
+                                  result.branches[0].oof_predictions)
 
 
 def test_saving_the_same_dataset_and_pipeline_again_reuses_them(saved, trained):
@@ -124,7 +125,8 @@ def test_class_labels_and_mixed_targets_round_trip(tmp_path):
     assert list(again.targets) == ["grade", "moisture (%)"]
     np.testing.assert_array_equal(again.targets["grade"], grade)
     assert stored.predictions[1]["test"].dtype.kind == "U" and stored.task == "classification"
-    np.testing.assert_array_equal(stored.predictions[1]["test"], result.branches[0].test_predictions)
+    np.testing.assert_array_equal(stored.predictions[1]["test"],
+                                  result.branches[0].test_predictions)
     np.testing.assert_array_equal(model.predict(X), result.branches[0].model.predict(X))
 
 

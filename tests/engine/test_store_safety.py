@@ -59,7 +59,8 @@ def replace_model(path: Path, blob: bytes, branch: int = 1) -> None:
     """What an attacker (or a broken tool) would do: swap a model blob behind nirdesk's back."""
     conn = sqlite3.connect(path)
     with conn:
-        conn.execute("UPDATE branch_models SET model = ?, sha256 = ? WHERE run_id = 1 AND branch_id = ?",
+        conn.execute("UPDATE branch_models SET model = ?, sha256 = ?"
+                     " WHERE run_id = 1 AND branch_id = ?",
                      (blob, hashlib.sha256(blob).hexdigest(), branch))
     conn.close()
 
@@ -111,7 +112,8 @@ def test_types_skops_itself_would_trust_are_still_refused(project_file):
         project.load_model(1, 1)
     assert "sklearn.preprocessing._function_transformer.FunctionTransformer" in str(err.value)
     assert load_model_blob(blob, extra_trusted=[  # a reviewed, explicit opt-in works
-        "numpy.log1p", "sklearn.preprocessing._function_transformer.FunctionTransformer"]) is not None
+        "numpy.log1p",
+        "sklearn.preprocessing._function_transformer.FunctionTransformer"]) is not None
 
 
 class _Marker:
@@ -202,10 +204,12 @@ def test_bad_project_files_exit_2_with_one_line_and_stay_unchanged(project_file,
     tablet = Path(__file__).resolve().parents[1] / "data" / "tablet"
     for name, (path, expected) in _bad_files(project_file).items():
         before = digest(path)
-        argv = {"predict": ["predict", str(path), "--data", str(tablet), "--out", str(tmp_path / "o.csv")],
+        argv = {"predict": ["predict", str(path), "--data", str(tablet),
+                            "--out", str(tmp_path / "o.csv")],
                 "info": ["info", str(path)],
                 # the project is vetted before the run starts: no computing time is lost
-                "run": ["run", str(spec), "--data", str(tablet), "--save", str(path), "--verbose", "0"],
+                "run": ["run", str(spec), "--data", str(tablet), "--save", str(path),
+                        "--verbose", "0"],
                 }[command]
         assert cli_main(argv) == 2, name
         err = capsys.readouterr().err
