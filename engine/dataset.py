@@ -13,18 +13,49 @@ import numpy as np
 
 from engine.errors import InputError
 
+REGRESSION, CLASSIFICATION = "regression", "classification"
+TASKS = (REGRESSION, CLASSIFICATION)
+UNITS = ("nm", "cm-1", "")
+#: at most this many distinct whole numbers make a numeric target a class candidate
+MAX_CODES = 10
+
+
+def _whole(values: np.ndarray) -> bool:
+    return bool(np.all(np.isfinite(values)) and np.all(values == np.round(values)))
+
+
+def looks_like_codes(values: np.ndarray) -> bool:
+    """Whole numbers with few distinct values (2..MAX_CODES, and fewer than half the rows):
+    oil type 1..6 or grade 1..3, not a count measured on a continuous scale."""
+    if values.dtype.kind in "UOS" or values.size == 0 or not _whole(values):
+        return False
+    n_distinct = np.unique(values).size
+    return 2 <= n_distinct <= min(MAX_CODES, values.size // 2)
+
+
+def code_labels(values: np.ndarray) -> np.ndarray:
+    """Numeric class codes as labels: 1.0 -> "1" (so results and predictions read as codes)."""
+    return np.array([f"{v:.0f}" if v == int(v) else f"{v:g}" for v in values.tolist()],
+                    dtype=str)
+
 
 @dataclass
 class SpectralDataset:
     """Spectra, their wavelengths, reference values and the train/test partition.
 
     X            (n_samples, n_wavelengths) float64
-    wavelengths  (n_wavelengths,) float64, strictly increasing or strictly decreasing
+    wavelengths  (n_wavelengths,) float64, strictly increasing (the loaders sort a descending
+                 axis, see ``ascending``)
     targets      ordered dict name -> (n_samples,) array; float64 for numeric targets,
                  str (dtype object->'<U') for class labels
     sample_ids   (n_samples,) str
     test_mask    (n_samples,) bool; True = held out for the final test, never used to fit
     target       the selected target name (defaults to the first one)
+    units        the axis units: "nm", "cm-1" or "" (unknown), kept in the project
+    tasks        the user's task choice per target ("regression" | "classification"); a
+                 target without a choice takes the automatic one (text = classes)
+    groups       (n_samples,) str: rows sharing a group (replicate scans of one sample) stay
+                 in one fold of a group-aware splitter; None = the sample ids
     """
 
     X: np.ndarray
@@ -35,6 +66,9 @@ class SpectralDataset:
     name: str = "dataset"
     target: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    units: str = ""
+    tasks: dict[str, str] = field(default_factory=dict)
+    groups: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.X = np.ascontiguousarray(self.X, dtype=np.float64)
@@ -49,6 +83,14 @@ class SpectralDataset:
                 raise ValueError(f"target {name!r} has {len(values)} rows, X has {n}")
         if self.sample_ids.shape != (n,) or self.test_mask.shape != (n,):
             raise ValueError("sample_ids and test_mask must have one entry per spectrum")
+        if self.groups is not None:
+            self.groups = np.asarray(self.groups).astype(str)
+            if self.groups.shape != (n,):
+                raise ValueError("groups must have one entry per spectrum")
+        if self.units not in UNITS:
+            raise ValueError(f"unknown axis units {self.units!r} (expected one of {UNITS})")
+        for name, task in self.tasks.items():
+            self._check_task(name, task)
         if self.target is None and self.targets:
             self.target = next(iter(self.targets))
         if self.target is not None:
@@ -69,14 +111,54 @@ class SpectralDataset:
 
     @property
     def y(self) -> np.ndarray:
+        """The selected target as the models see it: numbers for regression, str labels for
+        classification (numeric codes the user declared classes become labels "1", "2", ...)."""
         if self.target is None:
             raise InputError("the dataset has no target column", file=self.name)
-        return self.targets[self.target]
+        values = self.targets[self.target]
+        if values.dtype.kind not in "UOS" and self.task(self.target) == CLASSIFICATION:
+            return code_labels(values)
+        return values
 
     @property
     def is_classification(self) -> bool:
-        """Class labels are stored as strings; numbers are a regression target."""
-        return self.y.dtype.kind in "UOS"
+        """Text targets are classes; numbers are regression unless the user said otherwise."""
+        return self.target is not None and self.task(self.target) == CLASSIFICATION
+
+    # -- task per target -------------------------------------------------------------------
+    def task(self, name: str) -> str:
+        """The task for target ``name``: the user's choice, else text = classification."""
+        chosen = self.tasks.get(name)
+        if chosen is not None:
+            return chosen
+        return CLASSIFICATION if self.targets[name].dtype.kind in "UOS" else REGRESSION
+
+    def set_task(self, name: str, task: str) -> None:
+        """Record the user's task for target ``name``; refused (InputError) when the values
+        cannot be that task (text cannot be regressed, fractional numbers are not codes)."""
+        if name not in self.targets:
+            self.select_target(name)  # raises the listing error
+        self._check_task(name, task)
+        self.tasks[name] = task
+
+    def _check_task(self, name: str, task: str) -> None:
+        where = self.metadata.get("target_file") or self.name
+        if task not in TASKS:
+            raise InputError(f"unknown task {task!r} (expected regression or classification)",
+                             file=where)
+        values = self.targets[name]
+        if task == REGRESSION and values.dtype.kind in "UOS":
+            raise InputError(f"target {name!r} holds text labels; it can only be classification",
+                             file=where)
+        if task == CLASSIFICATION and values.dtype.kind not in "UOS" and not _whole(values):
+            raise InputError(f"target {name!r} holds fractional numbers, not class codes; it "
+                             "can only be regression", file=where)
+
+    def class_candidates(self) -> list[str]:
+        """Numeric targets the window/CLI may OFFER as classes (whole numbers, few distinct
+        values) while they stay regression until the user chooses (never switched silently)."""
+        return [name for name in self.targets if name not in self.tasks
+                and looks_like_codes(self.targets[name])]
 
     # -- partition -------------------------------------------------------------------------
     @property
@@ -107,4 +189,17 @@ class SpectralDataset:
         """The "dataset" block of the results JSON (docs/design.md)."""
         return {"name": self.name, "n_samples": self.n_samples,
                 "n_wavelengths": self.n_wavelengths, "target": self.target,
-                "n_train": self.n_train, "n_test": self.n_test}
+                "n_train": self.n_train, "n_test": self.n_test, "units": self.units,
+                "task": self.task(self.target) if self.target is not None else None}
+
+    # -- axis --------------------------------------------------------------------------------
+    def ascending(self) -> None:
+        """Sort a descending axis ascending (spectral columns reordered) and say so in the
+        loader notes: every part of nirdesk then sees one axis direction."""
+        wl = self.wavelengths
+        if wl.size > 1 and wl[0] > wl[-1]:
+            order = np.argsort(wl, kind="stable")
+            self.wavelengths = wl[order]
+            self.X = np.ascontiguousarray(self.X[:, order])
+            self.metadata.setdefault("notes", []).append(
+                f"axis was descending ({wl[0]:g} .. {wl[-1]:g}): sorted ascending")

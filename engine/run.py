@@ -67,7 +67,8 @@ def make_folds(branch: ConcreteBranch, dataset: SpectralDataset,
                seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Split the training rows with the branch's splitter; indices refer to the full dataset.
 
-    GroupKFold keeps rows with the same sample id together (replicate scans of one sample).
+    GroupKFold keeps rows of one group together (``dataset.groups``: the sample id, or the
+    shared id of replicate scans of one sample from a spectrum-folder import).
     Too few training samples for the requested folds is the user's input problem (exit 2).
     """
     import copy
@@ -85,7 +86,8 @@ def make_folds(branch: ConcreteBranch, dataset: SpectralDataset,
                          file=dataset.metadata.get("path", dataset.name))
     X_train, y_train = dataset.X[train], dataset.y[train]
     # only group-aware splitters get groups (others warn that they ignore them)
-    groups = dataset.sample_ids[train] if "Group" in type(splitter).__name__ else None
+    all_groups = dataset.groups if dataset.groups is not None else dataset.sample_ids
+    groups = all_groups[train] if "Group" in type(splitter).__name__ else None
     try:
         splits = list(splitter.split(X_train, y_train, groups))
     except ValueError as exc:

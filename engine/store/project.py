@@ -288,11 +288,12 @@ class Project:
                  "sample_ids": arrays.to_npy(ds.sample_ids),
                  "test_mask": arrays.to_npy(ds.test_mask)}
         digest = arrays.content_hash(blobs)
-        metadata = json.dumps(ds.metadata, default=str, ensure_ascii=False)
+        metadata = json.dumps(_with_choices(ds), default=str, ensure_ascii=False)
         with self.transaction() as conn:
-            row = conn.execute("SELECT id FROM datasets WHERE content_hash = ?",
+            row = conn.execute("SELECT id, metadata FROM datasets WHERE content_hash = ?",
                                (digest,)).fetchone()
             if row:
+                _remember_choices(conn, int(row[0]), row[1], ds)
                 return int(row[0])
             cur = conn.execute(
                 "INSERT INTO datasets(name, content_hash, n_samples, n_wavelengths, X, wavelengths,"
@@ -335,12 +336,20 @@ class Project:
                              "not match", file=where)
         meta = json.loads(metadata or "{}")
         meta["project_dataset_id"] = int(dataset_id)
-        return SpectralDataset(
-            X=arrays.from_npy(X, "spectra", where),
-            wavelengths=arrays.from_npy(wl, "wavelengths", where),
-            targets=arrays.targets_from_npy(targets, json.loads(names), where),
-            sample_ids=arrays.from_npy(ids, "sample ids", where),
-            test_mask=arrays.from_npy(mask, "partition", where), name=name, metadata=meta)
+        choices = {key: meta.pop(key) for key in _CHOICE_KEYS if key in meta}
+        groups = choices.get("groups")
+        try:
+            return SpectralDataset(
+                X=arrays.from_npy(X, "spectra", where),
+                wavelengths=arrays.from_npy(wl, "wavelengths", where),
+                targets=arrays.targets_from_npy(targets, json.loads(names), where),
+                sample_ids=arrays.from_npy(ids, "sample ids", where),
+                test_mask=arrays.from_npy(mask, "partition", where), name=name, metadata=meta,
+                units=str(choices.get("units", "")), tasks=dict(choices.get("tasks", {})),
+                groups=None if groups is None else np.asarray(groups, dtype=str))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InputError(f"dataset {dataset_id} ({name}) has unusable settings ({exc})",
+                             file=where) from None
 
     # -- pipelines -------------------------------------------------------------------------------
     def save_pipeline(self, spec: Any, name: str | None = None) -> int:
@@ -533,3 +542,37 @@ class Project:
     def integrity_check(self) -> list[str]:
         """SQLite's full integrity check (slower than the quick check done on open)."""
         return [r[0] for r in self._read("PRAGMA integrity_check")]
+
+
+#: the dataset's user choices kept in datasets.metadata (not part of its content hash)
+_CHOICE_KEYS = ("units", "tasks", "groups")
+
+
+def _with_choices(ds: SpectralDataset) -> dict[str, Any]:
+    """The dataset's metadata plus its axis units, task choices and replicate groups: what
+    the user said about the data is kept with it, so a reopened project models it the same."""
+    meta = {k: v for k, v in ds.metadata.items() if k != "project_dataset_id"}
+    meta["units"] = ds.units
+    meta["tasks"] = dict(ds.tasks)
+    if ds.groups is not None and not np.array_equal(ds.groups, ds.sample_ids):
+        meta["groups"] = [str(g) for g in ds.groups]
+    return meta
+
+
+def _remember_choices(conn: sqlite3.Connection, dataset_id: int, stored: str | None,
+                      ds: SpectralDataset) -> None:
+    """The same spectra saved again with other choices (a task switched to classification):
+    the latest choices are the ones the project remembers."""
+    meta = json.loads(stored or "{}")
+    fresh = _with_choices(ds)
+    changed = False
+    for key in _CHOICE_KEYS:
+        if meta.get(key) != fresh.get(key):
+            changed = True
+            if key in fresh:
+                meta[key] = fresh[key]
+            else:
+                meta.pop(key, None)
+    if changed:
+        conn.execute("UPDATE datasets SET metadata = ? WHERE id = ?",
+                     (json.dumps(meta, default=str, ensure_ascii=False), dataset_id))

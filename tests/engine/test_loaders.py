@@ -232,8 +232,10 @@ def test_numeric_header_detection(tmp_path):
     assert ds.n_samples == 6 and ds.metadata["wavelengths_unknown"]
     np.testing.assert_array_equal(ds.X[0], mono)
     dec = _nirs4all(tmp_path / "dec", {"Xcal": _csv(X, [f"{w:g}" for w in WL[::-1]])})
-    ds = load_dataset(dec)                                 # decreasing wavelengths are fine
-    assert ds.n_samples == 5 and ds.wavelengths[0] == 1700
+    ds = load_dataset(dec)                                 # decreasing: sorted, with a note
+    assert ds.n_samples == 5 and ds.wavelengths[0] == 1000 and ds.wavelengths[-1] == 1700
+    np.testing.assert_allclose(ds.X, X[:, ::-1], rtol=1e-12)
+    assert any("descending" in n for n in ds.metadata["notes"])
 
 
 # -- layout 3: one CSV -----------------------------------------------------------------------
