@@ -42,8 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
     run = sub.add_parser("run", help="cross-validate every branch of a pipeline on a dataset")
     run.add_argument("pipeline", help="pipeline spec (JSON file)")
-    run.add_argument("--data", required=True, help="dataset folder or CSV file")
+    run.add_argument("--data", required=True, help=DATA_HELP)
     run.add_argument("--target", help="target column (default: the first one)")
+    _add_data_options(run)
     run.add_argument("--out", help="write the results JSON here")
     run.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                      help="0 quiet, 1 a line per branch, 2 also a timing table")
@@ -63,8 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
                           ".nirdesk project, creating it if needed")
     pred = sub.add_parser("predict", help="apply a saved branch's model to new spectra")
     pred.add_argument("project", help="the .nirdesk project holding the trained run")
-    pred.add_argument("--data", required=True, help="new spectra: dataset folder or CSV file "
-                                                    "(targets optional)")
+    pred.add_argument("--data", required=True, help="new spectra: " + DATA_HELP
+                      + " (targets optional)")
+    _add_data_options(pred, task=False)
     pred.add_argument("--out", required=True, help="write the predictions CSV here")
     pred.add_argument("--branch", type=int, metavar="ID",
                       help="branch id (default: the run's best branch)")
@@ -75,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     pre = sub.add_parser("preprocess", help="write every spectrum after one branch's "
                                             "preprocessing (fitted on the training rows)")
     pre.add_argument("pipeline", help="pipeline spec (JSON file)")
-    pre.add_argument("--data", required=True, help="dataset folder or CSV file")
+    pre.add_argument("--data", required=True, help=DATA_HELP)
+    _add_data_options(pre)
     pre.add_argument("--out", required=True,
                      help="write the spectra CSV here (sample_id, partition, one column per "
                           "output wavelength, the targets: a dataset nirdesk can open)")
@@ -90,7 +93,42 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--steps", action="store_true",
                       help="list every step a pipeline may name (registry), one line each")
     info.add_argument("--target", help="target to describe (default: all)")
+    _add_data_options(info)
     return parser
+
+
+DATA_HELP = ("dataset folder or CSV file, an instrument file (OPUS, JCAMP-DX, SPC, ...), or a "
+             "folder of single-spectrum files with --reference")
+
+
+def _add_data_options(p: argparse.ArgumentParser, task: bool = True) -> None:
+    """The options that say how to read --data (shared by run, predict, preprocess, info)."""
+    p.add_argument("--reference", metavar="SHEET",
+                   help="reference values (CSV) for a folder of single-spectrum files, "
+                        "matched by file-name stem")
+    p.add_argument("--id-column", metavar="NAME",
+                   help="the sheet's sample-id column (default: id/sample/name/file, else the "
+                        "first column)")
+    p.add_argument("--replicates", choices=("keep", "average"), default="keep",
+                   help="several files of one sample: keep them as rows of one group "
+                        "(GroupKFold keeps them together; default) or average them")
+    p.add_argument("--common-axis", action="store_true",
+                   help="put files whose axes differ on their common range (linear "
+                        "interpolation) instead of refusing them")
+    if task:
+        p.add_argument("--task", choices=("regression", "classification"),
+                       help="model the target as regression or classification (default: text "
+                            "= classes, numbers = regression)")
+
+
+def _load_data(args: argparse.Namespace, target: str | None = None) -> SpectralDataset:
+    """--data with its reading options, as one dataset (engine.io.load_data)."""
+    from engine.io import load_data, resolve_dataset_path
+
+    path = args.data if args.reference else resolve_dataset_path(args.data)
+    return load_data(path, target=target, reference=args.reference, id_column=args.id_column,
+                     replicates=args.replicates, common_axis=args.common_axis,
+                     task=getattr(args, "task", None))
 
 
 def _read_pipeline(path: str) -> tuple[Any, ExpandedPipeline]:
@@ -106,14 +144,12 @@ def _read_pipeline(path: str) -> tuple[Any, ExpandedPipeline]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from engine.io import load_dataset
-
     n = args.parallel_branches
     if n is not None and (n == 0 or n < -1):
         raise SpecError(f"--parallel-branches must be -1 (auto) or >= 1, not {n}")
     _check_backend_args(args)
     spec, expanded = _read_pipeline(args.pipeline)
-    dataset = load_dataset(args.data, target=args.target)
+    dataset = _load_data(args, target=args.target)
     project = _project_for_saving(args.save) if args.save else None
     pool = None
     try:
@@ -245,7 +281,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from engine.predict import predict
 
     log = print if args.verbose else (lambda message: None)
-    result = predict(args.project, args.data, branch=args.branch, resample=args.resample,
+    from engine.io import instrument_suffix
+
+    # a CSV layout is read by predict() after the project's checks (a bad project is named
+    # first); a spectrum folder or an instrument file is read here with its options
+    data = (_load_data(args) if args.reference or instrument_suffix(args.data) is not None
+            else args.data)
+    result = predict(args.project, data, branch=args.branch, resample=args.resample,
                      run_id=args.run, log=log)
     result.write_csv(args.out)
     if args.verbose:
@@ -263,12 +305,11 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
     """Every spectrum of the dataset after one branch's preprocessing, as the branch's model
     sees it in a run: fitted on the training rows, applied to all rows
     (engine.pipeline.preprocess_branch), written as a CSV nirdesk can open as a dataset."""
-    from engine.io import load_dataset, resolve_dataset_path
     from engine.pipeline import preprocess_branch
 
     _, expanded = _read_pipeline(args.pipeline)
     branch = _chosen_branch(expanded, args.branch, args.pipeline)
-    dataset = load_dataset(resolve_dataset_path(args.data), target=args.target)
+    dataset = _load_data(args, target=args.target)
     y = dataset.y if dataset.target is not None else None
     Z, axis = preprocess_branch(branch, dataset.X, dataset.wavelengths,
                                 train_indices=dataset.train_indices, y=y, seed=args.seed)
@@ -347,7 +388,9 @@ def cmd_info(args: argparse.Namespace) -> int:
         return EXIT_OK
     from engine.info import describe_path
 
-    print(describe_path(args.path, target=args.target))
+    print(describe_path(args.path, target=args.target, reference=args.reference,
+                        id_column=args.id_column, replicates=args.replicates,
+                        common_axis=args.common_axis, task=args.task))
     return EXIT_OK
 
 

@@ -13,25 +13,68 @@ from engine.dataset import SpectralDataset
 
 def describe_dataset(ds: SpectralDataset, target: str | None = None) -> str:
     wl = ds.wavelengths
-    lines = [f"dataset      {ds.name}  ({ds.metadata.get('layout', '?')} layout)",
+    layout = ds.metadata.get("layout", "?")
+    units = f" {ds.units}" if ds.units else ""
+    lines = [f"dataset      {ds.name}  ({layout} layout)",
              f"spectra      {ds.n_samples} samples x {ds.n_wavelengths} wavelengths",
-             f"wavelengths  {wl[0]:g} .. {wl[-1]:g}" + (
+             f"axis         {wl[0]:g} .. {wl[-1]:g}{units}" + (
                  "  (column numbers: the file has no wavelength header)"
-                 if ds.metadata.get("wavelengths_unknown") else ""),
+                 if ds.metadata.get("wavelengths_unknown") else
+                 "" if ds.units else "  (units unknown)"),
              f"partition    {ds.n_train} train, {ds.n_test} test"]
+    lines += _import_lines(ds)
     names = [target] if target else ds.target_names
+    if not names:
+        lines.append("target       none (spectra only: give reference values with --reference)")
+    candidates = ds.class_candidates()
     for name in names:
         ds.select_target(name)
         values = ds.targets[name]
-        if values.dtype.kind in "UOS":
-            classes, counts = np.unique(values, return_counts=True)
+        if ds.task(name) == "classification":
+            labels = ds.y
+            classes, counts = np.unique(labels, return_counts=True)
             shown = ", ".join(f"{c} ({n})" for c, n in zip(classes[:10], counts[:10], strict=True))
-            lines.append(f"target       {name}: {classes.size} classes: {shown}")
+            chosen = "  (classification: your choice)" if name in ds.tasks else ""
+            lines.append(f"target       {name}: {classes.size} classes: {shown}{chosen}")
         else:
             lines.append(f"target       {name}: mean {values.mean():.4g}, "
                          f"sd {values.std(ddof=1):.4g}, "
                          f"min {values.min():.4g}, max {values.max():.4g}")
+            if name in candidates:
+                n = np.unique(values).size
+                lines.append(f"             {n} whole-number values: could be classes "
+                             "(run with --task classification); modelled as regression")
+    lines += [f"note         {n}" for n in ds.metadata.get("notes", [])]
     return "\n".join(lines)
+
+
+def _import_lines(ds: SpectralDataset) -> list[str]:
+    """A spectrum-folder import: matched / unmatched / replicates / refused files."""
+    plan = ds.metadata.get("import")
+    lines: list[str] = []
+    if plan:
+        lines.append(f"reference    {plan['sheet']} (ids from column {plan['id_column']!r})")
+        lines.append(f"matched      {plan['n_matched']} of {plan['n_files']} files"
+                     + (f"; {len(plan['replicates'])} samples with replicate scans "
+                        f"({ds.metadata.get('replicates')})" if plan["replicates"] else ""))
+        files = [Path(f).name for f in plan["unmatched_files"]]
+        if files:
+            lines.append(f"no reference {len(files)} files: {_shown(files)}")
+        if plan["unmatched_ids"]:
+            lines.append(f"no file      {len(plan['unmatched_ids'])} references: "
+                         f"{_shown(plan['unmatched_ids'])}")
+    for r in ds.metadata.get("refused", []):
+        lines.append(f"refused      {Path(r['file']).name}: {r['reason']}")
+    meta = ds.metadata.get("file_metadata")
+    if meta:
+        shown = ", ".join(f"{k}: {v}" for k, v in list(meta.items())[:8])
+        lines.append(f"file says    {textwrap.shorten(shown, 200)}")
+    return lines
+
+
+def _shown(names: list[str], limit: int = 8) -> str:
+    return ", ".join(names[:limit]) + (f", ... ({len(names) - limit} more)"
+                                       if len(names) > limit else "")
 
 
 def describe_pipeline(path: str) -> str:
@@ -109,10 +152,14 @@ def _looks_like_a_step(path: str) -> bool:
         and not os.path.exists(path)
 
 
-def describe_path(path: str, target: str | None = None) -> str:
-    """A dataset folder/CSV, a pipeline .json file, or a step (a registry name such as
-    SavitzkyGolay, or an allowed dotted class path) when no file of that name exists."""
-    if _looks_like_a_step(path):
+def describe_path(path: str, target: str | None = None, *, reference: str | None = None,
+                  id_column: str | None = None, replicates: str = "keep",
+                  common_axis: bool = False, task: str | None = None) -> str:
+    """A dataset (any input engine.io.load_data takes: a CSV layout, an instrument file, a
+    spectrum folder with its reference sheet), a pipeline .json file, or a step (a registry
+    name such as SavitzkyGolay, or an allowed dotted class path) when no file of that name
+    exists."""
+    if _looks_like_a_step(path) and reference is None:
         from engine.errors import InputError, SpecError
 
         try:
@@ -122,6 +169,8 @@ def describe_path(path: str, target: str | None = None) -> str:
                              file=path) from None
     if path.lower().endswith(".json"):
         return describe_pipeline(path)
-    from engine.io import load_dataset
+    from engine.io import load_data
 
-    return describe_dataset(load_dataset(path), target)
+    dataset = load_data(path, target=target, reference=reference, id_column=id_column,
+                        replicates=replicates, common_axis=common_axis, task=task)
+    return describe_dataset(dataset, target)

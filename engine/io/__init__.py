@@ -3,6 +3,9 @@
     load_dataset(path, target=None) -> SpectralDataset
     detect_layout(path) -> "folder" | "nirs4all" | "single-csv"
     resolve_dataset_path(path) -> the folder, for a file of a folder layout (X.csv, Ycal.csv)
+    load_data(path, reference=..., task=...) -> SpectralDataset: every kind of input the CLI's
+        --data takes: a layout above, one instrument file (engine.io.formats), or a spectrum
+        folder / a selection of files with a reference sheet (engine.io.folder)
 
 Layouts (docs/design.md "Dataset input"): a folder with X.csv / y.csv / split.csv; a nirs4all folder
 (Xcal/Ycal/Xval/Yval or Xtrain/Ytrain/Xtest/Ytest, .csv or .csv.gz, header optional); one CSV
@@ -12,9 +15,14 @@ with wavelength columns and target columns. Every unusable input raises ONE
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from engine.dataset import SpectralDataset
+from engine.errors import InputError
 from engine.io.layouts import (
     LAYOUT_FOLDER,
     LAYOUT_NIRS4ALL,
@@ -26,8 +34,13 @@ from engine.io.layouts import (
     resolve_dataset_path,
 )
 
-__all__ = ["LAYOUT_FOLDER", "LAYOUT_NIRS4ALL", "LAYOUT_SINGLE_CSV", "detect_layout", "load_dataset",
-           "resolve_dataset_path"]
+__all__ = ["LAYOUT_FOLDER", "LAYOUT_INSTRUMENT_FILE", "LAYOUT_NIRS4ALL", "LAYOUT_SINGLE_CSV",
+           "detect_layout", "instrument_suffix", "load_data", "load_dataset",
+           "load_instrument_file", "resolve_dataset_path"]
+
+LAYOUT_INSTRUMENT_FILE = "instrument-file"
+#: the tables the CSV layouts read, never taken for an instrument file
+_TABLE_SUFFIXES = (".csv", ".gz", ".txt", ".tsv")
 
 _LOADERS = {LAYOUT_FOLDER: load_folder, LAYOUT_NIRS4ALL: load_nirs4all,
             LAYOUT_SINGLE_CSV: load_single_csv}
@@ -42,6 +55,94 @@ def load_dataset(path: str | os.PathLike[str], target: str | None = None) -> Spe
     """
     layout = detect_layout(path)
     dataset = _LOADERS[layout](Path(path))
+    dataset.ascending()
     if target is not None:
         dataset.select_target(target)
     return dataset
+
+
+def instrument_suffix(path: str | os.PathLike[str]) -> str | None:
+    """The format name when ``path`` is a file an instrument reader takes (by suffix)."""
+    p = Path(path)
+    if not p.is_file() or p.suffix.lower() in _TABLE_SUFFIXES:
+        return None
+    try:
+        from engine.io.formats import SUFFIXES
+    except ImportError:  # the readers are not part of this build
+        return None
+    return SUFFIXES.get(p.suffix.lower())
+
+
+def load_instrument_file(path: str | os.PathLike[str]) -> SpectralDataset:
+    """One instrument file (OPUS, JCAMP-DX, SPC, ...) as a dataset without targets: new
+    spectra to predict, describe or preprocess (reference values come with --reference)."""
+    from engine.io.formats import read_spectra
+
+    p = Path(path)
+    sf = read_spectra(p)
+    meta = {"path": str(p), "layout": LAYOUT_INSTRUMENT_FILE, "x_file": str(p),
+            "target_file": None, "wavelengths_unknown": False, "format": p.suffix.lower(),
+            "file_metadata": sf.metadata, "notes": list(sf.notes)}
+    return SpectralDataset(X=sf.spectra, wavelengths=sf.axis, targets={},
+                           sample_ids=np.asarray(sf.names, dtype=str),
+                           test_mask=np.zeros(sf.n_spectra, dtype=bool),
+                           name=p.name, metadata=meta, units=sf.units)
+
+
+def load_data(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *,
+              target: str | None = None, reference: str | os.PathLike[str] | None = None,
+              id_column: str | None = None, replicates: str = "keep",
+              common_axis: bool = False, task: str | None = None,
+              cancel: threading.Event | None = None,
+              progress: Callable[[int, int], None] | None = None) -> SpectralDataset:
+    """Whatever ``--data`` names, as one dataset (the one entry point of the CLI).
+
+    With ``reference`` (a CSV sheet) ``path`` is a spectrum folder or a list of files matched
+    by file-name stem with the sheet's ``id_column`` (engine.io.folder; refused files are in
+    ``metadata["refused"]``). Without it: an instrument file, or a CSV layout. ``task``
+    ("regression" | "classification") is the user's choice for the selected target.
+    """
+    if reference is not None:
+        from engine.io.folder import load_folder_import, plan_folder_import
+
+        source: Path | list[Path] = (Path(path) if isinstance(path, (str, os.PathLike))
+                                     else [Path(p) for p in path])
+        plan = plan_folder_import(source, Path(reference), id_column)
+        dataset = load_folder_import(plan, replicates=replicates, common_axis=common_axis,
+                                     cancel=cancel, progress=progress).dataset
+        if target is not None:
+            dataset.select_target(target)
+    else:
+        if not isinstance(path, (str, os.PathLike)):
+            raise InputError("a selection of spectrum files needs a reference sheet "
+                             "(--reference SHEET)")
+        for flag, value in (("--id-column", id_column),):
+            if value is not None:
+                raise InputError(f"{flag} is for a spectrum folder with --reference SHEET",
+                                 file=str(path))
+        if instrument_suffix(path) is not None:
+            dataset = load_instrument_file(path)
+        else:
+            _refuse_bare_spectrum_folder(Path(path))
+            dataset = load_dataset(path, target=target)
+    if task is not None:
+        if dataset.target is None:
+            raise InputError("--task needs a target, and the data has none",
+                             file=str(dataset.metadata.get("path", dataset.name)))
+        dataset.set_task(dataset.target, task)
+    return dataset
+
+
+def _refuse_bare_spectrum_folder(folder: Path) -> None:
+    """A folder of instrument files but no X.csv: say that it needs a reference sheet."""
+    if not folder.is_dir():
+        return
+    try:
+        detect_layout(folder)
+    except InputError:
+        spectra = [p for p in folder.iterdir() if instrument_suffix(p) is not None]
+        if spectra:
+            raise InputError(f"a spectrum folder ({len(spectra)} spectrum files): give the "
+                             "reference sheet with --reference SHEET (and --id-column NAME)",
+                             file=str(folder)) from None
+        raise
