@@ -66,16 +66,15 @@ def instrument_suffix(path: str | os.PathLike[str]) -> str | None:
     p = Path(path)
     if not p.is_file() or p.suffix.lower() in _TABLE_SUFFIXES:
         return None
-    try:
-        from engine.io.formats import SUFFIXES
-    except ImportError:  # the readers are not part of this build
-        return None
-    return SUFFIXES.get(p.suffix.lower())
+    from engine.io.formats import format_of
+
+    return format_of(p)
 
 
 def load_instrument_file(path: str | os.PathLike[str]) -> SpectralDataset:
-    """One instrument file (OPUS, JCAMP-DX, SPC, ...) as a dataset without targets: new
-    spectra to predict, describe or preprocess (reference values come with --reference)."""
+    """One instrument/exchange file (OPUS, JCAMP-DX, SPC, Excel, MATLAB) as a dataset: its
+    spectra, axis and units, and the targets the file itself holds (an Excel sheet's target
+    columns, a .mat file's y); spectra alone are for predict, info and preprocess."""
     from engine.io.formats import read_spectra
 
     p = Path(path)
@@ -83,7 +82,7 @@ def load_instrument_file(path: str | os.PathLike[str]) -> SpectralDataset:
     meta = {"path": str(p), "layout": LAYOUT_INSTRUMENT_FILE, "x_file": str(p),
             "target_file": None, "wavelengths_unknown": False, "format": p.suffix.lower(),
             "file_metadata": sf.metadata, "notes": list(sf.notes)}
-    return SpectralDataset(X=sf.spectra, wavelengths=sf.axis, targets={},
+    return SpectralDataset(X=sf.spectra, wavelengths=sf.axis, targets=dict(sf.targets),
                            sample_ids=np.asarray(sf.names, dtype=str),
                            test_mask=np.zeros(sf.n_spectra, dtype=bool),
                            name=p.name, metadata=meta, units=sf.units)

@@ -55,10 +55,10 @@ def _default_reader(path: Path) -> SpectraFile:
     return read_spectra(path)
 
 
-def _known_suffixes() -> list[str]:
-    from engine.io.formats import SUFFIXES
+def _is_spectrum_file(path: Path) -> bool:
+    from engine.io.formats import format_of
 
-    return list(SUFFIXES)
+    return format_of(path) is not None
 
 
 @dataclass(frozen=True)
@@ -146,18 +146,21 @@ def spectrum_files(source: str | Path | Sequence[str | Path],
     reference sheet excluded), or the given selection of files as it is."""
     if isinstance(source, (str, Path)) and Path(source).is_dir():
         folder = Path(source)
-        known = {s.lower() for s in (suffixes if suffixes is not None else _known_suffixes())}
         skip = {p.resolve() for p in exclude}
         try:
             entries = sorted(folder.iterdir())
         except OSError as exc:
             raise InputError(f"cannot list the folder ({exc.strerror or exc})",
                              file=folder) from None
-        files = [p for p in entries if p.is_file() and p.suffix.lower() in known
-                 and p.resolve() not in skip]
+        if suffixes is not None:
+            known = {s.lower() for s in suffixes}
+            files = [p for p in entries if p.is_file() and p.suffix.lower() in known]
+        else:
+            files = [p for p in entries if p.is_file() and _is_spectrum_file(p)]
+        files = [p for p in files if p.resolve() not in skip]
         if not files:
-            raise InputError("no spectrum files in this folder (expected "
-                             + ", ".join(sorted(known)) + ")", file=folder)
+            raise InputError("no spectrum files in this folder (OPUS, JCAMP-DX, SPC, ...)",
+                             file=folder)
         return files
     paths = [Path(source)] if isinstance(source, (str, Path)) else [Path(p) for p in source]
     for p in paths:
@@ -191,9 +194,7 @@ def plan_folder_import(source: str | Path | Sequence[str | Path], sheet: str | P
     Reads no spectrum; InputError for an unusable sheet or an empty folder.
     """
     sheet = Path(sheet)
-    if sheet.suffix.lower() not in (".csv", ".txt", ".tsv", ".gz"):
-        raise InputError("reference sheets are CSV files (save the sheet as CSV)", file=sheet)
-    table = read_table(sheet)
+    table = _read_sheet(sheet)
     if table.n_rows < 2:
         raise table.error("the reference sheet has a header row but no data rows", 0)
     j = _id_column(table, id_column)
@@ -230,6 +231,19 @@ def plan_folder_import(source: str | Path | Sequence[str | Path], sheet: str | P
                       unmatched_ids=[k for k in rows if k not in by_id],
                       replicates={k: sorted(v) for k, v in by_id.items() if len(v) > 1},
                       table=table, id_index=j, group_column=group_column, rows=rows)
+
+
+def _read_sheet(sheet: Path) -> CsvTable:
+    """A CSV/TSV sheet, or the first worksheet of an Excel workbook, as one table."""
+    suffix = sheet.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        from engine.io.formats.xlsx import read_xlsx_table
+
+        return read_xlsx_table(sheet)
+    if suffix not in (".csv", ".txt", ".tsv", ".gz"):
+        raise InputError("a reference sheet is a CSV file or an Excel workbook (.xlsx)",
+                         file=sheet)
+    return read_table(sheet)
 
 
 def _span(axis: np.ndarray) -> str:
