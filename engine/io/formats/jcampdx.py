@@ -10,6 +10,7 @@ refused by name), then checks that the decoded arrays are a whole spectrum.
 """
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any
@@ -46,9 +47,8 @@ def read_jcamp(path: Path) -> SpectraFile:
     for k, v in labels:
         first.setdefault(k, v)
     _refuse_unsupported(path, labels, first)
-    try:
-        with path.open("r", encoding="latin-1") as fh:
-            data = jcamp.read(fh)
+    try:  # the text already read (jcamp.read takes any iterable of lines): one read per file
+        data = jcamp.read(io.StringIO(text))
     except Exception as exc:  # noqa: BLE001 - the decoder's failures on a bad file are one line
         raise InputError(f"cannot decode the JCAMP-DX data ({type(exc).__name__}: {exc})",
                          file=path) from None
