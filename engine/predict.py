@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.dataset import SpectralDataset
+from engine.dataset import SpectralDataset, code_labels
 from engine.errors import InputError, NirdeskInputError
 
 __all__ = ["PredictionResult", "align_wavelengths", "predict"]
@@ -197,6 +197,8 @@ def predict(project: Any, data: str | os.PathLike | SpectralDataset, branch: int
     reference = error = scores = None
     if target is not None and target in dataset.targets:
         reference = dataset.targets[target]
+        if classification and reference.dtype.kind not in "UOS":
+            reference = code_labels(reference)  # numeric class codes, as the model saw them
         if classification:
             error = (predictions.astype(str) != reference.astype(str)).astype(np.int64)
         else:

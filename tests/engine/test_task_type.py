@@ -132,3 +132,19 @@ def test_impossible_choices_are_refused_in_one_line(coded, tmp_path, capsys):
                      "--task", "regression"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "text labels" in err
+
+
+def test_predict_scores_numeric_codes_as_the_classes_the_model_learnt(coded, tmp_path):
+    from engine.predict import predict
+
+    folder, codes = coded
+    project = tmp_path / "p.nirdesk"
+    assert cli_main(["run", str(_write(tmp_path, PLSDA_SPEC)), "--data", str(folder),
+                     "--task", "classification", "--save", str(project), "--verbose", "0"]) == 0
+    result = predict(project, load_dataset(folder))
+    assert result.task == "classification"
+    labels = np.array([str(c) for c in codes])
+    assert list(result.reference) == list(labels)
+    expected = balanced_accuracy_score(labels, result.predictions.astype(str))
+    assert result.metrics["balanced_accuracy"] == pytest.approx(expected, abs=1e-12)
+    assert expected > 0.5
