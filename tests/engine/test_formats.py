@@ -141,3 +141,12 @@ def test_every_listed_suffix_dispatches_and_unknown_or_missing_files_are_refused
     upper = tmp_path / "LOUD.JDX"
     shutil.copy(JCAMP / "ethanol2.jdx", upper)
     assert isinstance(read_spectra(upper), SpectraFile)
+
+
+def test_jcamp_micrometres_become_nm(tmp_path: Path) -> None:
+    um = np.linspace(1.0, 2.5, 16)
+    y = np.linspace(0.1, 0.4, 16)
+    got = read_spectra(write_jcamp(tmp_path / "um.jdx", um, y, x_units="MICROMETERS"))
+    np.testing.assert_allclose(got.axis, um * 1000.0, rtol=1e-12)
+    np.testing.assert_array_equal(got.spectra[0], y)
+    assert got.units == "nm" and got.metadata["x_units"] == "MICROMETERS"

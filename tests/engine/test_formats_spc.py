@@ -82,3 +82,13 @@ def test_spc_subfiles_with_different_axes_are_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError) as exc:
         read_spectra(path)
     assert "its own x axis" in _one_line(exc, path)
+
+
+def test_spc_micrometres_become_nm_and_other_units_are_unknown(tmp_path: Path) -> None:
+    um = np.linspace(1.1, 2.5, 71)
+    y = np.cos(um)
+    got = read_spectra(write_spc(tmp_path / "um.spc", um, y, x_type=2))
+    np.testing.assert_allclose(got.axis, um * 1000.0, rtol=1e-12)
+    assert got.units == "nm" and any("micrometres" in n for n in got.notes)
+    got = read_spectra(write_spc(tmp_path / "min.spc", um, y, x_type=5))
+    assert got.units == "" and any("'minutes'" in n for n in got.notes)

@@ -88,8 +88,10 @@ def test_mat_variables_found_by_name(tmp_path: Path, tablet: tuple) -> None:
     wl, X = tablet
     y = np.arange(len(X), dtype=np.float64) / 3
     path = tmp_path / "cal.mat"
-    scipy.io.savemat(path, {"Xcal": X, "wavelengths": wl, "Ycal": y[:, None]})
+    names = np.array([f"tab {i}" for i in range(len(X))], dtype=object)  # a cell array
+    scipy.io.savemat(path, {"Xcal": X, "wavelengths": wl, "Ycal": y[:, None], "names": names})
     got = read_spectra(path)
+    assert got.names == [f"tab {i}" for i in range(len(X))]
     np.testing.assert_array_equal(got.spectra, X)
     np.testing.assert_array_equal(got.axis, wl)
     np.testing.assert_array_equal(got.targets["Ycal"], y)

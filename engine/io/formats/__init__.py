@@ -175,6 +175,20 @@ def check(result: SpectraFile, path: Path) -> None:
                          file=path)
 
 
+def axis_units(axis: np.ndarray, unit: str, notes: list[str]) -> tuple[np.ndarray, str]:
+    """``axis`` in nirdesk's units: "nm" and "cm-1" as they are, micrometres converted to nm
+    (x 1000, noted: some NIR instruments write µm), anything else kept with units "" (unknown)
+    and a note naming what the file said."""
+    if unit in ("nm", "cm-1"):
+        return axis, unit
+    if unit == "µm":
+        notes.append("axis in micrometres: converted to nm (x 1000)")
+        return np.asarray(axis, dtype=np.float64) * 1000.0, "nm"
+    if unit:
+        notes.append(f"x units {unit!r} are not nm or cm-1: axis units unknown")
+    return axis, ""
+
+
 def ascending(axis: np.ndarray, spectra: np.ndarray, notes: list[str],
               units: str = "") -> tuple[np.ndarray, np.ndarray]:
     """``axis`` and ``spectra`` with the axis ascending; a descending axis (OPUS and many

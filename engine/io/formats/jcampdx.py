@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import InputError
-from engine.io.formats import SpectraFile, ascending
+from engine.io.formats import SpectraFile, ascending, axis_units
 
 #: JCAMP x units (upper case, blanks removed) -> nirdesk's units
 X_UNITS = {"1/CM": "cm-1", "CM-1": "cm-1", "CM^-1": "cm-1", "WAVENUMBERS": "cm-1",
@@ -67,10 +67,8 @@ def read_jcamp(path: Path) -> SpectraFile:
         raise InputError(f"##NPOINTS= says {npoints} points but the data table holds {x.size} "
                          "(truncated or damaged file)", file=path)
     raw_units = str(data.get("xunits", first.get("XUNITS", ""))).strip()
-    units = X_UNITS.get(raw_units.upper().replace(" ", ""), "")
     notes: list[str] = []
-    if raw_units and not units:
-        notes.append(f"x units {raw_units!r} are not nm or cm-1: axis units unknown")
+    x, units = axis_units(x, X_UNITS.get(raw_units.upper().replace(" ", ""), raw_units), notes)
     axis, spectra = ascending(x, y[None, :], notes, units)
     meta: dict[str, Any] = {"format": "JCAMP-DX", "x_units": raw_units,
                             "y_units": str(data.get("yunits", first.get("YUNITS", ""))).strip(),

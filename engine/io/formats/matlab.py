@@ -152,11 +152,15 @@ def _numeric(v: Any) -> bool:
 
 
 def _strings(v: Any) -> list[str] | None:
-    if isinstance(v, np.ndarray) and v.dtype.kind == "U":
-        return [str(s).strip() for s in v.ravel()] if v.ndim == 1 or min(v.shape) == 1 else [
-            str(s).strip() for s in v[:, 0]] if v.shape[1] == 1 else [
-            "".join(row).strip() for row in v]
-    if isinstance(v, np.ndarray) and v.dtype == object:
+    """Sample names from a char matrix (one name per row), a string vector or a cell array of
+    strings; None for anything else."""
+    if not isinstance(v, np.ndarray):
+        return None
+    if v.dtype.kind == "U":
+        if v.ndim == 2 and v.shape[0] > 1 and v.shape[1] == 1:
+            return [str(s).strip() for s in v[:, 0]]
+        return [str(s).strip() for s in v.ravel()]
+    if v.dtype == object:
         out = []
         for item in v.ravel():
             arr = np.asarray(item)

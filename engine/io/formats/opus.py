@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import InputError
-from engine.io.formats import SpectraFile, ascending
+from engine.io.formats import SpectraFile, ascending, axis_units
 
 DEFAULT_BLOCK = "a"
 #: OPUS data-block x units (the DXU parameter) -> nirdesk's units
@@ -49,8 +49,9 @@ def read_opus(path: Path, *, block: str | None = None) -> SpectraFile:
     if y.ndim != 2 or y.shape[1] != x.size or x.size == 0:
         raise InputError(f"block {key!r} holds no usable spectrum ({x.size} x values, y of "
                          f"shape {y.shape})", file=path)
-    units = _X_UNITS.get(str(_param(data.params, "dxu") or "WN"), "")
     notes: list[str] = []
+    dxu = str(_param(data.params, "dxu") or "WN")
+    x, units = axis_units(x, _X_UNITS.get(dxu, dxu), notes)
     axis, spectra = ascending(x, y, notes, units)
     meta: dict[str, Any] = {"format": "OPUS", "block": key, "block_label": _label(opus, key),
                             "blocks": keys}

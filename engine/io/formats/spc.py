@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import InputError
-from engine.io.formats import SpectraFile, ascending
+from engine.io.formats import SpectraFile, ascending, axis_units
 
 HEADER_SIZE = 512
 SUBHEADER_SIZE = 32
@@ -40,7 +40,7 @@ Y_TYPES = {0: "arbitrary intensity", 1: "interferogram", 2: "absorbance", 3: "Ku
            16: "decibel", 19: "°F", 20: "°C", 21: "K", 22: "index of refraction",
            23: "extinction coefficient", 24: "real", 25: "imaginary", 26: "complex",
            128: "transmittance", 129: "reflectance", 130: "valley peaks", 131: "emission"}
-_UNITS = {1: "cm-1", 3: "nm", 13: "cm-1"}
+_UNITS = {1: "cm-1", 2: "µm", 3: "nm", 13: "cm-1"}
 #: the main header up to fcmnt (offsets per the specification)
 _HEAD = "BBbbiddiBBBbi9s9sh32s130s30siiBBhf48sfifB187s"
 
@@ -117,8 +117,8 @@ def read_spc(path: Path) -> SpectraFile:
         axis = shared_x.astype(np.float64)
     else:
         axis = np.linspace(first, last, fnpts)
-    units = _UNITS.get(fxtype, "")
     notes: list[str] = []
+    axis, units = axis_units(axis, _UNITS.get(fxtype, X_TYPES.get(fxtype, "")), notes)
     axis, spectra = ascending(axis, np.vstack(ys), notes, units)
     meta: dict[str, Any] = {"format": "SPC", "x_type": X_TYPES.get(fxtype, f"code {fxtype}"),
                             "y_units": Y_TYPES.get(fytype, f"code {fytype}"),
