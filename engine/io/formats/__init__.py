@@ -39,7 +39,8 @@ import numpy as np
 
 from engine.errors import InputError
 
-__all__ = ["SUFFIXES", "FormatMissing", "SpectraFile", "format_of", "read_spectra"]
+__all__ = ["SUFFIXES", "TABLE_FORMATS", "FormatMissing", "SpectraFile", "format_of",
+           "read_spectra"]
 
 #: file suffix (lower case) -> format name. OPUS files have numbered suffixes (.0, .1, ...):
 #: those are recognised by content (``format_of``), not listed here.
@@ -53,6 +54,10 @@ SUFFIXES: dict[str, str] = {
     ".mat": "MATLAB",
     ".opus": "OPUS",
 }
+
+#: formats that hold a table (the CSV layouts' shapes: also a reference sheet), not instrument
+#: spectra: a folder import must not take a workbook beside the spectra for a spectrum file
+TABLE_FORMATS = frozenset({"Excel"})
 
 _NUMBERED = re.compile(r"^\.\d+$")
 OPUS_MAGIC = b"\x0a\x0a\xfe\xfe"
