@@ -98,6 +98,11 @@ def align_wavelengths(dataset: SpectralDataset, model_wl: np.ndarray, resample: 
     tol = 1e-6 * max(spacing, 1e-12)
     if data_wl.shape == model_wl.shape and np.allclose(data_wl, model_wl, rtol=0.0, atol=tol):
         return dataset.X, False
+    if data_wl.shape == model_wl.shape and np.allclose(data_wl[::-1], model_wl, rtol=0.0,
+                                                       atol=tol):
+        # a model saved before the loaders sorted axes ascending (trained on a descending
+        # axis): the same wavelengths, in its order
+        return np.ascontiguousarray(dataset.X[:, ::-1]), False
     where = dataset.metadata.get("x_file") or dataset.metadata.get("path") or dataset.name
     note = " (the data file has no wavelength header: these are column numbers)" \
         if dataset.metadata.get("wavelengths_unknown") else ""

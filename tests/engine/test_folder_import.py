@@ -244,3 +244,13 @@ def test_info_describes_one_instrument_file(tmp_path, capsys):
     assert cli_main(["info", str(path)]) == 0
     out = capsys.readouterr().out
     assert "2 samples x 50 wavelengths" in out and "4000 .. 10000 cm-1" in out
+
+
+def test_a_model_trained_on_a_descending_axis_still_predicts_sorted_data(tecator_dir):
+    """Projects saved before axes were sorted hold models on a descending axis."""
+    from engine.predict import align_wavelengths
+
+    ds = load_dataset(tecator_dir)
+    X, resampled = align_wavelengths(ds, ds.wavelengths[::-1], resample=False)
+    assert not resampled
+    np.testing.assert_array_equal(X, ds.X[:, ::-1])
