@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import InputError
-from engine.io.formats import SpectraFile, ascending, axis_units
+from engine.io.formats.base import SpectraFile, ascending, axis_units
 
 #: JCAMP x units (upper case, blanks removed) -> nirdesk's units
 X_UNITS = {"1/CM": "cm-1", "CM-1": "cm-1", "CM^-1": "cm-1", "WAVENUMBERS": "cm-1",

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import InputError
-from engine.io.formats import FormatMissing, SpectraFile, ascending
+from engine.io.formats.base import FormatMissing, SpectraFile, ascending
 
 X_NAMES = ("x", "spectra", "xcal", "x_cal", "spectrum", "nir", "absorbance", "data", "xtrain")
 Y_NAMES = ("y", "ref", "reference", "references", "ycal", "y_cal", "yref", "target", "targets",

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import InputError
-from engine.io.formats import SpectraFile, ascending, axis_units
+from engine.io.formats.base import SpectraFile, ascending, axis_units
 
 DEFAULT_BLOCK = "a"
 #: OPUS data-block x units (the DXU parameter) -> nirdesk's units

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import InputError
-from engine.io.formats import SpectraFile, ascending, axis_units
+from engine.io.formats.base import SpectraFile, ascending, axis_units
 
 HEADER_SIZE = 512
 SUBHEADER_SIZE = 32

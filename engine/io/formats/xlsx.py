@@ -25,7 +25,7 @@ import numpy as np
 from engine.errors import InputError
 from engine.io.csvtable import CsvTable
 from engine.io.fields import ID_NAMES
-from engine.io.formats import SpectraFile, ascending
+from engine.io.formats.base import SpectraFile, ascending
 
 
 def _open(path: Path) -> Any:
