@@ -56,9 +56,11 @@ def _default_reader(path: Path) -> SpectraFile:
 
 
 def _is_spectrum_file(path: Path) -> bool:
-    from engine.io.formats import format_of
+    """A file an instrument reader takes; a workbook beside the spectra is a sheet, not one."""
+    from engine.io.formats import TABLE_FORMATS, format_of
 
-    return format_of(path) is not None
+    fmt = format_of(path)
+    return fmt is not None and fmt not in TABLE_FORMATS
 
 
 @dataclass(frozen=True)

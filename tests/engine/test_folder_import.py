@@ -254,3 +254,19 @@ def test_a_model_trained_on_a_descending_axis_still_predicts_sorted_data(tecator
     X, resampled = align_wavelengths(ds, ds.wavelengths[::-1], resample=False)
     assert not resampled
     np.testing.assert_array_equal(X, ds.X[:, ::-1])
+
+
+def test_an_xlsx_sheet_beside_the_spectra_is_the_reference_not_a_spectrum(tmp_path):
+    import openpyxl
+
+    folder, _ = _small(tmp_path, ["a", "b", "c"])
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in (["id", "value"], ["a", 1.5], ["b", 2.5], ["c", 3.5], ["d", 4.5]):
+        sheet.append(row)
+    book.save(folder / "ref.xlsx")
+    book.save(folder / "other.xlsx")  # another workbook in the folder is no spectrum either
+    plan = plan_folder_import(folder, folder / "ref.xlsx")
+    assert plan.n_matched == 3 and plan.unmatched_files == [] and plan.unmatched_ids == ["d"]
+    ds = load_folder_import(plan).dataset
+    np.testing.assert_array_equal(ds.targets["value"], [1.5, 2.5, 3.5])
