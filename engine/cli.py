@@ -109,6 +109,9 @@ def _add_data_options(p: argparse.ArgumentParser, task: bool = True) -> None:
     p.add_argument("--id-column", metavar="NAME",
                    help="the sheet's sample-id column (default: id/sample/name/file, else the "
                         "first column)")
+    p.add_argument("--group-column", metavar="NAME",
+                   help="with one sheet row per file: the column naming each file's sample "
+                        "(equal values = replicate scans of one sample)")
     p.add_argument("--replicates", choices=("keep", "average"), default="keep",
                    help="several files of one sample: keep them as rows of one group "
                         "(GroupKFold keeps them together; default) or average them")
@@ -127,8 +130,8 @@ def _load_data(args: argparse.Namespace, target: str | None = None) -> SpectralD
 
     path = args.data if args.reference else resolve_dataset_path(args.data)
     return load_data(path, target=target, reference=args.reference, id_column=args.id_column,
-                     replicates=args.replicates, common_axis=args.common_axis,
-                     task=getattr(args, "task", None))
+                     group_column=args.group_column, replicates=args.replicates,
+                     common_axis=args.common_axis, task=getattr(args, "task", None))
 
 
 def _read_pipeline(path: str) -> tuple[Any, ExpandedPipeline]:
@@ -389,7 +392,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     from engine.info import describe_path
 
     print(describe_path(args.path, target=args.target, reference=args.reference,
-                        id_column=args.id_column, replicates=args.replicates,
+                        id_column=args.id_column, group_column=args.group_column,
+                        replicates=args.replicates,
                         common_axis=args.common_axis, task=args.task))
     return EXIT_OK
 

@@ -153,7 +153,8 @@ def _looks_like_a_step(path: str) -> bool:
 
 
 def describe_path(path: str, target: str | None = None, *, reference: str | None = None,
-                  id_column: str | None = None, replicates: str = "keep",
+                  id_column: str | None = None, group_column: str | None = None,
+                  replicates: str = "keep",
                   common_axis: bool = False, task: str | None = None) -> str:
     """A dataset (any input engine.io.load_data takes: a CSV layout, an instrument file, a
     spectrum folder with its reference sheet), a pipeline .json file, or a step (a registry
@@ -172,5 +173,6 @@ def describe_path(path: str, target: str | None = None, *, reference: str | None
     from engine.io import load_data
 
     dataset = load_data(path, target=target, reference=reference, id_column=id_column,
-                        replicates=replicates, common_axis=common_axis, task=task)
+                        group_column=group_column, replicates=replicates,
+                        common_axis=common_axis, task=task)
     return describe_dataset(dataset, target)

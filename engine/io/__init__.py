@@ -90,7 +90,8 @@ def load_instrument_file(path: str | os.PathLike[str]) -> SpectralDataset:
 
 def load_data(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *,
               target: str | None = None, reference: str | os.PathLike[str] | None = None,
-              id_column: str | None = None, replicates: str = "keep",
+              id_column: str | None = None, group_column: str | None = None,
+              replicates: str = "keep",
               common_axis: bool = False, task: str | None = None,
               cancel: threading.Event | None = None,
               progress: Callable[[int, int], None] | None = None) -> SpectralDataset:
@@ -98,15 +99,18 @@ def load_data(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *
 
     With ``reference`` (a CSV sheet) ``path`` is a spectrum folder or a list of files matched
     by file-name stem with the sheet's ``id_column`` (engine.io.folder; refused files are in
-    ``metadata["refused"]``). Without it: an instrument file, or a CSV layout. ``task``
-    ("regression" | "classification") is the user's choice for the selected target.
+    ``metadata["refused"]``); ``group_column`` names the sheet column whose equal values mark
+    replicate scans of one sample when the sheet has one row per file. Without ``reference``:
+    an instrument file, or a CSV layout. ``task`` ("regression" | "classification") is the
+    user's choice for the selected target.
     """
     if reference is not None:
         from engine.io.folder import load_folder_import, plan_folder_import
 
         source: Path | list[Path] = (Path(path) if isinstance(path, (str, os.PathLike))
                                      else [Path(p) for p in path])
-        plan = plan_folder_import(source, Path(reference), id_column)
+        plan = plan_folder_import(source, Path(reference), id_column,
+                                  group_column=group_column)
         dataset = load_folder_import(plan, replicates=replicates, common_axis=common_axis,
                                      cancel=cancel, progress=progress).dataset
         if target is not None:
@@ -115,7 +119,7 @@ def load_data(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *
         if not isinstance(path, (str, os.PathLike)):
             raise InputError("a selection of spectrum files needs a reference sheet "
                              "(--reference SHEET)")
-        for flag, value in (("--id-column", id_column),):
+        for flag, value in (("--id-column", id_column), ("--group-column", group_column)):
             if value is not None:
                 raise InputError(f"{flag} is for a spectrum folder with --reference SHEET",
                                  file=str(path))

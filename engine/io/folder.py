@@ -173,14 +173,17 @@ def spectrum_files(source: str | Path | Sequence[str | Path],
     return paths
 
 
-def _id_column(table: CsvTable, id_column: str | None) -> int:
+def _id_column(table: CsvTable, id_column: str | None, group_column: str | None) -> int:
+    """The sheet's id column: the one named, else the first id-like name that is not the
+    group column, else the first column."""
     header = table.row(0)
     if id_column is not None:
         if id_column not in header:
             raise table.error(f"no column {id_column!r} (the sheet has: {', '.join(header)})", 0)
         return header.index(id_column)
     for j, name in enumerate(header):
-        if name.strip().lower() in ID_NAMES | {"file", "filename", "file name"}:
+        if name != group_column and name.strip().lower() in ID_NAMES | {"file", "filename",
+                                                                        "file name"}:
             return j
     return 0
 
@@ -199,7 +202,7 @@ def plan_folder_import(source: str | Path | Sequence[str | Path], sheet: str | P
     table = _read_sheet(sheet)
     if table.n_rows < 2:
         raise table.error("the reference sheet has a header row but no data rows", 0)
-    j = _id_column(table, id_column)
+    j = _id_column(table, id_column, group_column)
     header = table.row(0)
     if group_column is not None and group_column not in header:
         raise table.error(f"no column {group_column!r} (the sheet has: {', '.join(header)})", 0)

@@ -270,3 +270,20 @@ def test_an_xlsx_sheet_beside_the_spectra_is_the_reference_not_a_spectrum(tmp_pa
     assert plan.n_matched == 3 and plan.unmatched_files == [] and plan.unmatched_ids == ["d"]
     ds = load_folder_import(plan).dataset
     np.testing.assert_array_equal(ds.targets["value"], [1.5, 2.5, 3.5])
+
+
+def test_a_replicate_column_groups_files_of_one_sample(tmp_path, capsys):
+    """One sheet row per file (scan ids) and a column naming the sample they belong to."""
+    folder, _ = _small(tmp_path, ["scan1", "scan2", "scan3", "scan4", "scan5", "scan6"])
+    sheet = tmp_path / "scans.csv"
+    sheet.write_text("scan,sample,value\nscan1,A,1\nscan2,A,1\nscan3,B,2\nscan4,B,2\n"
+                     "scan5,C,3\nscan6,D,4\n")
+    kept = load_data(folder, reference=sheet, group_column="sample")
+    assert list(kept.groups) == ["A", "A", "B", "B", "C", "D"]
+    assert "sample" not in kept.targets and list(kept.targets) == ["value"]
+    averaged = load_data(folder, reference=sheet, group_column="sample", replicates="average")
+    assert list(averaged.sample_ids) == ["A", "B", "C", "D"]
+    np.testing.assert_allclose(averaged.X[0], kept.X[:2].mean(axis=0))
+    assert cli_main(["info", str(folder), "--reference", str(sheet), "--group-column", "sample",
+                     "--replicates", "average"]) == 0
+    assert "4 samples x 11 wavelengths" in capsys.readouterr().out
