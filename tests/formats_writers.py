@@ -123,3 +123,9 @@ def write_jcamp(path: str | Path, axis: Sequence[float] | np.ndarray,
     path = Path(path)
     path.write_text("\n".join(lines) + "\n", encoding="ascii")
     return path
+
+
+def refusal_line(message: str, path: Path) -> str:
+    """A reader's refusal as the user sees it: one line that names the file (asserted)."""
+    assert "\n" not in message and str(path) in message
+    return message

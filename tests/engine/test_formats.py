@@ -17,7 +17,7 @@ import pytest
 
 from engine.errors import InputError
 from engine.io.formats import SUFFIXES, SpectraFile, format_of, read_spectra
-from tests.formats_writers import write_jcamp
+from tests.formats_writers import refusal_line, write_jcamp
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 OPUS = DATA / "formats" / "opus" / "file.0"
@@ -28,17 +28,6 @@ JCAMP_REFUSED = {"example_compound_file.jdx": "compound", "BRUKDIF.DX": "NMR",
                  "TESTSPEC.DX": "NMR", "noencoding_example.jdx": "no spectrum decoded"}
 
 
-@pytest.fixture(scope="module")
-def tablet() -> tuple[np.ndarray, np.ndarray]:
-    """(wavelengths, first 12 tablet spectra) read with numpy alone."""
-    table = np.loadtxt(DATA / "tablet" / "X.csv", delimiter=",", max_rows=13)
-    return table[0], table[1:]
-
-
-def _one_line(exc: pytest.ExceptionInfo[InputError], path: Path) -> str:
-    text = str(exc.value)
-    assert "\n" not in text and str(path) in text
-    return text
 
 
 # -- OPUS ----------------------------------------------------------------------------------
@@ -60,7 +49,7 @@ def test_opus_another_block_on_request_and_a_missing_block_names_those_present()
     assert got.metadata["block"] == "sm"
     with pytest.raises(InputError) as exc:
         read_spectra(OPUS, block="t")
-    text = _one_line(exc, OPUS)
+    text = refusal_line(str(exc.value), OPUS)
     assert "no block 't'" in text and "a (Absorbance)" in text and "sm (" in text
 
 
@@ -73,12 +62,12 @@ def test_opus_is_recognised_by_content_and_damaged_files_are_refused(tmp_path: P
     truncated.write_bytes(OPUS.read_bytes()[:5000])
     with pytest.raises(InputError) as exc:
         read_spectra(truncated)
-    assert "damaged or truncated" in _one_line(exc, truncated)
+    assert "damaged or truncated" in refusal_line(str(exc.value), truncated)
     other = tmp_path / "noise.1"
     other.write_bytes(b"\x01\x02" * 50)
     with pytest.raises(InputError) as exc:
         read_spectra(other)
-    assert "not an OPUS file" in _one_line(exc, other)
+    assert "not an OPUS file" in refusal_line(str(exc.value), other)
 
 
 # -- JCAMP-DX ------------------------------------------------------------------------------
@@ -100,7 +89,7 @@ def test_jcamp_files_the_library_reads_give_its_arrays(name: str) -> None:
 def test_jcamp_files_the_library_cannot_read_are_refused_in_one_line(name: str) -> None:
     with pytest.raises(InputError) as exc:
         read_spectra(JCAMP / name)
-    assert JCAMP_REFUSED[name] in _one_line(exc, JCAMP / name)
+    assert JCAMP_REFUSED[name] in refusal_line(str(exc.value), JCAMP / name)
 
 
 def test_jcamp_written_nir_spectrum_reads_back_exactly_in_nm(tmp_path: Path,
@@ -121,7 +110,7 @@ def test_jcamp_truncated_data_table_is_refused(tmp_path: Path, tablet: tuple) ->
     path.write_text("\n".join(lines[:-20]) + "\n")  # the last data lines and ##END= lost
     with pytest.raises(InputError) as exc:
         read_spectra(path)
-    assert "cut.jdx" in _one_line(exc, path)
+    assert "cut.jdx" in refusal_line(str(exc.value), path)
 
 
 # -- dispatch ------------------------------------------------------------------------------
@@ -133,11 +122,11 @@ def test_every_listed_suffix_dispatches_and_unknown_or_missing_files_are_refused
     odd.write_text("1 2\n")
     with pytest.raises(InputError) as exc:
         read_spectra(odd)
-    assert "unknown spectrum file format '.xyz'" in _one_line(exc, odd)
+    assert "unknown spectrum file format '.xyz'" in refusal_line(str(exc.value), odd)
     missing = tmp_path / "gone.spc"
     with pytest.raises(InputError) as exc:
         read_spectra(missing)
-    assert "no such file" in _one_line(exc, missing)
+    assert "no such file" in refusal_line(str(exc.value), missing)
     upper = tmp_path / "LOUD.JDX"
     shutil.copy(JCAMP / "ethanol2.jdx", upper)
     assert isinstance(read_spectra(upper), SpectraFile)

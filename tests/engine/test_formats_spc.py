@@ -11,22 +11,7 @@ import pytest
 
 from engine.errors import InputError
 from engine.io.formats import read_spectra
-from tests.formats_writers import spc_values, write_spc
-
-DATA = Path(__file__).resolve().parents[1] / "data"
-
-
-@pytest.fixture(scope="module")
-def tablet() -> tuple[np.ndarray, np.ndarray]:
-    """(wavelengths, first 12 tablet spectra) read with numpy alone."""
-    table = np.loadtxt(DATA / "tablet" / "X.csv", delimiter=",", max_rows=13)
-    return table[0], table[1:]
-
-
-def _one_line(exc: pytest.ExceptionInfo[InputError], path: Path) -> str:
-    text = str(exc.value)
-    assert "\n" not in text and str(path) in text
-    return text
+from tests.formats_writers import refusal_line, spc_values, write_spc
 
 
 # -- SPC -----------------------------------------------------------------------------------
@@ -70,7 +55,7 @@ def test_spc_bad_files_are_refused_in_one_line(tmp_path: Path, tablet: tuple) ->
         path.write_bytes(raw)
         with pytest.raises(InputError) as exc:
             read_spectra(path)
-        assert why in _one_line(exc, path), name
+        assert why in refusal_line(str(exc.value), path), name
 
 
 def test_spc_subfiles_with_different_axes_are_refused(tmp_path: Path) -> None:
@@ -81,7 +66,7 @@ def test_spc_subfiles_with_different_axes_are_refused(tmp_path: Path) -> None:
     path.write_bytes(bytes(raw))
     with pytest.raises(InputError) as exc:
         read_spectra(path)
-    assert "its own x axis" in _one_line(exc, path)
+    assert "its own x axis" in refusal_line(str(exc.value), path)
 
 
 def test_spc_micrometres_become_nm_and_other_units_are_unknown(tmp_path: Path) -> None:

@@ -13,21 +13,7 @@ import scipy.io
 from engine.errors import InputError
 from engine.io.formats import read_spectra
 from engine.io.formats.xlsx import read_xlsx_table, sheet_names
-
-DATA = Path(__file__).resolve().parents[1] / "data"
-
-
-@pytest.fixture(scope="module")
-def tablet() -> tuple[np.ndarray, np.ndarray]:
-    """(wavelengths, first 12 tablet spectra) read with numpy alone."""
-    table = np.loadtxt(DATA / "tablet" / "X.csv", delimiter=",", max_rows=13)
-    return table[0], table[1:]
-
-
-def _one_line(exc: pytest.ExceptionInfo[InputError], path: Path) -> str:
-    text = str(exc.value)
-    assert "\n" not in text and str(path) in text
-    return text
+from tests.formats_writers import refusal_line
 
 
 # -- Excel ---------------------------------------------------------------------------------
@@ -66,21 +52,22 @@ def test_xlsx_errors_name_the_sheet_and_cell(tmp_path: Path, tablet: tuple) -> N
     path = _workbook(tmp_path / "book.xlsx", wl, X)
     with pytest.raises(InputError) as exc:
         read_spectra(path, sheet="Missing")
-    assert "'Notes', 'Spectra'" in _one_line(exc, path)
+    assert "'Notes', 'Spectra'" in refusal_line(str(exc.value), path)
     with pytest.raises(InputError) as exc:
         read_spectra(path)  # the first sheet holds one line of text, no table
-    assert "[Notes], row 1: the sheet has a header row but no data rows" in _one_line(exc, path)
+    assert "[Notes], row 1: the sheet has a header row but no data rows" in refusal_line(
+        str(exc.value), path)
     wb = openpyxl.load_workbook(path)
     wb["Spectra"]["C5"] = "n/a"
     wb.save(path)
     with pytest.raises(InputError) as exc:
         read_spectra(path, sheet="Spectra")
-    assert "[Spectra], row 5, column 3" in _one_line(exc, path)
+    assert "[Spectra], row 5, column 3" in refusal_line(str(exc.value), path)
     fake = tmp_path / "fake.xlsx"
     fake.write_text("a,b\n1,2\n")
     with pytest.raises(InputError) as exc:
         read_spectra(fake)
-    assert "not a readable Excel" in _one_line(exc, fake)
+    assert "not a readable Excel" in refusal_line(str(exc.value), fake)
 
 
 # -- MATLAB --------------------------------------------------------------------------------
@@ -110,10 +97,10 @@ def test_mat_variables_named_explicitly_and_transposed(tmp_path: Path, tablet: t
     assert any("transposed" in n for n in got.notes)
     with pytest.raises(InputError) as exc:
         read_spectra(path)  # two matrices and no known name: it says so and lists them
-    assert "M (597 x 12 float64)" in _one_line(exc, path)
+    assert "M (597 x 12 float64)" in refusal_line(str(exc.value), path)
     with pytest.raises(InputError) as exc:
         read_spectra(path, variables={"X": "nope"})
-    assert "no variable 'nope'" in _one_line(exc, path)
+    assert "no variable 'nope'" in refusal_line(str(exc.value), path)
 
 
 def test_mat_v73_and_garbage_are_refused(tmp_path: Path) -> None:
@@ -121,9 +108,9 @@ def test_mat_v73_and_garbage_are_refused(tmp_path: Path) -> None:
     v73.write_bytes(b"MATLAB 7.3 MAT-file, Platform: GLNXA64" + b"\0" * 200)
     with pytest.raises(InputError) as exc:
         read_spectra(v73)
-    assert "v7.3" in _one_line(exc, v73)
+    assert "v7.3" in refusal_line(str(exc.value), v73)
     junk = tmp_path / "junk.mat"
     junk.write_bytes(b"\x00\x01garbage" * 30)
     with pytest.raises(InputError) as exc:
         read_spectra(junk)
-    assert "not a readable MATLAB" in _one_line(exc, junk)
+    assert "not a readable MATLAB" in refusal_line(str(exc.value), junk)
