@@ -164,8 +164,13 @@ class Context:
         if target is None or target not in dataset.targets:
             target = dataset.target
         y = np.asarray(dataset.targets[target])
-        if task is None:
-            task = "classification" if y.dtype.kind in "UOS" else "regression"
+        if task is None:  # the engine's task for the target (the user may have chosen classes)
+            task = dataset.task(target) if hasattr(dataset, "task") and target else \
+                ("classification" if y.dtype.kind in "UOS" else "regression")
+        if task == "classification" and y.dtype.kind not in "UOS":
+            from engine.dataset import code_labels
+
+            y = code_labels(y)  # numeric codes chosen as classes: labels "1", "2" as predicted
         return cls(y=y, sample_ids=np.asarray(dataset.sample_ids).astype(str),
                    train_indices=train.astype(np.intp), test_indices=test.astype(np.intp),
                    target=str(target or "target"), task=task,
