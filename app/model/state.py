@@ -9,6 +9,7 @@ Events (callbacks receive no arguments; read the new value from the state):
 
     dataset     a new dataset was opened (also resets selection and the shown spectra)
     target      the modelled target column changed
+    task        a target's task (regression / classification) was chosen by the user
     pipeline    a pipeline was parsed (its branches feed the raw/preprocessed chooser)
     display     raw vs preprocessed or the chosen branch changed (the controller computes)
     shown       the spectra on screen changed (raw, or preprocessed data arrived)
@@ -32,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only; engine modules load lazily
 COLOUR_MODES = ("target", "partition")
 RAW, PREPROCESSED = "raw", "preprocessed"
 #: The events a WorkbenchState emits (module docstring).
-EVENTS = ("dataset", "target", "pipeline", "display", "shown", "colour_mode", "band",
+EVENTS = ("dataset", "target", "task", "pipeline", "display", "shown", "colour_mode", "band",
           "selection")
 
 
@@ -65,6 +66,17 @@ class WorkbenchState:
             return
         self.dataset.select_target(name)
         self.events.emit("target")
+
+    def set_task(self, name: str, task: str) -> None:
+        """The user's task for target ``name``: the engine checks it (text cannot be regressed,
+        fractional numbers are not class codes; InputError otherwise) and keeps it in the
+        dataset, so runs, the editor's palette and a saved project all follow it."""
+        if self.dataset is None:
+            return
+        if name in self.dataset.tasks and self.dataset.task(name) == task:
+            return
+        self.dataset.set_task(name, task)
+        self.events.emit("task")
 
     @property
     def y(self) -> np.ndarray | None:

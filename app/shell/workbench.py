@@ -125,6 +125,11 @@ class Workbench(QObject):
             self.editor.actions()[name].setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         # a new target makes the project's saved view differ
         state.events.connect("target", lambda: self.mark_dirty("target"))
+        # the palette offers the models of the target's task; a chosen task is kept in the
+        # project (the engine stores it with the dataset), so the project has changed
+        state.events.connect("target", self._follow_task)
+        state.events.connect("task", self._follow_task)
+        state.events.connect("task", lambda: self.mark_dirty("task"))
 
     # -- where runs execute (Settings > Execution) ------------------------------------------
     def _make_pool(self) -> Any:
@@ -201,8 +206,14 @@ class Workbench(QObject):
     def dataset_opened(self, dataset: Any) -> None:
         """The policy badges judge the real data size; the palette offers the task's models."""
         self.refresh_policy_facts(dataset)
-        self.editor.palette.set_task("classification" if dataset.is_classification
-                                     else "regression")
+        self._follow_task(dataset)
+
+    def _follow_task(self, dataset: Any = None) -> None:
+        """The palette offers the models of the modelled target's task."""
+        dataset = dataset if dataset is not None else self.state.dataset
+        if dataset is not None:
+            self.editor.palette.set_task("classification" if dataset.is_classification
+                                         else "regression")
 
     def refresh_policy_facts(self, dataset: Any = None) -> None:
         from engine.machine import DataFacts, MachineFacts

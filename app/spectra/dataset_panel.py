@@ -1,14 +1,30 @@
-"""The dataset dock: what is open, the target chooser, and the numbers that matter first
-(sample count, wavelength range, target statistics, train/test partition)."""
+"""The dataset dock: what is open, the target chooser with the target's task, and the numbers
+that matter first (sample count, wavelength range, target statistics, train/test partition).
+
+The task (regression / classification) is the engine's: its automatic choice is shown, a
+numeric target the engine offers as classes (dataset.class_candidates) gets a visible offer,
+and nothing is switched until the user says so (WorkbenchState.set_task -> dataset.set_task)."""
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.model.spectra_data import target_summary
 from app.model.state import WorkbenchState
+
+#: the task chooser's entries: (shown text, the engine's task name)
+TASK_ITEMS = (("Regression", "regression"), ("Classification", "classification"))
 
 
 def _value_label(name: str) -> QLabel:
@@ -38,6 +54,32 @@ class DatasetPanel(QWidget):
         self.target = QComboBox()
         self.target.setObjectName("targetChooser")
         self.target.setToolTip("The reference column to model and to colour the spectra by")
+        self.task = QComboBox()
+        self.task.setObjectName("taskChooser")
+        self.task.setToolTip("What the target is modelled as: a quantity (regression) or "
+                             "classes (classification)")
+        for text, task in TASK_ITEMS:
+            self.task.addItem(text, task)
+        self.task.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        target_row = QHBoxLayout()
+        target_row.setContentsMargins(0, 0, 0, 0)
+        target_row.addWidget(self.target, 1)
+        target_row.addWidget(self.task)
+        self.offer = QWidget()
+        self.offer.setObjectName("classOffer")
+        self.offer_text = QLabel("")
+        self.offer_text.setObjectName("classOfferText")
+        self.offer_text.setWordWrap(True)
+        self.offer_text.setStyleSheet("color: palette(link);")
+        self.offer_button = QPushButton("Use classes")
+        self.offer_button.setObjectName("classOfferButton")
+        self.offer_button.setToolTip("Model this target as classes (classification); the "
+                                     "task chooser switches it back")
+        offer_row = QHBoxLayout(self.offer)
+        offer_row.setContentsMargins(0, 0, 0, 0)
+        offer_row.addWidget(self.offer_text, 1)
+        offer_row.addWidget(self.offer_button)
+        self.offer.setVisible(False)
         self.samples = _value_label("sampleCount")
         self.wavelengths = _value_label("wavelengthRange")
         self.partition = _value_label("partition")
@@ -50,7 +92,8 @@ class DatasetPanel(QWidget):
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow("Target:", self.target)
+        form.addRow("Target:", target_row)
+        form.addRow("", self.offer)
         form.addRow("Samples:", self.samples)
         form.addRow("Axis:", self.wavelengths)
         form.addRow("Partition:", self.partition)
@@ -67,7 +110,11 @@ class DatasetPanel(QWidget):
 
         self.target.activated.connect(lambda i: state.set_target(self.target.itemText(i)))
         state.events.connect("dataset", self._refresh)
+        self.task.activated.connect(self._task_chosen)
+        self.offer_button.clicked.connect(self._accept_offer)
         state.events.connect("target", self._refresh_target)
+        # classes are counted, quantities summarised: the statistics follow the task too
+        state.events.connect("task", self._refresh_target)
         self._refresh()
 
     def _refresh(self) -> None:
@@ -120,3 +167,57 @@ class DatasetPanel(QWidget):
             value.setWordWrap(True)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.stats_form.addRow(f"{label}:", value)
+        self._refresh_task()
+
+    # -- the target's task -------------------------------------------------------------------
+    def _refresh_task(self) -> None:
+        """The chooser shows the engine's task for the target (its automatic choice until the
+        user picks); a task the engine would refuse for these values cannot be picked."""
+        ds = self.state.dataset
+        name = ds.target if ds is not None else None
+        self.task.setEnabled(name is not None)
+        if ds is None or name is None:
+            self.offer.setVisible(False)
+            return
+        current = ds.task(name)
+        model = self.task.model()
+        with QSignalBlocker(self.task):
+            for row, (_text, task) in enumerate(TASK_ITEMS):
+                refusal = _refusal(ds, name, task)
+                item = model.item(row)  # type: ignore[attr-defined]
+                item.setEnabled(refusal is None)
+                item.setToolTip(refusal or "")
+                if task == current:
+                    self.task.setCurrentIndex(row)
+        automatic = name not in ds.tasks
+        self.task.setToolTip(f"{name} is modelled as {current}"
+                             + (" (automatic)" if automatic else " (your choice)"))
+        offered = name in ds.class_candidates()
+        if offered:
+            n_values = int(np.unique(ds.targets[name]).size)
+            self.offer_text.setText(f"Classification? {n_values} whole-number values")
+            self.offer.setToolTip(f"{name} holds only {n_values} whole-number values, which "
+                                  "look like class codes; it stays regression until you choose")
+        self.offer.setVisible(offered)
+
+    def _task_chosen(self, row: int) -> None:
+        ds = self.state.dataset
+        if ds is not None and ds.target is not None:
+            self.state.set_task(ds.target, str(self.task.itemData(row)))
+
+    def _accept_offer(self) -> None:
+        ds = self.state.dataset
+        if ds is not None and ds.target is not None:
+            self.state.set_task(ds.target, "classification")
+
+
+def _refusal(dataset: object, name: str, task: str) -> str | None:
+    """Why the engine would refuse ``task`` for target ``name`` (None: it accepts it). The
+    engine's own check, so the window never re-derives what text or fractions allow."""
+    from engine.errors import InputError
+
+    try:
+        dataset._check_task(name, task)  # type: ignore[attr-defined]
+    except InputError as exc:
+        return str(exc).split(": ", 1)[-1] if ": " in str(exc) else str(exc)
+    return None
