@@ -13,7 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 UNIT_LABEL = "Wavelength (nm)"
+WAVENUMBER_LABEL = "Wavenumber (cm\u207b\u00b9)"
+UNKNOWN_UNITS_LABEL = "Spectral axis (units not given by the file)"
 COLUMN_LABEL = "Column (the file has no wavelength header)"
+#: the engine's axis units (engine.dataset UNITS) -> the x axis label
+AXIS_LABELS = {"nm": UNIT_LABEL, "cm-1": WAVENUMBER_LABEL, "": UNKNOWN_UNITS_LABEL}
 N_COLOUR_BINS = 32  # colour-by-target levels; one drawing group per level
 
 
@@ -32,10 +36,10 @@ class SpectraData:
 
     @classmethod
     def build(cls, Y: np.ndarray, x: np.ndarray | None, *, wavelengths_known: bool,
-              title: str) -> SpectraData:
+              title: str, units: str = "nm") -> SpectraData:
         """Check Y and compute the statistics. A Y whose width no longer matches ``x`` (an
         operator changed the number of columns without telling the new axis) is drawn against
-        column numbers."""
+        column numbers. ``units`` ("nm", "cm-1", "" unknown) names the x axis."""
         Y = np.ascontiguousarray(Y, dtype=np.float64)
         if Y.ndim != 2 or Y.shape[0] == 0 or Y.shape[1] == 0:
             raise ValueError(f"expected a non-empty 2-D matrix of spectra, got shape {Y.shape}")
@@ -48,7 +52,7 @@ class SpectraData:
         if x is None or len(x) != p or not wavelengths_known:
             x, label = np.arange(1, p + 1, dtype=np.float64), COLUMN_LABEL
         else:
-            x, label = np.asarray(x, dtype=np.float64), UNIT_LABEL
+            x, label = np.asarray(x, dtype=np.float64), AXIS_LABELS.get(units, UNIT_LABEL)
         if p > 1:
             d = np.diff(x)
             if not (np.all(d > 0) or np.all(d < 0)):

@@ -7,7 +7,7 @@ QThread while the GUI stays responsive, and be tested without a display. Engine 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,20 +22,108 @@ class LoadedDataset:
     dataset: Any          # engine.dataset.SpectralDataset
     raw: SpectraData
     path: str             # what was opened (the folder, for a file inside a folder layout)
+    refused: list[str] = field(default_factory=list)  # "file: why" for files left out
+
+
+#: the CSV layouts: their header holds wavelengths in nm (docs/design.md "Dataset input")
+_CSV_LAYOUTS = ("folder", "nirs4all", "single-csv")
+PREVIEW_SPECTRA = 8  # spectra read for the Import dialog's preview
+
+
+def axis_units(dataset: Any) -> str:
+    """The units the x axis is labelled with: the dataset's own, and nm for the CSV layouts
+    (whose wavelength header is in nm by design) when the engine was not told otherwise."""
+    if dataset.units:
+        return str(dataset.units)
+    return "nm" if dataset.metadata.get("layout") in _CSV_LAYOUTS else ""
+
+
+def _loaded(dataset: Any, path: str) -> LoadedDataset:
+    raw = SpectraData.build(dataset.X, dataset.wavelengths,
+                            wavelengths_known=not dataset.metadata.get("wavelengths_unknown"),
+                            title="raw", units=axis_units(dataset))
+    return LoadedDataset(dataset=dataset, raw=raw, path=path)
 
 
 def load(path: str, target: str | None = None, cancel: threading.Event | None = None
          ) -> LoadedDataset:
-    """Read a dataset (any layout the engine knows) and prepare the raw spectra for drawing."""
-    from engine.io import load_dataset, resolve_dataset_path
+    """Read a dataset (a CSV layout or one instrument file, through engine.io.load_data) and
+    prepare the raw spectra for drawing."""
+    from engine.io import instrument_suffix, load_data, resolve_dataset_path
 
-    resolved = resolve_dataset_path(path)
-    dataset = load_dataset(resolved, target=target)
+    resolved = path if instrument_suffix(path) is not None else resolve_dataset_path(path)
+    dataset = load_data(resolved, target=target)
+    if target is not None and dataset.target != target:
+        dataset.select_target(target)
     _check(cancel)
-    raw = SpectraData.build(dataset.X, dataset.wavelengths,
-                            wavelengths_known=not dataset.metadata.get("wavelengths_unknown"),
-                            title="raw")
-    return LoadedDataset(dataset=dataset, raw=raw, path=str(resolved))
+    return _loaded(dataset, str(resolved))
+
+
+@dataclass
+class ImportPreview:
+    """What the Import dialog shows before anything is loaded."""
+
+    plan: Any                 # engine.io.folder.ImportPlan, or None for one instrument file
+    x: np.ndarray             # the first file's axis
+    curves: list[np.ndarray]  # the first spectra (at most PREVIEW_SPECTRA)
+    units: str                # "nm", "cm-1" or "" (unknown)
+    n_spectra: int            # spectra in the first file read
+
+
+def preview_import(source: str | list[str], sheet: str | None = None,
+                   id_column: str | None = None, cancel: threading.Event | None = None
+                   ) -> ImportPreview:
+    """The plan (engine.io.folder.plan_folder_import, when a sheet is given) and the first
+    spectra read with the engine's reader, for the Import dialog; nothing is loaded."""
+    from engine.io.folder import plan_folder_import, spectrum_files
+    from engine.io.formats import read_spectra
+
+    plan = None
+    if sheet:
+        plan = plan_folder_import(source if isinstance(source, str) else list(source),
+                                  sheet, id_column or None)
+        files = [f for f, _ in plan.matched] or list(plan.files)
+    elif isinstance(source, str) and Path(source).is_dir():
+        files = spectrum_files(source)
+    else:
+        files = [Path(source if isinstance(source, str) else source[0])]
+    curves: list[np.ndarray] = []
+    x, units, n_first = np.zeros(0), "", 0
+    for f in files:
+        _check(cancel)
+        sf = read_spectra(f)
+        if not curves:
+            x, units, n_first = np.asarray(sf.axis, dtype=float), sf.units, sf.n_spectra
+        curves.extend(np.asarray(row, dtype=float) for row in sf.spectra)
+        one_file = plan is None and not Path(str(source)).is_dir()
+        if len(curves) >= PREVIEW_SPECTRA or one_file:
+            break
+    return ImportPreview(plan=plan, x=x, curves=curves[:PREVIEW_SPECTRA], units=units,
+                         n_spectra=n_first)
+
+
+class ImportProgress:
+    """Files read so far, written by the worker thread and polled by the dialog's timer
+    (plain ints: no signal needed across threads)."""
+
+    def __init__(self) -> None:
+        self.done = 0
+        self.total = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        self.done, self.total = done, total
+
+
+def import_folder(plan: Any, replicates: str = "keep", progress: ImportProgress | None = None,
+                  cancel: threading.Event | None = None) -> LoadedDataset:
+    """Read a planned folder import (engine.io.folder.load_folder_import); refused files are
+    in ``dataset.metadata["refused"]``."""
+    from engine.io.folder import load_folder_import
+
+    result = load_folder_import(plan, replicates=replicates, cancel=cancel, progress=progress)
+    loaded = _loaded(result.dataset, str(result.dataset.metadata.get("path", plan.sheet)))
+    loaded.refused = [f"{r.file.name}: {r.reason}" for r in result.refused]
+    return loaded
 
 
 def read_pipeline(path: str, cancel: threading.Event | None = None) -> Any:
@@ -47,7 +135,8 @@ def read_pipeline(path: str, cancel: threading.Event | None = None) -> Any:
 
 def preprocess(X: np.ndarray, y: np.ndarray | None, test_mask: np.ndarray,
                wavelengths: np.ndarray, wavelengths_known: bool, branch: Any, title: str,
-               seed: int = 0, cancel: threading.Event | None = None) -> SpectraData:
+               seed: int = 0, cancel: threading.Event | None = None, units: str = "nm"
+               ) -> SpectraData:
     """Every spectrum after a branch's preprocessing, fitted on the rows not held out for
     test, ready to draw: engine.pipeline.preprocess_branch does the work (as a run builds
     the branch; the x axis follows operators that change it)."""
@@ -55,7 +144,8 @@ def preprocess(X: np.ndarray, y: np.ndarray | None, test_mask: np.ndarray,
 
     Z, x = preprocess_branch(branch, X, wavelengths, train_indices=np.flatnonzero(~test_mask),
                              y=y, seed=seed, cancel=cancel)
-    return SpectraData.build(Z, x, wavelengths_known=wavelengths_known, title=title)
+    return SpectraData.build(Z, x, wavelengths_known=wavelengths_known, title=title,
+                             units=units)
 
 
 def _check(cancel: threading.Event | None) -> None:

@@ -42,6 +42,7 @@ from app.shell.workbench import Workbench
 from app.spectra.controller import DatasetController
 from app.spectra.controls import ViewControls
 from app.spectra.dataset_panel import DatasetPanel
+from app.spectra.import_dialog import ImportDialog
 from app.spectra.selection_table import SelectionTable
 from app.spectra.view import SpectraView
 
@@ -57,6 +58,7 @@ SHORTCUT_HELP: tuple[tuple[str, tuple[str, ...] | str], ...] = (
     ("Save / save the project as", ("project_save", "project_save_as")),
     ("Open a dataset file", ("open_dataset",)),
     ("Open a dataset folder", ("open_folder",)),
+    ("Import instrument files or a spectrum folder", ("import",)),
     ("Export the plot as PNG / SVG", ("export_png", "export_svg")),
     ("Colour by target / by partition", ("colour_target", "colour_partition")),
     ("Raw \u2194 preprocessed spectra", ("preprocessed",)),
@@ -180,6 +182,9 @@ class MainWindow(QMainWindow):
           tip="Open a CSV file, or X.csv / Xcal.csv inside a dataset folder")
         a("open_folder", "Open dataset &folder\u2026", self._ask_open_folder, "Ctrl+Shift+O",
           tip="Open a folder holding X.csv + y.csv, or nirs4all Xcal/Ycal/Xval/Yval files")
+        a("import", "&Import spectra\u2026", lambda: self.open_import(), "Ctrl+I",
+          tip="Open instrument files (OPUS, JCAMP-DX, SPC, Excel, MATLAB) or a folder of "
+              "spectrum files with its reference sheet, previewed before loading")
         a("open_pipeline", "Open &pipeline\u2026", self._ask_open_pipeline,
           tip="Open a pipeline JSON file: its branches become choices under Show")
         a("export_png", "Export PNG\u2026", lambda: self._ask_export("png"), "Ctrl+E",
@@ -249,7 +254,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(project.actions["save"])
         file_menu.addAction(project.actions["save_as"])
         file_menu.addSeparator()
-        for name in ("open_dataset", "open_folder", "open_pipeline"):
+        for name in ("open_dataset", "open_folder", "import", "open_pipeline"):
             file_menu.addAction(self.actions[name])
         self.recent_menu = file_menu.addMenu("Recent &datasets")
         self.recent_menu.setObjectName("recentMenu")
@@ -401,6 +406,20 @@ class MainWindow(QMainWindow):
         if path:
             self.open_dataset(path)
 
+    def open_import(self, source: str | list[str] | None = None,
+                    sheet: str | None = None) -> ImportDialog:
+        """The Import dialog (pre-filled with ``source`` when given): it previews, then hands
+        a successful import to the dataset controller."""
+        dialog = ImportDialog(self, on_loaded=self.spectra.accept_loaded,
+                              start_dir=self._start_dir())
+        dialog.setModal(True)
+        self.import_dialog = dialog
+        dialog.finished.connect(lambda _r: dialog.deleteLater())
+        if source:
+            dialog.set_source(source, sheet)
+        dialog.show()
+        return dialog
+
     def _ask_open_pipeline(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open pipeline", self._start_dir(),
                                               "Pipeline (*.json);;All files (*)")
@@ -442,19 +461,48 @@ class MainWindow(QMainWindow):
         self.open_dropped(paths)
 
     def open_dropped(self, paths: list[str]) -> None:
-        """A pipeline .json opens as the pipeline; several files of one folder (X.csv and
-        y.csv dragged together) open that folder; otherwise the first path is the dataset."""
+        """A pipeline .json opens as the pipeline; one instrument file loads directly; a folder
+        of spectrum files, or several instrument files, open the Import dialog pre-filled (they
+        need a reference sheet); several files of one folder (X.csv and y.csv dragged together)
+        open that folder; otherwise the first path is the dataset."""
+        from engine.io import instrument_suffix
+
         pipelines = [p for p in paths if p.lower().endswith(".json")]
         data = [p for p in paths if not p.lower().endswith(".json")]
         if pipelines:
             self.open_pipeline(pipelines[0])
         if not data:
             return
+        instrument = [p for p in data if instrument_suffix(p) is not None]
+        if len(instrument) > 1:
+            self.open_import(instrument)
+            return
+        if len(data) == 1 and self._is_spectrum_folder(data[0]):
+            self.open_import(data[0])
+            return
         parents = {str(Path(p).parent) for p in data}
-        if len(data) > 1 and len(parents) == 1:
+        if len(data) > 1 and len(parents) == 1 and not instrument:
             self.open_dataset(parents.pop())
         else:
-            self.open_dataset(data[0])
+            self.open_dataset(instrument[0] if instrument else data[0])
+
+    @staticmethod
+    def _is_spectrum_folder(path: str) -> bool:
+        """A folder the CSV layouts do not read but that holds instrument files."""
+        from engine.errors import InputError
+        from engine.io import detect_layout
+        from engine.io.folder import spectrum_files
+
+        if not Path(path).is_dir():
+            return False
+        try:
+            detect_layout(path)
+            return False
+        except InputError:
+            try:
+                return bool(spectrum_files(path))
+            except InputError:
+                return False
 
     # -- what the dataset controller opened -------------------------------------------------
     def _on_dataset_file(self, path: str, by_user: bool) -> None:

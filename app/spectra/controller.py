@@ -112,6 +112,10 @@ class DatasetController(QObject):
         """The editor's pipeline changed (keeps the file path it came from)."""
         self.set_pipeline(expanded, self.state.pipeline_path)
 
+    def accept_loaded(self, loaded: tasks.LoadedDataset, by_user: bool = True) -> None:
+        """A dataset loaded elsewhere (the Import dialog) becomes the open one."""
+        self._dataset_ready(loaded, by_user)
+
     # -- background results -----------------------------------------------------------------
     def _dataset_ready(self, loaded: tasks.LoadedDataset, by_user: bool) -> None:
         if self._closed:
@@ -183,7 +187,7 @@ class DatasetController(QObject):
         handle = self.jobs.submit(
             "preprocess", tasks.preprocess, ds.X, st.y, ds.test_mask.copy(), ds.wavelengths,
             not ds.metadata.get("wavelengths_unknown"), branch, title,
-            label=f"Preprocessing: branch {label}\u2026")
+            units=tasks.axis_units(ds), label=f"Preprocessing: branch {label}\u2026")
         handle.finished.connect(lambda shown: self._preprocessed(key, shown))
         handle.failed.connect(lambda exc, tb: self._preprocessing_failed(label, exc, tb))
 
