@@ -213,6 +213,14 @@ class LoadedProject:
     notes: list[str] = field(default_factory=list)   # e.g. "migrated from schema 1"
 
 
+def _choices(ds: Any) -> tuple[Any, ...]:
+    """What the user said about a dataset that the store keeps beside its arrays (axis units,
+    the task per target, replicate groups): a change must be saved even for the same object."""
+    groups = getattr(ds, "groups", None)
+    return (getattr(ds, "units", None), tuple(sorted(dict(getattr(ds, "tasks", {})).items())),
+            None if groups is None else tuple(str(g) for g in groups))
+
+
 def _pipeline_name(spec: Any) -> str | None:
     if isinstance(spec, dict) and isinstance(spec.get("name"), str):
         return spec["name"]
@@ -231,7 +239,8 @@ class WorkingCopy:
         self.project = project          # engine.store.Project on session.work, once written
         self.migrated_from = migrated_from
         self.started: str | None = None
-        self._dataset: tuple[Any, int] | None = None   # (dataset object, stored id)
+        # (dataset object, stored id, its user choices when stored)
+        self._dataset: tuple[Any, int, Any] | None = None
 
     # -- files ----------------------------------------------------------------------------
     def _owner(self, dirty: bool) -> None:
@@ -264,11 +273,13 @@ class WorkingCopy:
             ds = snap.dataset
             dataset_id = None
             if ds is not None:
-                if self._dataset is not None and self._dataset[0] is ds:
+                choices = _choices(ds)
+                if self._dataset is not None and self._dataset[0] is ds \
+                        and self._dataset[2] == choices:
                     dataset_id = self._dataset[1]   # same object: skip hashing the arrays
-                else:
+                else:  # new data, or a choice changed (a task switched): the store keeps it
                     dataset_id = project.save_dataset(ds)
-                    self._dataset = (ds, dataset_id)
+                    self._dataset = (ds, dataset_id, choices)
             pipeline_id = None
             if snap.pipeline_spec is not None:
                 pipeline_id = project.save_pipeline(snap.pipeline_spec,
@@ -340,7 +351,7 @@ class WorkingCopy:
             known = not dataset.metadata.get("wavelengths_unknown")
             raw = SpectraData.build(dataset.X, dataset.wavelengths, title="raw",
                                     wavelengths_known=known)
-            self._dataset = (dataset, dataset_id)
+            self._dataset = (dataset, dataset_id, _choices(dataset))
         spec = project.load_pipeline(pipeline_id).spec if pipeline_id is not None else None
         notes = []
         pipeline = None

@@ -170,6 +170,20 @@ def test_window_runs_plsda_on_the_chosen_classes_and_the_project_keeps_it(qtbot,
         assert w2.dataset_panel.task.currentData() == "classification"
         assert not w2.dataset_panel.offer.isVisible()
         assert w2.bench.editor.palette._task == "classification"
+        # the same spectra saved again with the other choice: the latest choice is kept
+        w2.dataset_panel.task.activated.emit(w2.dataset_panel.task.findData("regression"))
+        assert w2.isWindowModified()
+        assert w2.bench.project.save()
+        w3 = MainWindow(AppSettings(tmp_path / "settings3.ini"))
+        qtbot.addWidget(w3)
+        try:
+            with qtbot.waitSignal(w3.bench.project.project_opened, timeout=WAIT):
+                assert w3.bench.project.open_project(str(path))
+            qtbot.waitUntil(lambda: w3.state.dataset is not None, timeout=WAIT)
+            assert w3.state.dataset.tasks == {"grade": "regression"}
+            assert w3.dataset_panel.task.currentData() == "regression"
+        finally:
+            w3.shutdown()
     finally:
         for win in (w, w2):
             if win is not None:
