@@ -239,7 +239,8 @@ class ImportDialog(QDialog):
         text = (f"Axis {x.min():g} \u2013 {x.max():g} {units}, {x.size:,} points; "
                 f"first spectra shown: {len(preview.curves)}")
         if preview.plan is not None:
-            text += "; " + "; ".join(line.strip() for line in preview.plan.summary()[:3])
+            text += "; " + "; ".join(" ".join(line.split())
+                                     for line in preview.plan.summary()[:3])
         return text
 
     def _fill_table(self, plan: Any) -> None:
