@@ -349,8 +349,10 @@ class WorkingCopy:
             from app.model.spectra_data import SpectraData
 
             known = not dataset.metadata.get("wavelengths_unknown")
+            from app.model.tasks import axis_units
+
             raw = SpectraData.build(dataset.X, dataset.wavelengths, title="raw",
-                                    wavelengths_known=known)
+                                    wavelengths_known=known, units=axis_units(dataset))
             self._dataset = (dataset, dataset_id, _choices(dataset))
         spec = project.load_pipeline(pipeline_id).spec if pipeline_id is not None else None
         notes = []

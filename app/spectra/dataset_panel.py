@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.model.spectra_data import target_summary
 from app.model.state import WorkbenchState
+from app.model.tasks import axis_units
 
 #: the task chooser's entries: (shown text, the engine's task name)
 TASK_ITEMS = (("Regression", "regression"), ("Classification", "classification"))
@@ -145,7 +146,8 @@ class DatasetPanel(QWidget):
             self.wavelengths.setText(f"columns 1 \u2013 {ds.n_wavelengths} "
                                      "(the file has no wavelength header)")
         else:
-            self.wavelengths.setText(f"{wl[0]:g} \u2013 {wl[-1]:g} nm")
+            unit = {"nm": " nm", "cm-1": " cm\u207b\u00b9"}.get(axis_units(ds), "")
+            self.wavelengths.setText(f"{wl[0]:g} \u2013 {wl[-1]:g}{unit}")
         source = meta.get("split_file") or meta.get("partition_column")
         if meta.get("layout") == "nirs4all" and ds.n_test:
             source = "cal / val files"

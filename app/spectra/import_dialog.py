@@ -327,7 +327,8 @@ class ImportDialog(QDialog):
         if loaded.refused:
             self.refused_list.addItems(loaded.refused)
             self.refused_list.show()
-            self._set_status(f"{text} {len(loaded.refused)} files refused (listed below).")
+            n = len(loaded.refused)
+            self._set_status(f"{text} {n} file{'s' if n != 1 else ''} refused (listed below).")
             self.cancel_button.setText("Close")
         else:
             self.accept()

@@ -92,7 +92,7 @@ class SelectionTable(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.view)
         self.view.clicked.connect(lambda i: self.row_activated.emit(int(self.model.rows[i.row()])))
-        for event in ("selection", "dataset", "target"):
+        for event in ("selection", "dataset", "target", "task"):
             state.events.connect(event, self._refresh)
         self._refresh()
 

@@ -141,6 +141,7 @@ class SpectraView(QWidget):
         layout.addWidget(self.graphics)
 
         for event, slot in (("shown", self._on_shown), ("target", self._on_colours),
+                            ("task", self._on_colours),
                             ("colour_mode", self._on_colours), ("band", self._update_band),
                             ("selection", self._update_selection),
                             ("dataset", self._clear_hover)):

@@ -98,7 +98,7 @@ def test_refused_files_are_listed_and_the_rest_imported(dialog, qtbot, tmp_path,
     assert loaded.dataset.n_samples == 12
     assert dialog.refused_list.isVisible() and dialog.refused_list.count() == 1
     assert dialog.refused_list.item(0).text().startswith("s9999.jdx: ")
-    assert "1 files refused" in dialog.status.text()
+    assert "1 file refused" in dialog.status.text()
 
 
 def test_an_import_refused_by_the_engine_shows_one_line_and_loads_nothing(dialog, qtbot,
