@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from app.model.spectra_data import SpectraData
+from app.model.tasks import axis_units
 
 __all__ = ["LoadedSpectra", "ModelChoice", "ProjectModels", "TrainingSpectra", "cv_text",
            "list_models", "load_spectra", "load_training", "run_prediction", "same_axis",
@@ -74,12 +75,13 @@ class LoadedSpectra:
     drawn: SpectraData | None     # its spectra as the plot draws them
 
 
-def _drawable(X: np.ndarray, wavelengths: np.ndarray, known: bool, title: str
-              ) -> SpectraData | None:
+def _drawable(X: np.ndarray, wavelengths: np.ndarray, known: bool, title: str,
+              units: str = "nm") -> SpectraData | None:
     """The spectra as the plot draws them; None when there is nothing drawable (no rows, or
     values the engine let through but a plot cannot draw): predicting does not need it."""
     try:
-        return SpectraData.build(X, wavelengths, wavelengths_known=known, title=title)
+        return SpectraData.build(X, wavelengths, wavelengths_known=known, title=title,
+                                 units=units)
     except ValueError:
         return None
 
@@ -125,17 +127,19 @@ def load_training(path: str, run_id: int, branch_id: int, cancel: threading.Even
     known = not ds.metadata.get("wavelengths_unknown")
     return TrainingSpectra(X=X, wavelengths=ds.wavelengths, model_wavelengths=model_wl,
                            dataset_name=ds.name, key=(str(path), int(run_id), int(branch_id)),
-                           drawn=_drawable(X, ds.wavelengths, known, "training"))
+                           drawn=_drawable(X, ds.wavelengths, known, "training",
+                                           axis_units(ds)))
 
 
 def load_spectra(path: str, cancel: threading.Event | None = None) -> LoadedSpectra:
-    """New spectra in any layout the engine reads (targets optional)."""
-    from engine.io import load_dataset, resolve_dataset_path
+    """New spectra in any layout or instrument file the engine reads (targets optional)."""
+    from engine.io import load_data, resolve_dataset_path
 
-    dataset = load_dataset(resolve_dataset_path(path))
+    dataset = load_data(resolve_dataset_path(path))
     known = not dataset.metadata.get("wavelengths_unknown")
     return LoadedSpectra(dataset=dataset,
-                         drawn=_drawable(dataset.X, dataset.wavelengths, known, "new"))
+                         drawn=_drawable(dataset.X, dataset.wavelengths, known, "new",
+                                         axis_units(dataset)))
 
 
 def run_prediction(path: str, dataset: Any, run_id: int, branch_id: int, resample: bool,

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.common.notify import Notifier
+from app.model.tasks import axis_units
 from app.results import data as D
 from app.results import export as E
 from app.results.leaderboard import LeaderboardModel, LeaderboardView
@@ -335,7 +336,7 @@ class ResultsPanel(QWidget):
         known = not ds.metadata.get("wavelengths_unknown")
         handle = self._get_jobs().submit(
             "results-spectra", branch_spectra, ds.X, ds.wavelengths, known, ctx.train_indices,
-            None if ctx.classification else ctx.y, result, title,
+            None if ctx.classification else ctx.y, result, title, units=axis_units(ds),
             label=f"Preprocessing the spectra of branch {bid}")
         handle.finished.connect(lambda spectra: self._spectra_ready(bid, spectra))
         handle.failed.connect(lambda exc, _tb: self._spectra_failed(bid, exc))
@@ -458,7 +459,8 @@ class ResultsPanel(QWidget):
             known = not ds.metadata.get("wavelengths_unknown")
             spectra = branch_spectra(ds.X, ds.wavelengths, known,
                                      ctx.train_indices, None if ctx.classification else ctx.y,
-                                     result, self._spectra_title(result))
+                                     result, self._spectra_title(result),
+                                     units=axis_units(ds))
             self._spectra_cache[bid] = spectra
         self._spectra_for = bid
         self._dirty.discard("spectra")

@@ -21,8 +21,10 @@ from app.model.spectra_data import SpectraData
 
 def branch_spectra(X: np.ndarray, wavelengths: np.ndarray, wavelengths_known: bool,
                    train_indices: np.ndarray, y: np.ndarray | None, result: Any, title: str,
-                   seed: int = 0, cancel: threading.Event | None = None) -> SpectraData:
-    """Every spectrum (all rows) after the branch's preprocessing steps."""
+                   seed: int = 0, cancel: threading.Event | None = None,
+                   units: str = "nm") -> SpectraData:
+    """Every spectrum (all rows) after the branch's preprocessing steps, its x axis named by
+    ``units`` (the dataset's: "nm", "cm-1" or "" for unknown)."""
     from engine.pipeline import preprocess_branch
 
     model = getattr(result, "model", None)
@@ -33,4 +35,5 @@ def branch_spectra(X: np.ndarray, wavelengths: np.ndarray, wavelengths_known: bo
                                  cancel=cancel)
     except ValueError as exc:
         raise ValueError(f"branch {result.id}: {exc}") from None
-    return SpectraData.build(Z, x, wavelengths_known=wavelengths_known, title=title)
+    return SpectraData.build(Z, x, wavelengths_known=wavelengths_known, title=title,
+                             units=units)
