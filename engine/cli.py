@@ -115,6 +115,8 @@ def _add_data_options(p: argparse.ArgumentParser, task: bool = True) -> None:
     p.add_argument("--replicates", choices=("keep", "average"), default="keep",
                    help="several files of one sample: keep them as rows of one group "
                         "(GroupKFold keeps them together; default) or average them")
+    p.add_argument("--sheet", metavar="NAME",
+                   help="the sheet of an Excel workbook given as --data (default: the first)")
     p.add_argument("--common-axis", action="store_true",
                    help="put files whose axes differ on their common range (linear "
                         "interpolation) instead of refusing them")
@@ -131,7 +133,8 @@ def _load_data(args: argparse.Namespace, target: str | None = None) -> SpectralD
     path = args.data if args.reference else resolve_dataset_path(args.data)
     return load_data(path, target=target, reference=args.reference, id_column=args.id_column,
                      group_column=args.group_column, replicates=args.replicates,
-                     common_axis=args.common_axis, task=getattr(args, "task", None))
+                     common_axis=args.common_axis, task=getattr(args, "task", None),
+                     sheet=args.sheet)
 
 
 def _read_pipeline(path: str) -> tuple[Any, ExpandedPipeline]:
@@ -394,7 +397,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(describe_path(args.path, target=args.target, reference=args.reference,
                         id_column=args.id_column, group_column=args.group_column,
                         replicates=args.replicates,
-                        common_axis=args.common_axis, task=args.task))
+                        common_axis=args.common_axis, task=args.task, sheet=args.sheet))
     return EXIT_OK
 
 

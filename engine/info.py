@@ -155,7 +155,8 @@ def _looks_like_a_step(path: str) -> bool:
 def describe_path(path: str, target: str | None = None, *, reference: str | None = None,
                   id_column: str | None = None, group_column: str | None = None,
                   replicates: str = "keep",
-                  common_axis: bool = False, task: str | None = None) -> str:
+                  common_axis: bool = False, task: str | None = None,
+                  sheet: str | None = None) -> str:
     """A dataset (any input engine.io.load_data takes: a CSV layout, an instrument file, a
     spectrum folder with its reference sheet), a pipeline .json file, or a step (a registry
     name such as SavitzkyGolay, or an allowed dotted class path) when no file of that name
@@ -174,5 +175,5 @@ def describe_path(path: str, target: str | None = None, *, reference: str | None
 
     dataset = load_data(path, target=target, reference=reference, id_column=id_column,
                         group_column=group_column, replicates=replicates,
-                        common_axis=common_axis, task=task)
+                        common_axis=common_axis, task=task, sheet=sheet)
     return describe_dataset(dataset, target)

@@ -45,14 +45,14 @@ def _loaded(dataset: Any, path: str) -> LoadedDataset:
     return LoadedDataset(dataset=dataset, raw=raw, path=path)
 
 
-def load(path: str, target: str | None = None, cancel: threading.Event | None = None
-         ) -> LoadedDataset:
+def load(path: str, target: str | None = None, cancel: threading.Event | None = None,
+         excel_sheet: str | None = None) -> LoadedDataset:
     """Read a dataset (a CSV layout or one instrument file, through engine.io.load_data) and
-    prepare the raw spectra for drawing."""
+    prepare the raw spectra for drawing; ``excel_sheet`` names a workbook's sheet."""
     from engine.io import instrument_suffix, load_data, resolve_dataset_path
 
     resolved = path if instrument_suffix(path) is not None else resolve_dataset_path(path)
-    dataset = load_data(resolved, target=target)
+    dataset = load_data(resolved, target=target, sheet=excel_sheet)
     if target is not None and dataset.target != target:
         dataset.select_target(target)
     _check(cancel)
@@ -68,13 +68,23 @@ class ImportPreview:
     curves: list[np.ndarray]  # the first spectra (at most PREVIEW_SPECTRA)
     units: str                # "nm", "cm-1" or "" (unknown)
     n_spectra: int            # spectra in the first file read
+    sheets: list[str] = field(default_factory=list)  # an Excel workbook's sheets, in order
+    excel_sheet: str | None = None                    # the sheet previewed (and to import)
 
 
 def preview_import(source: str | list[str], sheet: str | None = None,
-                   id_column: str | None = None, cancel: threading.Event | None = None
-                   ) -> ImportPreview:
+                   id_column: str | None = None, cancel: threading.Event | None = None,
+                   excel_sheet: str | None = None) -> ImportPreview:
     """The plan (engine.io.folder.plan_folder_import, when a sheet is given) and the first
-    spectra read with the engine's reader, for the Import dialog; nothing is loaded."""
+    spectra read with the engine's reader, for the Import dialog; nothing is loaded.
+
+    One Excel workbook: its sheets are listed, and ``excel_sheet`` is previewed (default: the
+    first sheet that holds a table, so a leading notes sheet does not stop the preview)."""
+    if sheet is None and isinstance(source, str) and Path(source).is_file():
+        from engine.io.formats import format_of
+
+        if format_of(source) == "Excel":
+            return _preview_workbook(Path(source), excel_sheet)
     from engine.io.folder import plan_folder_import, spectrum_files
     from engine.io.formats import read_spectra
 
@@ -100,6 +110,30 @@ def preview_import(source: str | list[str], sheet: str | None = None,
             break
     return ImportPreview(plan=plan, x=x, curves=curves[:PREVIEW_SPECTRA], units=units,
                          n_spectra=n_first)
+
+
+def _preview_workbook(path: Path, excel_sheet: str | None) -> ImportPreview:
+    """The Import dialog's preview of one workbook sheet (see preview_import)."""
+    from engine.errors import InputError
+    from engine.io.formats import read_spectra
+    from engine.io.formats.xlsx import sheet_names
+
+    sheets = sheet_names(path)
+    tried = [excel_sheet] if excel_sheet else sheets
+    first_error: InputError | None = None
+    for name in tried:
+        try:
+            sf = read_spectra(path, sheet=name)
+        except InputError as exc:
+            first_error = first_error or exc
+            continue
+        return ImportPreview(plan=None, x=np.asarray(sf.axis, dtype=float),
+                             curves=[np.asarray(r, dtype=float)
+                                     for r in sf.spectra[:PREVIEW_SPECTRA]],
+                             units=sf.units, n_spectra=sf.n_spectra, sheets=sheets,
+                             excel_sheet=name)
+    assert first_error is not None   # tried is never empty: a workbook has a sheet
+    raise first_error
 
 
 class ImportProgress:

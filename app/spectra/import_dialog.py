@@ -87,6 +87,8 @@ class ImportDialog(QDialog):
         self.id_combo = QComboBox(editable=True)
         self.id_combo.addItem("(automatic)", AUTO_ID)
         self.id_combo.setMinimumWidth(180)
+        self.excel_combo = QComboBox()          # a workbook's sheets (one .xlsx file only)
+        self.excel_combo.setMinimumWidth(180)
         self.replicates_combo = QComboBox()
         self.replicates_combo.addItem("Keep every scan (replicates grouped)", "keep")
         self.replicates_combo.addItem("Average the scans of a sample", "average")
@@ -98,6 +100,10 @@ class ImportDialog(QDialog):
         form.addRow("Reference sheet:", _row(self.sheet_edit, sheet_btn))
         form.addRow("Id column:", _row(self.id_combo, QLabel("Replicates:"),
                                        self.replicates_combo, stretch=True))
+        form.addRow("Workbook sheet:", _row(self.excel_combo, stretch=True))
+        self._form = form
+        form.setRowVisible(self.excel_combo.parentWidget(), False)
+        self.excel_combo.activated.connect(self._excel_sheet_chosen)
         self.source_edit.textEdited.connect(self._inputs_changed)
         self.sheet_edit.textEdited.connect(self._inputs_changed)
         self.id_combo.activated.connect(self._inputs_changed)
@@ -149,6 +155,7 @@ class ImportDialog(QDialog):
     def set_source(self, source: str | list[str], sheet: str | None = None) -> None:
         """Fill the dialog (a folder, one file, or several files) and start the preview."""
         self._files = [str(p) for p in source] if isinstance(source, list) else []
+        self._reset_excel_sheets()
         text = ("; ".join(Path(p).name for p in self._files) if self._files
                 else str(source))
         self.source_edit.setText(text)
@@ -190,7 +197,13 @@ class ImportDialog(QDialog):
     def _inputs_changed(self, *_: Any) -> None:
         if self.sender() is self.source_edit:
             self._files = []
+            self._reset_excel_sheets()
         self._debounce.start()
+
+    def _reset_excel_sheets(self) -> None:
+        """Another source: its own sheets (if it is a workbook) come with its preview."""
+        self._form.setRowVisible(self.excel_combo.parentWidget(), False)
+        self.excel_combo.clear()
 
     # -- preview ----------------------------------------------------------------------------
     def refresh_preview(self) -> Handle | None:
@@ -202,14 +215,36 @@ class ImportDialog(QDialog):
         self.import_button.setEnabled(False)
         self._set_status("Reading the first spectra\u2026")
         handle = self.jobs.submit("preview", tasks.preview_import, source, sheet,
-                                  self.id_column(), label="Preview\u2026")
+                                  self.id_column(), excel_sheet=self.excel_sheet(),
+                                  label="Preview\u2026")
         handle.finished.connect(self._show_preview)
         handle.failed.connect(self._preview_failed)
         self.preview_handle = handle
         return handle
 
+    def excel_sheet(self) -> str | None:
+        """The workbook sheet chosen (None: not a workbook yet, or let the preview pick)."""
+        if not self._form.isRowVisible(self.excel_combo.parentWidget()):
+            return None
+        return self.excel_combo.currentText() or None
+
+    def _excel_sheet_chosen(self, *_: Any) -> None:
+        self.refresh_preview()
+
+    def _show_excel_sheets(self, preview: tasks.ImportPreview) -> None:
+        """Offer the workbook's sheets (only for one .xlsx file), the previewed one chosen."""
+        shown = bool(preview.sheets)
+        self._form.setRowVisible(self.excel_combo.parentWidget(), shown)
+        if shown and [self.excel_combo.itemText(i) for i in range(self.excel_combo.count())] \
+                != preview.sheets:
+            self.excel_combo.clear()
+            self.excel_combo.addItems(preview.sheets)
+        if shown and preview.excel_sheet:
+            self.excel_combo.setCurrentText(preview.excel_sheet)
+
     def _show_preview(self, preview: tasks.ImportPreview) -> None:
         self.preview = preview
+        self._show_excel_sheets(preview)
         self.plot.clear()
         for i, y in enumerate(preview.curves):
             if y.shape == preview.x.shape:
@@ -292,6 +327,7 @@ class ImportDialog(QDialog):
                                       self.replicates(), self._progress, label="Importing\u2026")
         else:
             handle = self.jobs.submit("import", tasks.load, str(self.source()),
+                                      excel_sheet=self.preview.excel_sheet,
                                       label="Importing\u2026")
         handle.finished.connect(self._imported)
         handle.failed.connect(self._import_failed)

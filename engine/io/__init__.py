@@ -71,14 +71,30 @@ def instrument_suffix(path: str | os.PathLike[str]) -> str | None:
     return format_of(p)
 
 
-def load_instrument_file(path: str | os.PathLike[str]) -> SpectralDataset:
+def load_instrument_file(path: str | os.PathLike[str], *, sheet: str | None = None
+                         ) -> SpectralDataset:
     """One instrument/exchange file (OPUS, JCAMP-DX, SPC, Excel, MATLAB) as a dataset: its
     spectra, axis and units, and the targets the file itself holds (an Excel sheet's target
-    columns, a .mat file's y); spectra alone are for predict, info and preprocess."""
-    from engine.io.formats import read_spectra
+    columns, a .mat file's y); spectra alone are for predict, info and preprocess.
+
+    ``sheet`` names the Excel sheet (default: the first). A workbook whose first sheet holds no
+    table is refused with the names of its sheets, so the user can choose one."""
+    from engine.io.formats import format_of, read_spectra
+    from engine.io.formats.xlsx import sheet_names
 
     p = Path(path)
-    sf = read_spectra(p)
+    excel = format_of(p) == "Excel"
+    if sheet is not None and not excel:
+        raise InputError("--sheet is for an Excel workbook", file=str(p))
+    try:
+        sf = read_spectra(p, sheet=sheet) if excel else read_spectra(p)
+    except InputError as exc:
+        names = sheet_names(p) if excel and sheet is None else []
+        if len(names) > 1:
+            raise InputError(f"{exc.message}; the workbook's sheets: {', '.join(names)} "
+                             "(choose one with --sheet NAME)", file=exc.file, row=exc.row,
+                             column=exc.column, column_name=exc.column_name) from None
+        raise
     meta = {"path": str(p), "layout": LAYOUT_INSTRUMENT_FILE, "x_file": str(p),
             "target_file": None, "wavelengths_unknown": False, "format": p.suffix.lower(),
             "file_metadata": sf.metadata, "notes": list(sf.notes)}
@@ -93,6 +109,7 @@ def load_data(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *
               id_column: str | None = None, group_column: str | None = None,
               replicates: str = "keep",
               common_axis: bool = False, task: str | None = None,
+              sheet: str | None = None,
               cancel: threading.Event | None = None,
               progress: Callable[[int, int], None] | None = None) -> SpectralDataset:
     """Whatever ``--data`` names, as one dataset (the one entry point of the CLI).
@@ -102,7 +119,7 @@ def load_data(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *
     ``metadata["refused"]``); ``group_column`` names the sheet column whose equal values mark
     replicate scans of one sample when the sheet has one row per file. Without ``reference``:
     an instrument file, or a CSV layout. ``task`` ("regression" | "classification") is the
-    user's choice for the selected target.
+    user's choice for the selected target. ``sheet`` names the sheet of an Excel workbook.
     """
     if reference is not None:
         from engine.io.folder import load_folder_import, plan_folder_import
@@ -124,8 +141,12 @@ def load_data(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *
                 raise InputError(f"{flag} is for a spectrum folder with --reference SHEET",
                                  file=str(path))
         if instrument_suffix(path) is not None:
-            dataset = load_instrument_file(path)
+            dataset = load_instrument_file(path, sheet=sheet)
+            if target is not None:
+                dataset.select_target(target)
         else:
+            if sheet is not None:
+                raise InputError("--sheet is for an Excel workbook", file=str(path))
             _refuse_bare_spectrum_folder(Path(path))
             dataset = load_dataset(path, target=target)
     if task is not None:

@@ -140,3 +140,39 @@ def test_cancel_stops_a_large_folder_import(dialog, qtbot, tmp_path, tecator_dir
     qtbot.wait(300)
     assert dialog._progress.done == read  # nothing read after the cancel was seen
     assert isinstance(handle._cancel, threading.Event) and handle._cancel.is_set()
+
+
+def test_a_workbook_previews_its_first_table_sheet_and_imports_the_chosen_sheet(
+        dialog, qtbot, tmp_path, tecator_dir):
+    import openpyxl
+
+    ds = load_dataset(tecator_dir)
+    wb = openpyxl.Workbook()
+    wb.active.title = "Notes"
+    wb.active.append(["instrument 2, December"])
+    for name, rows in (("Cal", range(0, 10)), ("Val", range(10, 14))):
+        sheet = wb.create_sheet(name)
+        sheet.append(["sample", *ds.wavelengths.tolist(), "fat"])
+        for i in rows:
+            sheet.append([f"s{i}", *ds.X[i].tolist(), float(ds.targets["fat"][i])])
+    book = tmp_path / "book.xlsx"
+    wb.save(book)
+    preview(qtbot, dialog, str(book))
+    # the notes sheet holds no table: the preview shows the first sheet that does
+    assert dialog.excel_sheet() == "Cal" and dialog.preview.excel_sheet == "Cal"
+    assert [dialog.excel_combo.itemText(i) for i in range(dialog.excel_combo.count())] == \
+        ["Notes", "Cal", "Val"]
+    np.testing.assert_allclose(dialog.preview.curves[0], ds.X[0], rtol=1e-14)
+    # choosing another sheet previews it, and Import loads that sheet through engine.io
+    with qtbot.waitSignal(dialog.jobs.busy_changed, timeout=WAIT,
+                          check_params_cb=lambda busy, label: not busy):
+        dialog.excel_combo.setCurrentText("Val")
+        dialog.excel_combo.activated.emit(2)
+    assert dialog.preview.excel_sheet == "Val" and dialog.preview.n_spectra == 4
+    with qtbot.waitSignal(dialog.jobs.busy_changed, timeout=WAIT,
+                          check_params_cb=lambda busy, label: not busy):
+        dialog.start_import()
+    [loaded] = dialog.loaded_list
+    expected = load_data(book, sheet="Val")
+    np.testing.assert_array_equal(loaded.dataset.X, expected.X)
+    assert loaded.dataset.n_samples == 4
