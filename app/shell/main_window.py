@@ -431,8 +431,10 @@ class MainWindow(QMainWindow):
         return str(Path(recent[0]).parent) if recent else str(Path.home())
 
     def _rebuild_recent_menu(self) -> None:
-        fill_recent_menu(self.recent_menu, self.settings.recent_files(), self.open_dataset,
-                         self._clear_recent)
+        # a recent entry opens as a drop would: an imported spectrum folder goes back to the
+        # Import dialog (it needs its reference sheet), anything else loads directly
+        fill_recent_menu(self.recent_menu, self.settings.recent_files(),
+                         lambda path: self.open_dropped([str(path)]), self._clear_recent)
 
     def _clear_recent(self) -> None:
         self.settings.clear_recent()

@@ -98,6 +98,15 @@ def test_a_dropped_spectrum_folder_opens_the_import_dialog(window, qtbot, tmp_pa
     np.testing.assert_array_equal(window.state.dataset.X,
                                   load_data(folder, reference=sheet).X)
     assert window.view.plot.getAxis("bottom").labelText == UNIT_LABEL
+    # the imported folder is a recent dataset; reopening it goes back to the Import dialog
+    # (it needs its sheet) instead of failing with "give the reference sheet"
+    window.import_dialog.reject()
+    entry = next(a for a in window.recent_menu.actions() if a.data() == str(folder)
+                 or str(folder) in (a.toolTip() or ""))
+    entry.trigger()
+    assert window.import_dialog is not dialog and window.import_dialog.isVisible()
+    assert window.import_dialog.source() == str(folder)
+    window.import_dialog.reject()
 
 
 def test_file_import_action_has_a_shortcut_and_opens_the_dialog(window, qtbot):
