@@ -34,8 +34,11 @@ def test_the_chosen_sheet_and_target_are_read(book):
     path, X = book
     ds = load_data(path, sheet="Spectra", target="moisture")
     # Excel keeps 15 significant digits: what openpyxl reads back, not the float64 written
-    stored = [[c.value for c in row[1:4]] for row in
-              openpyxl.load_workbook(path, read_only=True)["Spectra"].iter_rows(min_row=2)]
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        stored = [[c.value for c in row[1:4]] for row in wb["Spectra"].iter_rows(min_row=2)]
+    finally:
+        wb.close()   # a read-only workbook keeps its file open until closed
     np.testing.assert_array_equal(ds.X, np.asarray(stored, dtype=float))
     np.testing.assert_allclose(ds.X, X, rtol=1e-14)
     np.testing.assert_array_equal(ds.wavelengths, [900.0, 902.0, 904.0])
