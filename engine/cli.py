@@ -45,9 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data", required=True, help=DATA_HELP)
     run.add_argument("--target", help="target column (default: the first one)")
     _add_data_options(run)
+    run.add_argument("--exclude", metavar="IDS|FILE",
+                     help="leave these samples out of calibration, CV and test scoring: sample "
+                          "ids separated by commas, or a text file with one id per line")
     run.add_argument("--out", help="write the results JSON here")
     run.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
-                     help="0 quiet, 1 a line per branch, 2 also a timing table")
+                     help="0 quiet, 1 a line per branch, 2 also a timing table and the "
+                          "calibration samples outside the 99 %% T2/Q limits")
     run.add_argument("--seed", type=int, default=0, help="seed for every random_state left unset")
     run.add_argument("--study-storage", metavar="URL",
                      help="keep each finetuned branch's Optuna study here "
@@ -156,6 +160,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     _check_backend_args(args)
     spec, expanded = _read_pipeline(args.pipeline)
     dataset = _load_data(args, target=args.target)
+    if args.exclude:
+        _apply_exclusions(dataset, args.exclude)
     project = _project_for_saving(args.save) if args.save else None
     pool = None
     try:
@@ -167,6 +173,30 @@ def cmd_run(args: argparse.Namespace) -> int:
             pool.shutdown()
         if project is not None:
             project.close()
+
+
+def _apply_exclusions(dataset: SpectralDataset, value: str) -> None:
+    """--exclude: an existing file holds one sample id per line (blank lines and lines
+    starting with # are skipped); anything else is ids separated by commas. An id the
+    dataset lacks is an input error naming it and where it came from."""
+    from engine.errors import InputError
+
+    path = Path(value)
+    if path.is_file():
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read the sample ids to exclude ({exc})",
+                             file=value) from None
+        ids = [line.strip() for line in text.splitlines()
+               if line.strip() and not line.lstrip().startswith("#")]
+        where = value
+    else:
+        ids = [part.strip() for part in value.split(",") if part.strip()]
+        where = "--exclude"
+    if not ids:
+        raise InputError("no sample ids to exclude", file=value if path.is_file() else None)
+    dataset.exclude(dataset.rows_of_ids(ids, where=where))
 
 
 def _check_backend_args(args: argparse.Namespace) -> None:

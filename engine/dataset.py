@@ -56,6 +56,9 @@ class SpectralDataset:
                  target without a choice takes the automatic one (text = classes)
     groups       (n_samples,) str: rows sharing a group (replicate scans of one sample) stay
                  in one fold of a group-aware splitter; None = the sample ids
+    excluded     (n_samples,) bool; True = left out of everything a run fits or scores
+                 (calibration, CV folds, test scoring) while staying in the data, so the
+                 user can look at it and include it again (default: none excluded)
     """
 
     X: np.ndarray
@@ -69,6 +72,7 @@ class SpectralDataset:
     units: str = ""
     tasks: dict[str, str] = field(default_factory=dict)
     groups: np.ndarray | None = None
+    excluded: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     def __post_init__(self) -> None:
         self.X = np.ascontiguousarray(self.X, dtype=np.float64)
@@ -87,6 +91,10 @@ class SpectralDataset:
             self.groups = np.asarray(self.groups).astype(str)
             if self.groups.shape != (n,):
                 raise ValueError("groups must have one entry per spectrum")
+        excluded = np.asarray(self.excluded, dtype=bool)
+        self.excluded = np.zeros(n, dtype=bool) if excluded.size == 0 else excluded.copy()
+        if self.excluded.shape != (n,):
+            raise ValueError("excluded must have one entry per spectrum")
         if self.units not in UNITS:
             raise ValueError(f"unknown axis units {self.units!r} (expected one of {UNITS})")
         for name, task in self.tasks.items():
@@ -169,28 +177,82 @@ class SpectralDataset:
     def n_wavelengths(self) -> int:
         return self.X.shape[1]
 
+    # Every run path takes its rows from train_indices / test_indices (folds, refit, test
+    # scoring, preprocessing fitted on the training rows), so leaving the excluded rows out
+    # here leaves them out everywhere with no other change.
     @property
     def train_indices(self) -> np.ndarray:
-        return np.flatnonzero(~self.test_mask)
+        return np.flatnonzero(~self.test_mask & ~self.excluded)
 
     @property
     def test_indices(self) -> np.ndarray:
-        return np.flatnonzero(self.test_mask)
+        return np.flatnonzero(self.test_mask & ~self.excluded)
 
     @property
     def n_train(self) -> int:
-        return int((~self.test_mask).sum())
+        return int((~self.test_mask & ~self.excluded).sum())
 
     @property
     def n_test(self) -> int:
-        return int(self.test_mask.sum())
+        return int((self.test_mask & ~self.excluded).sum())
+
+    # -- exclusions --------------------------------------------------------------------------
+    def exclude(self, rows: Any) -> None:
+        """Leave these rows (dataset row indices or a boolean mask) out of every run."""
+        self.excluded[self._rows(rows)] = True
+
+    def include(self, rows: Any = None) -> None:
+        """Take these rows back into the runs (None = every row: "include all")."""
+        if rows is None:
+            self.excluded[:] = False
+        else:
+            self.excluded[self._rows(rows)] = False
+
+    def _rows(self, rows: Any) -> np.ndarray:
+        picked = np.asarray(rows)
+        if picked.dtype == bool:
+            if picked.shape != (self.n_samples,):
+                raise ValueError(f"a row mask needs {self.n_samples} entries, not {picked.size}")
+            return np.flatnonzero(picked)
+        picked = picked.astype(np.intp, copy=False).ravel()
+        if picked.size and (picked.min() < 0 or picked.max() >= self.n_samples):
+            raise IndexError(f"row out of range 0..{self.n_samples - 1}")
+        return picked
+
+    @property
+    def excluded_rows(self) -> np.ndarray:
+        return np.flatnonzero(self.excluded)
+
+    @property
+    def excluded_ids(self) -> list[str]:
+        """The sample ids of the excluded rows, in row order."""
+        return [str(i) for i in self.sample_ids[self.excluded]]
+
+    @property
+    def n_excluded(self) -> int:
+        return int(self.excluded.sum())
+
+    def rows_of_ids(self, ids: Any, *, where: str | None = None) -> np.ndarray:
+        """Dataset rows of these sample ids (every row of an id that names several rows);
+        an id the dataset does not have is an InputError naming it (``where``: the file the
+        ids came from)."""
+        wanted = [str(i) for i in ids]
+        known = set(self.sample_ids.tolist())
+        unknown = [i for i in wanted if i not in known]
+        if unknown:
+            more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
+            raise InputError(f"unknown sample id {unknown[0]!r}{more} (not in the dataset "
+                             f"{self.name!r})",
+                             file=where or self.metadata.get("path", self.name))
+        return np.flatnonzero(np.isin(self.sample_ids, np.asarray(wanted, dtype=str)))
 
     def summary(self) -> dict[str, Any]:
         """The "dataset" block of the results JSON (docs/design.md)."""
         return {"name": self.name, "n_samples": self.n_samples,
                 "n_wavelengths": self.n_wavelengths, "target": self.target,
                 "n_train": self.n_train, "n_test": self.n_test, "units": self.units,
-                "task": self.task(self.target) if self.target is not None else None}
+                "task": self.task(self.target) if self.target is not None else None,
+                "n_excluded": self.n_excluded, "excluded": self.excluded_ids}
 
     # -- axis --------------------------------------------------------------------------------
     def ascending(self) -> None:

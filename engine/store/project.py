@@ -339,7 +339,7 @@ class Project:
         choices = {key: meta.pop(key) for key in _CHOICE_KEYS if key in meta}
         groups = choices.get("groups")
         try:
-            return SpectralDataset(
+            ds = SpectralDataset(
                 X=arrays.from_npy(X, "spectra", where),
                 wavelengths=arrays.from_npy(wl, "wavelengths", where),
                 targets=arrays.targets_from_npy(targets, json.loads(names), where),
@@ -347,9 +347,11 @@ class Project:
                 test_mask=arrays.from_npy(mask, "partition", where), name=name, metadata=meta,
                 units=str(choices.get("units", "")), tasks=dict(choices.get("tasks", {})),
                 groups=None if groups is None else np.asarray(groups, dtype=str))
-        except (ValueError, KeyError, TypeError) as exc:
+            _restore_exclusions(ds, choices)
+        except (ValueError, KeyError, TypeError, IndexError, InputError) as exc:
             raise InputError(f"dataset {dataset_id} ({name}) has unusable settings ({exc})",
                              file=where) from None
+        return ds
 
     # -- pipelines -------------------------------------------------------------------------------
     def save_pipeline(self, spec: Any, name: str | None = None) -> int:
@@ -545,18 +547,34 @@ class Project:
 
 
 #: the dataset's user choices kept in datasets.metadata (not part of its content hash)
-_CHOICE_KEYS = ("units", "tasks", "groups")
+_CHOICE_KEYS = ("units", "tasks", "groups", "excluded", "excluded_rows")
 
 
 def _with_choices(ds: SpectralDataset) -> dict[str, Any]:
-    """The dataset's metadata plus its axis units, task choices and replicate groups: what
-    the user said about the data is kept with it, so a reopened project models it the same."""
+    """The dataset's metadata plus its axis units, task choices, replicate groups and
+    excluded samples: what the user said about the data is kept with it, so a reopened
+    project models it the same."""
     meta = {k: v for k, v in ds.metadata.items() if k != "project_dataset_id"}
     meta["units"] = ds.units
     meta["tasks"] = dict(ds.tasks)
     if ds.groups is not None and not np.array_equal(ds.groups, ds.sample_ids):
         meta["groups"] = [str(g) for g in ds.groups]
+    if ds.n_excluded:
+        # the ids are what a person reads in the file; when ids repeat (replicate scans
+        # named alike) they do not say which row, so the rows are kept as well
+        meta["excluded"] = ds.excluded_ids
+        if np.unique(ds.sample_ids).size < ds.n_samples:
+            meta["excluded_rows"] = [int(r) for r in ds.excluded_rows]
     return meta
+
+
+def _restore_exclusions(ds: SpectralDataset, choices: dict[str, Any]) -> None:
+    """The excluded samples saved with the dataset (rows when kept, else the ids)."""
+    rows = choices.get("excluded_rows")
+    if rows is not None:
+        ds.exclude(np.asarray(rows, dtype=np.intp))
+    elif choices.get("excluded"):
+        ds.exclude(ds.rows_of_ids(choices["excluded"]))
 
 
 def _remember_choices(conn: sqlite3.Connection, dataset_id: int, stored: str | None,
