@@ -1,0 +1,196 @@
+"""Principal component analysis of spectra: scores, loadings, explained variance and the
+T², Q and leverage of every sample against the PCA model.
+
+Why its own PCA rather than sklearn's: the explorer needs every singular value (the Q limit's
+θ come from the eigenvalues the model leaves out) and must stay fast on 10,000 spectra; an
+economy QR of the centred matrix followed by the SVD of its small triangular factor gives all
+singular values and the loadings in about a second at 10,000 x 1,000 without forming the
+(n x p) left singular vectors, and stays as accurate as a full SVD (QR is backward stable;
+no cross-product matrix whose condition number would be squared).
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from engine.diagnostics.latent import LatentModel
+from engine.errors import Cancelled
+
+__all__ = ["AUTO_MAX_COMPONENTS", "AUTO_VARIANCE", "PCAResult", "auto_components",
+           "explore_pca", "fit_pca"]
+
+AUTO_VARIANCE = 0.99
+"""The automatic choice keeps the fewest components explaining this share of the variance."""
+AUTO_MAX_COMPONENTS = 10
+"""... but never more than this many (spectra have long tails of tiny components)."""
+
+
+@dataclass
+class PCAResult:
+    """A fitted PCA and the statistics of the rows it describes.
+
+    model                     the LatentModel (mean, loadings, score variances, θ)
+    scores                    (n, a) scores of the rows
+    loadings                  (p, a) loadings (unit columns; each one's largest |value| > 0)
+    explained_variance_ratio  (k,) share of the total variance per component, k >= a (scree)
+    t2, q, leverage           (n,) per row
+    fit_rows                  rows the model was fitted on (explore_pca: the non-excluded
+                              rows; fit_pca: None = all rows given)
+    """
+
+    model: LatentModel
+    scores: np.ndarray
+    loadings: np.ndarray
+    explained_variance_ratio: np.ndarray
+    t2: np.ndarray
+    q: np.ndarray
+    leverage: np.ndarray
+    fit_rows: np.ndarray | None = None
+
+    @property
+    def n_components(self) -> int:
+        return self.model.n_components
+
+
+def auto_components(explained_variance_ratio: np.ndarray, n_samples: int,
+                    n_features: int) -> int:
+    """The automatic number of components: the smallest a whose cumulative explained variance
+    reaches AUTO_VARIANCE (99 %), capped at min(AUTO_MAX_COMPONENTS, n - 1, p), at least 1."""
+    cumulative = np.cumsum(np.asarray(explained_variance_ratio, dtype=np.float64))
+    reached = np.flatnonzero(cumulative >= AUTO_VARIANCE - 1e-12)
+    a = int(reached[0]) + 1 if reached.size else int(cumulative.size)
+    return max(1, min(a, AUTO_MAX_COMPONENTS, n_samples - 1, n_features))
+
+
+def _svd(zc: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(all singular values, the first k right singular vectors as (p, k) columns) of zc."""
+    n, p = zc.shape
+    if n >= p:
+        r = np.asarray(np.linalg.qr(zc, mode="r"))
+        _, s, vt = np.linalg.svd(r, full_matrices=False)
+        v = vt[:k].T
+    else:
+        # zc' = Q r  =>  zc = r' Q' ; with r' = U S W', zc's right vectors are zc' U / s
+        r = np.asarray(np.linalg.qr(zc.T, mode="r"))
+        u, s, _ = np.linalg.svd(r.T, full_matrices=False)
+        v = (zc.T @ u[:, :k]) / s[:k]
+        v /= np.linalg.norm(v, axis=0)
+    # a deterministic sign: each loading's largest |value| is positive (sklearn's convention)
+    biggest = v[np.argmax(np.abs(v), axis=0), np.arange(v.shape[1])]
+    return s, v * np.where(biggest < 0, -1.0, 1.0)
+
+
+def fit_pca(Z: np.ndarray, n_components: int | None = None, *,
+            wavelengths: np.ndarray | None = None, max_components: int = 20) -> PCAResult:
+    """PCA of the rows of ``Z`` (mean-centred, not scaled: spectra share one unit).
+
+    ``n_components`` None chooses automatically (:func:`auto_components`: the fewest
+    components reaching 99 % cumulative explained variance, capped at min(10, n - 1, p)).
+    ``explained_variance_ratio`` covers max(a, min(max_components, rank bound)) components for
+    the scree plot. T² and Q use Jackson's (1991) and Jackson & Mudholkar's (1979) definitions
+    (see engine.diagnostics.latent); θ_i = Σ λ_j^i over the left-out eigenvalues
+    λ_j = s_j² / (n - 1).
+
+    Raises ValueError for fewer than 2 rows, spectra that do not vary, or a number of
+    components outside 1..min(n - 1, p).
+    """
+    Z = np.asarray(Z, dtype=np.float64)
+    if Z.ndim != 2 or Z.shape[0] < 2 or Z.shape[1] < 1:
+        raise ValueError(f"PCA needs at least 2 spectra with at least 1 value each; got shape "
+                         f"{Z.shape}")
+    if not np.all(np.isfinite(Z)):
+        raise ValueError("PCA cannot use spectra with missing or infinite values")
+    n, p = Z.shape
+    limit = min(n - 1, p)
+    if n_components is not None and not 1 <= int(n_components) <= limit:
+        raise ValueError(f"the number of PCA components must be between 1 and {limit} "
+                         f"(n - 1 = {n - 1}, p = {p}); got {n_components}")
+    axis = (np.arange(p, dtype=np.float64) if wavelengths is None
+            else np.asarray(wavelengths, dtype=np.float64))
+    if axis.shape != (p,):
+        raise ValueError(f"wavelengths has {axis.size} values but the spectra have {p} columns")
+    mean = Z.mean(axis=0)
+    centred = Z - mean
+    k_max = max(1, min(int(max_components), limit))
+    if n_components is not None:
+        k_max = max(k_max, int(n_components))
+    s, right = _svd(centred, k_max)
+    eigen = s**2
+    total = float(eigen.sum())
+    if total <= 0.0:
+        raise ValueError("the spectra do not vary (every row is the same): nothing for PCA")
+    ratio = eigen / total
+    a = (auto_components(ratio, n, p) if n_components is None else int(n_components))
+    loadings = right[:, :a].copy()
+    scores = centred @ loadings
+    lam = eigen[a:] / (n - 1)
+    theta = np.array([lam.sum(), (lam**2).sum(), (lam**3).sum()], dtype=np.float64)
+    model = LatentModel(kind="pca", mean=mean, scale=np.ones(p), rotations=loadings,
+                        loadings=loadings, score_var=np.var(scores, axis=0, ddof=1),
+                        n_samples=n, theta=theta, wavelengths=axis)
+    t2, q, leverage = model.statistics(Z)
+    k = max(a, min(k_max, ratio.size))
+    return PCAResult(model=model, scores=scores, loadings=loadings,
+                     explained_variance_ratio=ratio[:k].copy(), t2=t2, q=q, leverage=leverage)
+
+
+def _check(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled()
+
+
+def explore_pca(dataset: Any, steps: Any = None, n_components: int | None = None, *,
+                cancel: threading.Event | None = None, seed: int = 0,
+                best_params: dict[str, Any] | None = None) -> tuple[PCAResult, np.ndarray]:
+    """PCA of a dataset after a branch's preprocessing, for the Explore view.
+
+    ``steps`` is what engine.pipeline.preprocess_branch accepts (a ConcreteBranch, a branch's
+    JSON steps, or a fitted Pipeline ending in its model); None = the raw spectra. Unfitted
+    steps are fitted as a run fits them, on the dataset's training rows (``train_indices``,
+    with ``seed`` and ``best_params`` as a run would), then applied to every row.
+
+    The PCA is fitted on the rows that are not excluded (``dataset.excluded``; none when the
+    dataset has no such mask) and every row is projected, so an excluded sample is still seen
+    against the model of the others. Returns (result, axis): scores, T², Q and leverage for
+    ALL rows of the dataset (``result.fit_rows`` = the rows fitted), and the x axis of the
+    preprocessed spectra.
+
+    ``cancel`` is checked between the steps; once set, engine.errors.Cancelled is raised.
+    """
+    _check(cancel)
+    X = np.asarray(dataset.X, dtype=np.float64)
+    n = X.shape[0]
+    excluded = getattr(dataset, "excluded", None)
+    mask = np.zeros(n, dtype=bool)
+    if excluded is not None and np.size(excluded) == n:
+        mask = np.asarray(excluded, dtype=bool)
+    fit_rows = np.flatnonzero(~mask)
+    if fit_rows.size < 2:
+        raise ValueError(f"PCA needs at least 2 spectra that are not excluded; "
+                         f"{fit_rows.size} of {n} are left")
+    if steps is None:
+        Z, axis = X, np.asarray(dataset.wavelengths, dtype=np.float64)
+    else:
+        from engine.pipeline.preprocess import preprocess_branch
+
+        train = np.intersect1d(np.asarray(dataset.train_indices, dtype=np.intp), fit_rows)
+        if train.size == 0:
+            train = fit_rows
+        y = None
+        if getattr(dataset, "target", None) is not None:
+            y = dataset.y
+        Z, axis = preprocess_branch(steps, X, dataset.wavelengths, train_indices=train, y=y,
+                                    seed=seed, best_params=best_params, cancel=cancel)
+        Z = np.asarray(Z, dtype=np.float64)
+    _check(cancel)
+    fitted = fit_pca(Z[fit_rows], n_components, wavelengths=axis)
+    _check(cancel)
+    model = fitted.model
+    t2, q, leverage = model.statistics(Z)
+    result = PCAResult(model=model, scores=model.scores(Z), loadings=fitted.loadings,
+                       explained_variance_ratio=fitted.explained_variance_ratio,
+                       t2=t2, q=q, leverage=leverage, fit_rows=fit_rows)
+    return result, axis
