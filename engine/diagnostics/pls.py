@@ -68,23 +68,29 @@ def final_estimator(model: Any) -> Any:
 
 
 def pls_of(estimator: Any) -> Any:
-    """The fitted sklearn PLSRegression behind a PLS-family estimator, or None."""
+    """The fitted sklearn PLSRegression behind a PLS-family estimator (or a Pipeline ending in
+    one), or None (another model, or one not fitted yet)."""
     from sklearn.cross_decomposition import PLSRegression
 
     estimator = final_estimator(estimator)
-    if isinstance(estimator, PLSRegression):
-        return estimator
-    inner = getattr(estimator, "pls_", None)
-    if isinstance(inner, PLSRegression):
+    inner = estimator if isinstance(estimator, PLSRegression) else getattr(estimator, "pls_",
+                                                                           None)
+    if isinstance(inner, PLSRegression) and hasattr(inner, "x_rotations_"):
         return inner
     return None
 
 
 def is_pls_family(estimator: Any) -> bool:
-    """True for sklearn's PLSRegression and for engine.models.PLSDA (through its fitted
-    ``pls_``); a Pipeline is judged by its final step. PCR/OPLS can join by exposing a fitted
-    PLSRegression-like ``pls_`` later."""
-    return pls_of(estimator) is not None
+    """True for sklearn's PLSRegression and engine.models.PLSDA, fitted or not, and for any
+    fitted estimator exposing a PLSRegression as ``pls_`` (how PCR/OPLS can join later); a
+    Pipeline is judged by its final step."""
+    from sklearn.cross_decomposition import PLSRegression
+
+    from engine.models.plsda import PLSDA
+
+    estimator = final_estimator(estimator)
+    return (isinstance(estimator, (PLSRegression, PLSDA))
+            or isinstance(getattr(estimator, "pls_", None), PLSRegression))
 
 
 def preprocessed(model: Any, X: np.ndarray,
@@ -173,15 +179,17 @@ def interpret_pls(model: Any, X_cal: np.ndarray, y_cal: np.ndarray | None,
     ``model`` is the branch's fitted sklearn Pipeline (preprocessing steps + final estimator)
     or a bare estimator; ``X_cal`` the raw calibration spectra (the rows the model was refitted
     on) with reference values ``y_cal`` and dataset ``rows``; ``wavelengths`` the raw axis.
-    None when the final estimator is not PLS-family.
+    None when the final estimator is not PLS-family; ValueError when it is not fitted.
 
     Studentized residuals (regression with one target): r_i = e_i / (s sqrt(1 - h_i)), with
     e_i = y_i - ŷ_i, h_i the leverage and s² = SSE / (n - a - 1) (a components + intercept);
     None for PLS-DA, several targets or n <= a + 1.
     """
+    if not is_pls_family(model):
+        return None
     pls = pls_of(model)
     if pls is None:
-        return None
+        raise ValueError("the PLS model is not fitted: nothing to interpret")
     Z, axis = preprocessed(model, X_cal, wavelengths)
     latent = pls_latent(pls, Z, axis)
     t2, q, leverage = latent.statistics(Z)
