@@ -10,6 +10,13 @@ The Spectra tab needs the branch's preprocessing applied to every spectrum, whic
 seconds on a large dataset: it is computed on the panel's own background thread
 (app.common.workers.Jobs, newest request wins), only when the tab is shown, and cached per
 branch. A failed export goes to the window's notifier (app.common.notify) as one line.
+
+The Diagnostics tab (app.results.diagnostics) interprets the branch's fitted model
+(engine.diagnostics: regression vector, VIP, scores, T² vs Q, studentized residuals) on the
+same background thread, also only when shown and cached per branch. A run shown from a saved
+project has no model in memory: ``set_run(..., project_file=, run_id=)`` says where to load
+it from (off the GUI thread). Samples picked in its plots leave as ``rows_selected`` (dataset
+rows); ``show_selection(rows)`` highlights rows chosen elsewhere.
 """
 from __future__ import annotations
 
@@ -37,11 +44,11 @@ from app.common.notify import Notifier
 from app.model.tasks import axis_units
 from app.results import data as D
 from app.results import export as E
+from app.results.diagnostics import DiagnosticsPage
 from app.results.leaderboard import LeaderboardModel, LeaderboardView
 from app.results.plots import (
     ComponentsPlot,
     HistoryPlot,
-    PlotPage,
     PredictedPlot,
     ResidualPlot,
     SpectraPlot,
@@ -49,13 +56,16 @@ from app.results.plots import (
 
 # plot name (export_plot_png) -> tab title
 PLOT_TABS = {"predicted": "Pred vs obs", "residuals": "Residuals", "components": "PLS comps",
-             "history": "Optuna", "spectra": "Spectra"}
+             "history": "Optuna", "spectra": "Spectra", "diagnostics": "Diagnostics"}
 PLOT_TOOLTIPS = {"predicted": "Predicted vs observed: CV and test, 1:1 line, figures of merit",
                  "residuals": "Residuals (predicted \u2212 observed) vs predicted",
                  "components": "RMSECV vs the number of PLS components",
                  "history": "Optuna search history: value per trial and best so far",
-                 "spectra": "The spectra after this branch's preprocessing"}
+                 "spectra": "The spectra after this branch's preprocessing",
+                 "diagnostics": "Inside the model: regression vector, VIP, scores, T\u00b2 vs Q "
+                                "with its 95 %/99 % limits, residuals vs leverage"}
 SPECTRA_CACHE = 4          # preprocessed spectra kept (a 10,000 x 1,000 set is 80 MB each)
+DIAGNOSTICS_CACHE = 8      # interpreted branches kept (arrays over the calibration rows)
 NO_RESULTS = "No results yet: run a pipeline (the branches appear here as they finish)."
 NO_RESULTS_CAPTION = "No results yet: press Run (F5)"   # fits beside the Export button
 
@@ -63,6 +73,7 @@ NO_RESULTS_CAPTION = "No results yet: press Run (F5)"   # fits beside the Export
 class ResultsPanel(QWidget):
     branch_selected = Signal(int)   # the branch whose plots are shown (user or automatic)
     exported = Signal(str)          # a file written by an export action (path)
+    rows_selected = Signal(object)  # np.ndarray of dataset rows picked in a diagnostics plot
 
     def __init__(self, parent: QWidget | None = None, notifier: Notifier | None = None) -> None:
         super().__init__(parent)
@@ -77,9 +88,12 @@ class ResultsPanel(QWidget):
         self.caption.setTextFormat(Qt.TextFormat.PlainText)
         self.caption.setMinimumWidth(50)
 
-        self.plots: dict[str, PlotPage] = {
+        self.diagnostics = DiagnosticsPage()
+        self.diagnostics.rows_selected.connect(self.rows_selected)
+        self.plots: dict[str, Any] = {
             "predicted": PredictedPlot(), "residuals": ResidualPlot(),
-            "components": ComponentsPlot(), "history": HistoryPlot(), "spectra": SpectraPlot()}
+            "components": ComponentsPlot(), "history": HistoryPlot(), "spectra": SpectraPlot(),
+            "diagnostics": self.diagnostics}
         self.tabs = QTabWidget()
         self.tabs.setObjectName("resultsTabs")
         self.tabs.setDocumentMode(True)
@@ -141,6 +155,9 @@ class ResultsPanel(QWidget):
         self._jobs = None
         self._spectra_cache: dict[int, Any] = {}
         self._spectra_for: int | None = None
+        self._diag_cache: dict[int, Any] = {}
+        self._diag_for: int | None = None
+        self._stored: tuple[str, int] | None = None   # (project file, run id) of a saved run
         self._shut = False
         self._dirty: set[str] = set()
         self._refresh_timer = QTimer(self)
@@ -173,6 +190,7 @@ class ResultsPanel(QWidget):
             return
         self.model.set_result(result)
         self._spectra_cache.pop(int(result.id), None)
+        self._diag_cache.pop(int(result.id), None)
         self._update_caption()
         target = self.model.best_id if self._follow_best else self._selected
         if target is None and self._selected is None:
@@ -180,9 +198,14 @@ class ResultsPanel(QWidget):
         if target is not None and (target != self._selected or target == result.id):
             self._select(target, user=False, defer=True)
 
-    def set_run(self, result: Any, dataset: Any) -> None:
-        """A whole run at once (reloaded from a project, or the RunResult at the end)."""
+    def set_run(self, result: Any, dataset: Any, project_file: str | None = None,
+                run_id: int | None = None) -> None:
+        """A whole run at once (reloaded from a project, or the RunResult at the end).
+        ``project_file`` and ``run_id``: where a saved run's fitted models are (the
+        Diagnostics tab loads them from there, off the GUI thread)."""
         self.clear()
+        if project_file is not None and run_id is not None:
+            self._stored = (str(project_file), int(run_id))
         target = (getattr(result, "dataset", None) or {}).get("target")
         self._ctx = D.Context.from_dataset(dataset, result.train_indices, result.test_indices,
                                            task=result.task, target=target)
@@ -210,7 +233,10 @@ class ResultsPanel(QWidget):
     def clear(self) -> None:
         if self._jobs is not None:
             self._jobs.cancel("results-spectra")
+            self._jobs.cancel("results-diagnostics")
         self._ctx, self._dataset = None, None
+        self._diag_cache.clear()
+        self._diag_for, self._stored = None, None
         self._selected, self._follow_best = None, True
         self._spectra_cache.clear()
         self._spectra_for = None
@@ -265,6 +291,7 @@ class ResultsPanel(QWidget):
         self.right.setCurrentWidget(self.tabs)
         self._dirty = set(self.plots)
         self._spectra_for = None
+        self._diag_for = None
         if defer:
             self._refresh_timer.start()
         else:
@@ -285,6 +312,9 @@ class ResultsPanel(QWidget):
         self._dirty.discard(name)
         if name == "spectra":
             self._request_spectra()
+            return
+        if name == "diagnostics":
+            self._request_diagnostics()
             return
         try:
             self.plots[name].set_branch(result, self._ctx)
@@ -386,6 +416,92 @@ class ResultsPanel(QWidget):
         """The preprocessed spectra on screen (None while computing or not shown)."""
         return self.plots["spectra"].data if self.plots["spectra"].has_plot else None
 
+    # -- diagnostics (off the GUI thread) -------------------------------------------------------
+    def _diagnostics_args(self, bid: int) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
+        result = self.model.result(bid)
+        if result is None or result.status != "ok" or self._dataset is None:
+            return None
+        from app.results.diagnostics_task import stored_loaders
+
+        ds, ctx = self._dataset, self._ctx
+        load_model, load_latent = (stored_loaders(*self._stored) if self._stored is not None
+                                   else (None, None))
+        args = (ds.X, ds.wavelengths, not ds.metadata.get("wavelengths_unknown"),
+                ctx.train_indices, ctx.y, ctx.sample_ids, result)
+        return args, {"load_model": load_model, "load_latent": load_latent,
+                      "units": axis_units(ds)}
+
+    def _request_diagnostics(self) -> None:
+        bid = self._selected
+        if bid is None or self._diag_for == bid:
+            return
+        call = self._diagnostics_args(bid)
+        if call is None:
+            return
+        self._diag_for = bid
+        cached = self._diag_cache.get(bid)
+        if cached is not None:
+            self._show_diagnostics(bid, cached)
+            return
+        self.diagnostics.show_message(f"Interpreting the model of branch {bid}\u2026")
+        from app.results.diagnostics_task import branch_diagnostics
+
+        args, kwargs = call
+        handle = self._get_jobs().submit(
+            "results-diagnostics", branch_diagnostics, *args, **kwargs,
+            label=f"Interpreting the model of branch {bid}")
+        handle.finished.connect(lambda diag: self._diagnostics_ready(bid, diag))
+        handle.failed.connect(lambda exc, _tb: self._diagnostics_failed(bid, exc))
+
+    def _diagnostics_ready(self, bid: int, diag: Any) -> None:
+        if self._shut:
+            return
+        self._diag_cache[bid] = diag
+        while len(self._diag_cache) > DIAGNOSTICS_CACHE:
+            self._diag_cache.pop(next(iter(self._diag_cache)))
+        if bid == self._selected and self._diag_for == bid:
+            self._show_diagnostics(bid, diag)
+
+    def _diagnostics_failed(self, bid: int, exc: BaseException) -> None:
+        if self._shut or bid != self._selected:
+            return
+        from app.common.dialogs import error_text
+
+        self._diag_for = None
+        self.diagnostics.show_message(
+            f"The model of branch {bid} cannot be interpreted: {error_text(exc)}")
+
+    def _show_diagnostics(self, bid: int, diag: Any) -> None:
+        self.diagnostics.set_diagnostics(diag, self._ctx.target if self._ctx else "")
+
+    def _ensure_diagnostics_now(self) -> None:
+        """An export of the Diagnostics tab while it is not drawn computes it here (a
+        deliberate, rare action that must write the selected branch)."""
+        bid = self._selected
+        if bid is None or (self._diag_for == bid and self.diagnostics.has_plot):
+            return
+        diag = self._diag_cache.get(bid)
+        if diag is None:
+            call = self._diagnostics_args(bid)
+            if call is None:
+                return
+            from app.results.diagnostics_task import branch_diagnostics
+
+            args, kwargs = call
+            diag = branch_diagnostics(*args, **kwargs)
+            self._diag_cache[bid] = diag
+        self._diag_for = bid
+        self._dirty.discard("diagnostics")
+        self._show_diagnostics(bid, diag)
+
+    def diagnostics_data(self) -> Any:
+        """The BranchDiagnostics on screen (None while computing or not shown)."""
+        return self.diagnostics.diag if self.diagnostics.has_plot else None
+
+    def show_selection(self, rows: Any) -> None:
+        """Highlight these dataset rows in the diagnostics plots (the window's selection)."""
+        self.diagnostics.show_selection(rows)
+
     # -- caption ---------------------------------------------------------------------------------
     def _update_caption(self, cancelled: bool = False) -> None:
         ctx = self._ctx
@@ -435,6 +551,8 @@ class ResultsPanel(QWidget):
             raise ValueError(f"unknown plot {name!r}; one of {', '.join(PLOT_TABS)}")
         if key == "spectra":
             self._ensure_spectra_now()
+        elif key == "diagnostics":
+            self._ensure_diagnostics_now()
         else:
             self._ensure_page(key)
         title = None

@@ -73,13 +73,17 @@ class PlotPage(QWidget):
         # takes the space it is given instead.
         self.graphics.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.graphics.ci.layout.setContentsMargins(2, 4, 8, 2)
-        self.plot = self.graphics.addPlot(row=0, col=0)
+        self.plot = self.graphics.addPlot(row=0, col=0, viewBox=self._make_viewbox())
         self.plot.hideButtons()
         self.plot.setMenuEnabled(True)
         for axis in ("left", "bottom"):
             self.plot.getAxis(axis).enableAutoSIPrefix(False)
         self._stack.addWidget(self.graphics)
         self._build_items()
+
+    def _make_viewbox(self) -> pg.ViewBox | None:
+        """The plot's ViewBox (None: pyqtgraph's own); a page that picks points gives its own."""
+        return None
 
     def _build_items(self) -> None:
         """Add the subclass's graphics items to ``self.plot``."""

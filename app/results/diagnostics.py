@@ -1,0 +1,509 @@
+"""The results' Diagnostics tab: what is inside a PLS branch, and which samples it strains.
+
+One plot, five views chosen above it (the results dock is short: five small plots side by
+side would be unreadable):
+
+- Regression vector and VIP against the wavelength axis of the preprocessed data (named by
+  the dataset's units; VIP = 1, Wold's usual threshold, drawn and labelled);
+- Scores: LV i against LV j (chosen), coloured by the reference value or class;
+- T² vs Q of the calibration (the influence plot), the 95 % and 99 % limits as labelled
+  lines, the samples outside a 99 % limit drawn apart;
+- Studentized residuals vs leverage (PLS regression).
+
+A branch whose model is not PLS gets the T² vs Q of its latent model only, and a sentence
+saying why. Every number comes from engine.diagnostics (app.results.diagnostics_task); this
+module draws them.
+
+Linked selection: in the scores and influence plots a click picks the nearest sample (within
+a few pixels), Ctrl+click adds or removes one, a left-button drag draws a box (Ctrl+drag adds
+to the selection), a click on empty space clears it; the middle button pans, the wheel and
+the right button zoom. The page emits ``rows_selected`` with DATASET rows and highlights
+whatever ``show_selection`` is given. Each plot is one ScatterPlotItem fed numpy arrays
+(brushes too: an object array of a few shared QBrush), and picking is a vectorised distance
+in pixels, so 10,000 calibration samples stay fluid.
+"""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+
+from app.common import colours
+from app.results.diagnostics_task import BranchDiagnostics
+from app.results.plots import PlotPage
+
+__all__ = ["VIEWS", "DiagnosticsPage", "PickViewBox"]
+
+VIEWS = {"coef": "Regression vector", "vip": "VIP", "scores": "Scores",
+         "influence": "T\u00b2 vs Q (influence)", "residuals": "Studentized residuals vs leverage"}
+PICK_PIXELS = 8                  # a click picks the nearest sample within this many pixels
+POINT_COLOUR = "#1f77b4"
+OUTSIDE_COLOUR = "#d62728"
+LIMIT_COLOURS = {0.95: "#e08000", 0.99: "#b00020"}
+LINE_COLOUR = "#606060"
+N_BINS = 32                      # colour levels of a reference value in the scores plot
+
+
+def _pct(level: float) -> str:
+    return f"{level * 100:g} %"
+
+
+class PickViewBox(pg.ViewBox):
+    """A ViewBox whose left button selects instead of panning: ``clicked(view point,
+    modifiers)`` on a click, ``boxed(view rect, modifiers)`` when a drag ends (the box is
+    drawn meanwhile). Middle-drag pans, right-drag and the wheel zoom, as in pyqtgraph."""
+
+    clicked = Signal(object, object)
+    boxed = Signal(object, object)
+
+    def mouseClickEvent(self, ev: Any) -> None:
+        if ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            self.clicked.emit(self.mapToView(ev.pos()), ev.modifiers())
+            return
+        super().mouseClickEvent(ev)
+
+    def mouseDragEvent(self, ev: Any, axis: Any = None) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton:
+            super().mouseDragEvent(ev, axis)
+            return
+        ev.accept()
+        p0, p1 = ev.buttonDownPos(), ev.pos()
+        if ev.isFinish():
+            self.rbScaleBox.hide()
+            rect = self.childGroup.mapRectFromParent(QRectF(p0, p1)).normalized()
+            self.boxed.emit(rect, ev.modifiers())
+        else:
+            self.updateScaleBox(p0, p1)
+
+
+class _Points(pg.ScatterPlotItem):
+    """A scatter that leaves clicks to the PickViewBox (pyqtgraph's own would take a click
+    on a point and search all points in Python)."""
+
+    def mouseClickEvent(self, ev: Any) -> None:
+        ev.ignore()
+
+
+class DiagnosticsPlot(PlotPage):
+    """The one plot of the tab: curves against wavelength, or one scatter of samples with
+    the selection drawn over it as a second scatter (the subset's arrays)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("diagnostics", parent)
+        self.px = np.zeros(0)
+        self.py = np.zeros(0)
+        self.point_rows = np.zeros(0, dtype=np.intp)   # dataset row of each plotted point
+        self.lines: dict[str, float] = {}              # label -> position of each line drawn
+        self.curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._extra: list[Any] = []
+
+    def _make_viewbox(self) -> pg.ViewBox:
+        return PickViewBox()
+
+    def _build_items(self) -> None:
+        c = QColor(POINT_COLOUR)
+        self.points = _Points(size=6, pen=None,
+                                         brush=pg.mkBrush(c.red(), c.green(), c.blue(), 170))
+        self.outside = _Points(size=7, symbol="d", pen=pg.mkPen(
+            QColor(OUTSIDE_COLOUR).darker(130)), brush=pg.mkBrush(OUTSIDE_COLOUR))
+        self.highlight = _Points(size=11, pen=pg.mkPen(colours.SELECTION, width=2),
+                                            brush=None)
+        for item in (self.points, self.outside, self.highlight):
+            self.plot.addItem(item)
+        self.highlight.setZValue(20)
+        self.legend = self.plot.addLegend(offset=(-8, 8), labelTextColor="k",
+                                          labelTextSize="8pt",
+                                          brush=pg.mkBrush(255, 255, 255, 220),
+                                          pen=pg.mkPen("#c0c0c0"))
+
+    @property
+    def viewbox(self) -> PickViewBox:
+        return self.plot.vb
+
+    def clear_data(self) -> None:
+        for item in self._extra:
+            self.plot.removeItem(item)
+        self._extra = []
+        self.points.setData([], [])
+        self.outside.setData([], [])
+        self.highlight.setData([], [])
+        self.legend.clear()
+        self.px, self.py = np.zeros(0), np.zeros(0)
+        self.point_rows = np.zeros(0, dtype=np.intp)
+        self.lines, self.curves = {}, {}
+
+    # -- drawing pieces ---------------------------------------------------------------------
+    def begin(self, x_label: str, y_label: str) -> None:
+        self.show_plot()
+        self.clear_data()
+        self.plot.setLabel("bottom", x_label)
+        self.plot.setLabel("left", y_label)
+
+    def add_curve(self, x: np.ndarray, y: np.ndarray, name: str, colour: str) -> None:
+        item = pg.PlotDataItem(x, y, pen=pg.mkPen(colour, width=1.5), name=name)
+        self.plot.addItem(item)
+        self._extra.append(item)
+        self.curves[name] = (np.asarray(x), np.asarray(y))
+
+    def add_line(self, pos: float, angle: int, label: str, colour: str = LINE_COLOUR,
+                 dashed: bool = True, where: float = 0.92) -> None:
+        """A horizontal (angle 0) or vertical (90) line at ``pos`` with its label on it."""
+        style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
+        line = pg.InfiniteLine(pos=pos, angle=angle, pen=pg.mkPen(colour, width=1.3, style=style),
+                               label=label or None,
+                               labelOpts={"position": where, "color": colour, "movable": False,
+                                          "fill": pg.mkBrush(255, 255, 255, 200),
+                                          "anchors": [(0, 1), (0, 1)] if angle == 90 else
+                                          [(1, 1), (1, 1)]})
+        self.plot.addItem(line, ignoreBounds=True)
+        self._extra.append(line)
+        if label:
+            self.lines[label] = float(pos)
+
+    def set_points(self, x: np.ndarray, y: np.ndarray, rows: np.ndarray, name: str,
+                   brushes: np.ndarray | None = None) -> None:
+        self.px, self.py = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        self.point_rows = np.asarray(rows, dtype=np.intp)
+        if brushes is None:
+            self.points.setData(self.px, self.py)
+        else:
+            self.points.setData(self.px, self.py, brush=brushes)
+        if name:
+            self.legend.addItem(self.points, name)
+
+    def set_outside(self, mask: np.ndarray, name: str) -> None:
+        self.outside.setData(self.px[mask], self.py[mask])
+        if mask.any():
+            self.legend.addItem(self.outside, name)
+
+    def legend_entry(self, colour: str, name: str) -> None:
+        """A legend line for a colour of the one scatter (no item of its own is drawn)."""
+        sample = pg.ScatterPlotItem(size=7, pen=None, brush=pg.mkBrush(colour))
+        self.legend.addItem(sample, name)
+
+    def fit_view(self, x_max: float | None = None, y_max: float | None = None,
+                 headroom: float = 0.0, y_min: float | None = None) -> None:
+        """Everything drawn in view, and the limit lines too (they ignore the bounds);
+        ``headroom`` (a fraction of the height) keeps a band free at the top for the legend."""
+        vb = self.plot.vb
+        vb.enableAutoRange()
+        vb.autoRange(padding=0.04)
+        (x0, x1), (y0, y1) = vb.viewRange()
+        if x_max is not None and x_max * 1.06 > x1:
+            x1 = x_max * 1.06
+        if y_max is not None and y_max * 1.06 > y1:
+            y1 = y_max * 1.06
+        if y_min is not None and y_min * 1.06 < y0:
+            y0 = y_min * 1.06
+        y1 += headroom * (y1 - y0)
+        vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+
+    def show_highlight(self, mask: np.ndarray) -> None:
+        if mask.size != self.px.size:
+            self.highlight.setData([], [])
+            return
+        self.highlight.setData(self.px[mask], self.py[mask])
+
+    # -- picking ----------------------------------------------------------------------------
+    def nearest(self, point: QPointF) -> int | None:
+        """The plotted point nearest ``point`` (view coordinates) within PICK_PIXELS."""
+        if self.px.size == 0:
+            return None
+        pw, ph = self.plot.vb.viewPixelSize()
+        d2 = ((self.px - point.x()) / (pw or 1.0)) ** 2 + ((self.py - point.y()) / (ph or 1.0)) ** 2
+        i = int(np.argmin(d2))
+        return i if d2[i] <= PICK_PIXELS ** 2 else None
+
+    def inside(self, rect: QRectF) -> np.ndarray:
+        """Indices of the plotted points inside ``rect`` (view coordinates)."""
+        return np.flatnonzero((self.px >= rect.left()) & (self.px <= rect.right())
+                              & (self.py >= rect.top()) & (self.py <= rect.bottom()))
+
+
+class DiagnosticsPage(QWidget):
+    """The Diagnostics tab: a view chooser (and the LVs of the scores plot) over one plot."""
+
+    rows_selected = Signal(object)    # np.ndarray of dataset rows picked in a plot
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.name = "diagnostics"
+        self.diag: BranchDiagnostics | None = None
+        self.target = ""
+        self._selected = np.zeros(0, dtype=np.intp)
+        self.view_combo = QComboBox()
+        self.view_combo.setObjectName("diagnosticsView")
+        for key, title in VIEWS.items():
+            self.view_combo.addItem(title, key)
+        self.view_combo.setCurrentIndex(list(VIEWS).index("influence"))
+        self.view_combo.currentIndexChanged.connect(lambda _i: self.redraw())
+        self.lv_x, self.lv_y = QSpinBox(), QSpinBox()
+        for spin, name, value in ((self.lv_x, "diagnosticsLvX", 1),
+                                  (self.lv_y, "diagnosticsLvY", 2)):
+            spin.setObjectName(name)
+            spin.setPrefix("LV ")
+            spin.setRange(1, 1)
+            spin.setValue(value)
+            spin.valueChanged.connect(lambda _v: self.redraw())
+        self.lv_label = QLabel("vs")
+        self.note = QLabel("")
+        self.note.setObjectName("diagnosticsNote")
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #505050;")
+        self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.plot = DiagnosticsPlot()
+        bar = QHBoxLayout()
+        bar.setContentsMargins(4, 2, 4, 0)
+        bar.addWidget(self.view_combo)
+        for w in (self.lv_x, self.lv_label, self.lv_y):
+            bar.addWidget(w)
+        bar.addWidget(self.note, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(bar)
+        layout.addWidget(self.plot, 1)
+        self._show_lv_choice(False)
+        self.setToolTip("Click a sample to select it, Ctrl+click to add or remove one, drag a "
+                        "box to select several (Ctrl+drag adds); middle button pans, wheel zooms")
+
+    # -- the PlotPage interface the results panel uses -----------------------------------------
+    @property
+    def has_plot(self) -> bool:
+        return self.plot.has_plot
+
+    def show_message(self, text: str) -> None:
+        self.diag = None
+        self.note.setText("")
+        self.plot.show_message(text)
+
+    def export(self, path: str | Path, title: str | None = None) -> Path:
+        view = self.view_combo.currentText()
+        return self.plot.export(path, f"{title} \u2014 {view}" if title else view)
+
+    def close_plot(self) -> None:
+        self.plot.close_plot()
+
+    # -- content ------------------------------------------------------------------------------
+    def set_diagnostics(self, diag: BranchDiagnostics, target: str = "") -> None:
+        self.diag, self.target = diag, target
+        self.note.setText(diag.note)
+        self.note.setToolTip(diag.note)
+        model = self.view_combo.model()
+        for i, key in enumerate(VIEWS):
+            model.item(i).setEnabled(self._available(key))
+        if not self._available(self.view()):
+            self.set_view("influence")
+        a = max(1, diag.n_components)
+        for spin in (self.lv_x, self.lv_y):
+            spin.blockSignals(True)
+            spin.setRange(1, a)
+            spin.blockSignals(False)
+        if a > 1 and self.lv_x.value() == self.lv_y.value():
+            self.lv_y.blockSignals(True)
+            self.lv_y.setValue(2 if self.lv_x.value() == 1 else 1)
+            self.lv_y.blockSignals(False)
+        self.redraw()
+
+    def _available(self, key: str) -> bool:
+        d = self.diag
+        if d is None or d.kind == "none":
+            return False
+        if key == "influence":
+            return True
+        if key == "residuals":
+            return d.studentized is not None
+        return d.is_pls
+
+    def view(self) -> str:
+        return str(self.view_combo.currentData())
+
+    def set_view(self, key: str) -> None:
+        self.view_combo.setCurrentIndex(list(VIEWS).index(key))
+
+    def view_enabled(self, key: str) -> bool:
+        return bool(self.view_combo.model().item(list(VIEWS).index(key)).isEnabled())
+
+    def _show_lv_choice(self, on: bool) -> None:
+        for w in (self.lv_x, self.lv_label, self.lv_y):
+            w.setVisible(on)
+
+    def redraw(self) -> None:
+        d = self.diag
+        key = self.view()
+        self._show_lv_choice(key == "scores" and d is not None and d.is_pls)
+        if d is None:
+            return
+        if d.kind == "none":
+            self.plot.show_message(d.note)
+            return
+        if not self._available(key):
+            self.plot.show_message(f"{VIEWS[key]}: {d.note or 'not available for this branch.'}"
+                                   if key != "residuals" or not d.is_pls else
+                                   f"{VIEWS[key]}: a PLS-DA model has no residuals of one "
+                                   "reference value.")
+            return
+        draw = {"coef": self._draw_coef, "vip": self._draw_vip, "scores": self._draw_scores,
+                "influence": self._draw_influence, "residuals": self._draw_residuals}[key]
+        draw(d)
+        self.connect_picking()
+        self.show_selection(self._selected, emit=False)
+
+    def _draw_coef(self, d: BranchDiagnostics) -> None:
+        p = self.plot
+        p.begin(d.x_label, "Regression coefficient")
+        b = np.asarray(d.regression_vector)
+        p.add_line(0.0, 0, "")
+        if b.ndim == 1 or b.shape[1] == 1:
+            p.add_curve(d.wavelengths, b.reshape(-1),
+                        f"regression vector ({d.n_components} LV)", POINT_COLOUR)
+        else:
+            for j in range(b.shape[1]):
+                name = d.classes[j] if d.classes and j < len(d.classes) else f"column {j + 1}"
+                p.add_curve(d.wavelengths, b[:, j], f"class {name}",
+                            colours.PALETTE[j % len(colours.PALETTE)])
+        p.fit_view()
+
+    def _draw_vip(self, d: BranchDiagnostics) -> None:
+        p = self.plot
+        p.begin(d.x_label, "VIP")
+        p.add_curve(d.wavelengths, np.asarray(d.vip), f"VIP ({d.n_components} LV)", POINT_COLOUR)
+        p.add_line(1.0, 0, "VIP = 1", colour=LIMIT_COLOURS[0.99], where=0.97)
+        p.fit_view(y_max=1.0)
+
+    def _draw_scores(self, d: BranchDiagnostics) -> None:
+        p = self.plot
+        i, j = self.lv_x.value() - 1, self.lv_y.value() - 1
+        scores = np.asarray(d.scores)
+        p.begin(f"LV {i + 1} scores (t{i + 1})", f"LV {j + 1} scores (t{j + 1})")
+        p.add_line(0.0, 0, "")
+        p.add_line(0.0, 90, "")
+        brushes, legend = self._score_colours(d)
+        p.set_points(scores[:, i], scores[:, j], d.rows, "", brushes)
+        for colour, name in legend:
+            p.legend_entry(colour, name)
+        p.fit_view(headroom=0.12)
+
+    def _score_colours(self, d: BranchDiagnostics) -> tuple[np.ndarray | None,
+                                                             list[tuple[str, str]]]:
+        """One shared brush per class (PLS-DA) or per level of the reference value, and the
+        legend lines naming them."""
+        if d.labels is not None:
+            names, codes = np.unique(np.asarray(d.labels).astype(str), return_inverse=True)
+            palette = [colours.PALETTE[k % len(colours.PALETTE)] for k in range(names.size)]
+            brushes = np.empty(names.size, dtype=object)
+            brushes[:] = [pg.mkBrush(QColor(c)) for c in palette]
+            return brushes[codes], [(c, f"class {n}") for c, n in zip(palette, names,
+                                                                      strict=True)]
+        if d.y is None or d.y.size == 0 or not np.isfinite(d.y).all():
+            return None, []
+        lo, hi = float(d.y.min()), float(d.y.max())
+        cmap = colours.colour_map()
+        levels = np.linspace(*colours.MAP_SPAN, N_BINS)
+        qcolours = [cmap.map(v, mode="qcolor") for v in levels]
+        brushes = np.empty(N_BINS, dtype=object)
+        brushes[:] = [pg.mkBrush(c) for c in qcolours]
+        codes = np.zeros(d.y.size, dtype=np.intp) if hi == lo else \
+            np.minimum(((d.y - lo) / (hi - lo) * N_BINS).astype(np.intp), N_BINS - 1)
+        name = self.target or "reference"
+        return brushes[codes], [(qcolours[0].name(), f"{name} {lo:.4g} (low)"),
+                                (qcolours[-1].name(), f"{name} {hi:.4g} (high)")]
+
+    def _draw_influence(self, d: BranchDiagnostics) -> None:
+        p = self.plot
+        space = "PLS" if d.latent_kind == "pls" else "PCA"
+        p.begin(f"Hotelling T\u00b2 ({d.n_components} {'LV' if space == 'PLS' else 'PC'})",
+                "Q residual (SPE)")
+        p.set_points(d.t2, d.q, d.rows, f"calibration ({d.rows.size:,})")
+        t2_lim, q_lim = d.limits.get("t2", {}), d.limits.get("q", {})
+        for level in sorted(t2_lim):
+            p.add_line(t2_lim[level], 90, f"T\u00b2 {_pct(level)}", LIMIT_COLOURS.get(level,
+                       LINE_COLOUR), dashed=level < 0.99, where=0.97 if level >= 0.99 else 0.85)
+        for level in sorted(q_lim):
+            p.add_line(q_lim[level], 0, f"Q {_pct(level)}", LIMIT_COLOURS.get(level, LINE_COLOUR),
+                       dashed=level < 0.99, where=0.97 if level >= 0.99 else 0.85)
+        outside = (d.t2 > t2_lim.get(0.99, np.inf)) | (d.q > q_lim.get(0.99, np.inf))
+        p.set_outside(outside, f"outside a 99 % limit ({int(outside.sum())})")
+        p.fit_view(x_max=max(t2_lim.values(), default=None),
+                   y_max=max(q_lim.values(), default=None), headroom=0.12)
+
+    def _draw_residuals(self, d: BranchDiagnostics) -> None:
+        p = self.plot
+        p.begin("Leverage", "Studentized residual")
+        r = np.asarray(d.studentized)
+        p.set_points(d.leverage, r, d.rows, f"calibration ({d.rows.size:,})")
+        for value in (-3.0, 3.0):
+            p.add_line(value, 0, f"r = {value:+g}", LIMIT_COLOURS[0.99], dashed=False,
+                       where=0.97)
+        t2_99 = d.limits.get("t2", {}).get(0.99)
+        n = d.rows.size
+        if t2_99 is not None and n > 1:
+            # the engine's leverage is 1/n + T²/(n-1): the T² 99 % limit on this axis
+            p.add_line(1.0 / n + t2_99 / (n - 1), 90, f"T\u00b2 {_pct(0.99)}",
+                       LIMIT_COLOURS[0.99], dashed=True, where=0.97)
+        p.set_outside(np.abs(r) > 3.0, f"|r| > 3 ({int((np.abs(r) > 3.0).sum())})")
+        p.fit_view(y_max=3.0, y_min=-3.0, headroom=0.12)
+
+    # -- selection ------------------------------------------------------------------------------
+    def picks_samples(self) -> bool:
+        return self.plot.has_plot and self.plot.px.size > 0
+
+    def show_selection(self, rows: Any, emit: bool = False) -> None:
+        """Highlight these dataset rows wherever they are plotted."""
+        self._selected = np.unique(np.asarray(rows if rows is not None else [],
+                                              dtype=np.intp))
+        if self.plot.built:
+            self.plot.show_highlight(np.isin(self.plot.point_rows, self._selected))
+        if emit:
+            self.rows_selected.emit(self._selected.copy())
+
+    def selected_rows(self) -> np.ndarray:
+        return self._selected.copy()
+
+    def connect_picking(self) -> None:
+        """Listen to the plot's clicks and boxes (once the plot widget exists)."""
+        vb = self.plot.viewbox
+        if getattr(vb, "_nirdesk_connected", False):
+            return
+        vb.clicked.connect(self._on_click)
+        vb.boxed.connect(self._on_box)
+        vb._nirdesk_connected = True
+
+    def _on_click(self, point: QPointF, modifiers: Any) -> None:
+        if not self.picks_samples():
+            return
+        i = self.plot.nearest(point)
+        ctrl = bool(modifiers & Qt.KeyboardModifier.ControlModifier)
+        if i is None:
+            if not ctrl:
+                self.show_selection([], emit=True)
+            return
+        row = int(self.plot.point_rows[i])
+        if ctrl:
+            rows = (self._selected[self._selected != row] if row in self._selected
+                    else np.append(self._selected, row))
+        else:
+            rows = np.array([row])
+        self.show_selection(rows, emit=True)
+
+    def _on_box(self, rect: QRectF, modifiers: Any) -> None:
+        if not self.picks_samples():
+            return
+        rows = self.plot.point_rows[self.plot.inside(rect)]
+        if modifiers & Qt.KeyboardModifier.ControlModifier:
+            rows = np.union1d(self._selected, rows)
+        self.show_selection(rows, emit=True)
+
+    def summary(self) -> str:
+        """The view shown, in words (tests, the export title)."""
+        d = self.diag
+        if d is None:
+            return ""
+        return html.unescape(f"Branch {d.branch_id}: {self.view_combo.currentText()}")
