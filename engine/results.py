@@ -20,6 +20,12 @@ class BranchResult:
                       the mean where it held it out several times), aligned with train_indices
     test_predictions  aligned with the dataset's test_indices, or None without a test part
     model             the pipeline refitted on all training rows (None if the branch failed)
+    diagnostics       the refitted model's latent space (engine.diagnostics.LatentModel: its
+                      PLS space, else a PCA of the preprocessed calibration spectra), which
+                      T2/Q/leverage of any later spectrum need; saved with the model, not JSON
+    outliers          calibration rows outside the 99 % T2/Q limits, one dict each
+                      {"id", "row", "t2", "q", "limit"}; [] when none, None when the branch
+                      has no diagnostics (failed, or they could not be computed)
     """
 
     id: int
@@ -40,12 +46,16 @@ class BranchResult:
     trials: list[dict[str, Any]] | None = None  # search history (params, value, state, seconds)
     curve: dict[str, list] | None = None         # RMSECV vs PLS components
     tuning: dict[str, Any] | None = None         # how the search ran (method, metric, seconds, ...)
+    diagnostics: Any = None                      # engine.diagnostics.LatentModel | None
+    outliers: list[dict[str, Any]] | None = None
+    diagnostics_seconds: float = 0.0             # main-process time of the two above
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "steps": self.steps, "status": self.status,
                 "metrics": self.metrics, "best_params": self.best_params,
                 "seconds": round(self.seconds, 6), "error": self.error, "warnings": self.warnings,
-                "trials": self.trials, "curve": self.curve, "tuning": self.tuning}
+                "trials": self.trials, "curve": self.curve, "tuning": self.tuning,
+                "outliers": self.outliers}
 
 
 @dataclass

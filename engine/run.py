@@ -152,6 +152,38 @@ def merge_branch(prep: PreparedBranch, results: list[FoldResult],
     return out
 
 
+def attach_diagnostics(result: BranchResult, dataset: SpectralDataset) -> None:
+    """The refitted model's latent space and the calibration rows outside its 99 % limits.
+
+    Computed here, in the main process after the refit, from the model and the training rows
+    alone, so it never changes a metric and a parallel run gets exactly what a sequential one
+    does (one BLAS thread, whichever thread calls). A failure in the diagnostics never fails
+    the branch: it becomes a warning on the branch and ``outliers`` stays None.
+    """
+    if result.status != "ok" or result.model is None:
+        return
+    from threadpoolctl import threadpool_limits
+
+    from engine.diagnostics import assess_raw, latent_for_model, outliers
+
+    start = time.perf_counter()
+    train = dataset.train_indices
+    try:
+        with threadpool_limits(limits=1):
+            X_cal = dataset.X[train]
+            latent = latent_for_model(result.model, X_cal, dataset.wavelengths)
+            found = None
+            if latent is not None:
+                found = outliers(assess_raw(result.model, latent, X_cal), dataset.sample_ids,
+                                 train)
+    except Exception as exc:  # noqa: BLE001 - diagnostics are extra; the branch stands
+        result.warnings.append(f"diagnostics (T2/Q outliers) could not be computed: "
+                               f"{error_text(exc)}")
+        latent = found = None
+    result.diagnostics, result.outliers = latent, found
+    result.diagnostics_seconds = time.perf_counter() - start
+
+
 def _distinct_warnings(messages: Iterable[str]) -> list[str]:
     """One entry per kind of warning: the same ConvergenceWarning from five folds differs only
     in its numbers (duality gap), which would bury the one warning that matters."""
@@ -231,6 +263,7 @@ class _Collector:
             except Exception as exc:  # noqa: BLE001 - a failed merge fails the branch, not the run
                 self.on_failure(bid, error_text(exc))
                 return
+            attach_diagnostics(result, self.dataset)
             self._finish(result)
 
     def on_failure(self, bid: int, error: str) -> None:
@@ -547,7 +580,7 @@ def finish(expanded: ExpandedPipeline, dataset: SpectralDataset, results: list[B
                        task="classification" if classification else "regression",
                        train_indices=dataset.train_indices, test_indices=dataset.test_indices)
     if verbose >= 2:
-        log(timing_table(result))
+        log(timing_table(result) + "\n" + outlier_lines(result))
     return result
 
 
@@ -571,13 +604,38 @@ def _branch_line(b: BranchResult, classification: bool) -> str:
 
 def timing_table(result: RunResult) -> str:
     """The verbose=2 per-branch timing table: where the time went, branch by branch."""
-    rows = [("id", "branch", "folds", "CV fit s", "refit s", "total s", "status")]
+    rows = [("id", "branch", "folds", "CV fit s", "refit s", "diag s", "total s", "status")]
     for b in result.branches:
         rows.append((str(b.id), b.name if len(b.name) <= 60 else b.name[:57] + "...",
                      str(len(b.fold_seconds)), f"{sum(b.fold_seconds):.3f}",
-                     f"{b.refit_seconds:.3f}", f"{b.seconds:.3f}", b.status))
+                     f"{b.refit_seconds:.3f}", f"{b.diagnostics_seconds:.3f}",
+                     f"{b.seconds:.3f}", b.status))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append(f"wall time {result.seconds:.3f} s")
+    return "\n".join(lines)
+
+
+#: --verbose 2 names at most this many outliers per branch (the results JSON has them all)
+OUTLIERS_SHOWN = 20
+
+
+def outlier_lines(result: RunResult) -> str:
+    """The verbose=2 list of calibration samples outside the 99 % T2/Q limits, per branch."""
+    lines = ["calibration samples outside the 99% T2/Q limits:"]
+    n_train = 0 if result.train_indices is None else result.train_indices.size
+    for b in result.branches:
+        if b.status != "ok":
+            continue
+        head = f"[{b.id}] {b.name if len(b.name) <= 60 else b.name[:57] + '...'}"
+        if b.outliers is None:
+            lines.append(f"{head}: no diagnostics")
+        elif not b.outliers:
+            lines.append(f"{head}: none of {n_train}")
+        else:
+            shown = ", ".join(f"{o['id']} ({o['limit']})" for o in b.outliers[:OUTLIERS_SHOWN])
+            more = len(b.outliers) - OUTLIERS_SHOWN
+            tail = f" (+{more} more in the results JSON)" if more > 0 else ""
+            lines.append(f"{head}: {len(b.outliers)} of {n_train}: {shown}{tail}")
     return "\n".join(lines)

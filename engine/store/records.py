@@ -67,7 +67,8 @@ class StoredRun:
         return self.results.get("best_branch")
 
     def to_run_result(self) -> RunResult:
-        """The run as an engine RunResult (models are None; load them with load_model)."""
+        """The run as an engine RunResult (models and diagnostics are None; load them with
+        load_model / load_diagnostics)."""
         branches = []
         for b in self.results.get("branches", []):
             preds = self.predictions.get(b["id"], {})
@@ -77,7 +78,7 @@ class StoredRun:
                 seconds=b.get("seconds") or 0.0, error=b.get("error"),
                 oof_predictions=preds.get("cv"), test_predictions=preds.get("test"),
                 warnings=list(b.get("warnings") or []), trials=b.get("trials"),
-                curve=b.get("curve"), tuning=b.get("tuning")))
+                curve=b.get("curve"), tuning=b.get("tuning"), outliers=b.get("outliers")))
         return RunResult(dataset=self.results.get("dataset", {}), branches=branches,
                          parallel=self.plan, best_branch=self.best_branch, seconds=self.seconds,
                          task=self.task, train_indices=self.train_indices,
