@@ -18,9 +18,13 @@ import numpy as np
 from app.model.spectra_data import SpectraData
 from app.model.tasks import axis_units
 
-__all__ = ["LoadedSpectra", "ModelChoice", "ProjectModels", "TrainingSpectra", "cv_text",
-           "list_models", "load_spectra", "load_training", "run_prediction", "same_axis",
-           "summary_text", "user_message"]
+__all__ = ["CalibrationInfluence", "LoadedSpectra", "ModelChoice", "ProjectModels",
+           "TrainingSpectra", "cv_text", "flag_summary", "list_models", "load_spectra",
+           "load_training", "prediction_notes", "run_prediction", "same_axis", "summary_text",
+           "user_message"]
+
+NO_DIAGNOSTICS = ("this model was saved before nirdesk kept its diagnostics: no T\u00b2/Q "
+                  "influence plot and no outlier flags")
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,20 @@ class ProjectModels:
 
 
 @dataclass
+class CalibrationInfluence:
+    """The calibration's side of the T\u00b2 vs Q plot of a saved model: its limits (from the
+    LatentModel saved with the model) and, when they could be computed, the T\u00b2 and Q of the
+    calibration spectra themselves (the run's training rows through the saved model)."""
+
+    limits: dict[str, dict[float, float]]   # {"t2": {0.95: .., 0.99: ..}, "q": {...}}
+    n_components: int
+    kind: str                               # "pls" | "pca": the space T\u00b2/Q are measured in
+    t2: np.ndarray | None = None            # (n,) calibration spectra (None: not at hand)
+    q: np.ndarray | None = None
+    note: str = ""                          # why the calibration points are missing
+
+
+@dataclass
 class TrainingSpectra:
     X: np.ndarray                 # the training rows of the run's dataset
     wavelengths: np.ndarray
@@ -67,6 +85,7 @@ class TrainingSpectra:
     dataset_name: str
     key: tuple[str, int, int]     # (project path, run id, branch id)
     drawn: SpectraData | None = None   # X as the plot draws it (None: no rows)
+    influence: CalibrationInfluence | None = None   # None: the model kept no diagnostics
 
 
 @dataclass
@@ -121,6 +140,9 @@ def load_training(path: str, run_id: int, branch_id: int, cancel: threading.Even
         stored = project.load_run(run_id)
         ds = project.load_dataset(stored.dataset_id)
         model_wl = project.model_wavelengths(run_id, branch_id)
+        read = getattr(project, "load_diagnostics", None)   # None: an engine without it
+        latent = read(run_id, branch_id) if read is not None else None
+        model = project.load_model(run_id, branch_id) if latent is not None else None
     rows = (stored.train_indices if stored.train_indices is not None
             else np.flatnonzero(~ds.test_mask))
     X = ds.X[rows]
@@ -128,7 +150,32 @@ def load_training(path: str, run_id: int, branch_id: int, cancel: threading.Even
     return TrainingSpectra(X=X, wavelengths=ds.wavelengths, model_wavelengths=model_wl,
                            dataset_name=ds.name, key=(str(path), int(run_id), int(branch_id)),
                            drawn=_drawable(X, ds.wavelengths, known, "training",
-                                           axis_units(ds)))
+                                           axis_units(ds)),
+                           influence=None if latent is None else
+                           calibration_influence(model, latent, X))
+
+
+def calibration_influence(model: Any, latent: Any, X_cal: np.ndarray) -> CalibrationInfluence:
+    """The limits of ``latent`` at 95 % and 99 % and the T\u00b2/Q of the calibration spectra
+    ``X_cal`` (raw, through the model's own preprocessing: engine.diagnostics.assess_raw). A
+    calibration that no longer fits the saved model (another number of columns) keeps the
+    limits only, and says so."""
+    from engine.diagnostics import LEVELS, assess_raw
+
+    limits = {"t2": {lv: float(latent.t2_limit(lv)) for lv in LEVELS},
+              "q": {lv: float(latent.q_limit(lv)) for lv in LEVELS}}
+    info = CalibrationInfluence(limits=limits, n_components=int(latent.n_components),
+                                kind=str(latent.kind))
+    if X_cal.shape[0] == 0:
+        info.note = "the run kept no calibration spectra: new spectra against the limits only"
+        return info
+    try:
+        a = assess_raw(model, latent, X_cal)
+    except ValueError as exc:
+        info.note = f"the calibration spectra cannot be placed ({exc}): the limits only"
+        return info
+    info.t2, info.q = np.asarray(a.t2), np.asarray(a.q)
+    return info
 
 
 def load_spectra(path: str, cancel: threading.Event | None = None) -> LoadedSpectra:
@@ -183,6 +230,34 @@ def summary_text(result: Any) -> str:
                       f"{f('balanced_accuracy', '.3f')}"
     return (head + f" \u00b7 RMSEP {f('rmse')} \u00b7 R\u00b2 {f('r2', '.3f')}"
             f" \u00b7 bias {f('bias')}")
+
+
+def prediction_notes(result: Any) -> list[str]:
+    """The engine's notes on a prediction (a str or a list of them; none on older engines)."""
+    notes = getattr(result, "notes", None)
+    if not notes:
+        return []
+    return [notes] if isinstance(notes, str) else [str(n) for n in notes]
+
+
+def flag_summary(result: Any) -> str:
+    """One line on the outlier flags: "7 of 40 spectra outside the model (99 %): T\u00b2 2,
+    Q 6", "All 40 spectra inside the model (99 % limits of T\u00b2 and Q)", or the engine's
+    note when the model has no diagnostics."""
+    flags = getattr(result, "flags", None)
+    if flags is None:
+        return "; ".join(prediction_notes(result)) or NO_DIAGNOSTICS
+    from engine.diagnostics import FLAG_LEVEL
+
+    n = len(flags)
+    level = f"{FLAG_LEVEL * 100:g} %"
+    flagged = [f for f in flags if f]
+    if not flagged:
+        return f"All {n} spectra inside the model ({level} limits of T\u00b2 and Q)"
+    by_t2 = sum(1 for f in flagged if "T2>" in f)
+    by_q = sum(1 for f in flagged if "Q>" in f)
+    return (f"{len(flagged)} of {n} spectra outside the model ({level}): "
+            f"T\u00b2 {by_t2}, Q {by_q}")
 
 
 def same_axis(a: np.ndarray, b: np.ndarray) -> bool:

@@ -9,6 +9,12 @@ model returns confident, wrong numbers. Both sets are drawn by the shared spectr
 draw groups (training, then new on top), every spectrum whatever their number, line opacity
 from app.common.colours.alpha_for.
 
+Outlier flags (issue 16): a model saved with its diagnostics gives, per new spectrum, T², Q,
+leverage and a flag naming the limit broken (engine.predict); the table shows them, marks the
+flagged rows and can show only those, a line says how many are outside the model, and the
+"T² vs Q" tab plots the new spectra over the calibration's (app.predict.flags). A model saved
+before nirdesk kept diagnostics still predicts; the line says why there are no flags.
+
 All slow work runs on a background thread through app.common.workers.Jobs, as the plain
 functions of app.predict.jobs. Errors are one line in the panel (bad files name file, row
 and column; a wavelength mismatch says how to resample), relayed to the window's notifier
@@ -22,7 +28,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -36,6 +42,7 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -45,14 +52,18 @@ from app.common.notify import Notifier
 from app.common.render import Content, DrawGroup, Renderer
 from app.common.spectra_layer import SpectraLayer
 from app.common.workers import Jobs
+from app.predict.flags import FlagFilterProxy, InfluencePlot
 from app.predict.jobs import (
+    NO_DIAGNOSTICS,
     LoadedSpectra,
     ModelChoice,
     ProjectModels,
     TrainingSpectra,
+    flag_summary,
     list_models,
     load_spectra,
     load_training,
+    prediction_notes,
     run_prediction,
     same_axis,
     summary_text,
@@ -65,6 +76,7 @@ TRAIN_MAX_ALPHA = 110          # the training set stays a grey background under 
 NEW_COLOUR = QColor("#1f77b4")
 ERROR_STYLE = "color: #b00020;"
 INFO_STYLE = "color: #505050;"
+FLAGGED_STYLE = "color: #a00018; font-weight: bold;"
 TITLE = "Predict"
 
 KIND_PROJECT = "predict:project"
@@ -151,7 +163,7 @@ class PredictPanel(QWidget):
         self.summary.setWordWrap(True)
 
         self.table_model = PredictionTable(self)
-        self.proxy = QSortFilterProxyModel(self)
+        self.proxy = FlagFilterProxy(self)
         self.proxy.setSourceModel(self.table_model)
         self.proxy.setSortRole(SORT_ROLE)
         self.table = QTableView()
@@ -163,6 +175,18 @@ class PredictPanel(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 4)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+
+        self.flag_line = QLabel("")
+        self.flag_line.setObjectName("predictFlags")
+        self.flag_line.setWordWrap(True)
+        self.flag_line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.flagged_only_box = QCheckBox("Flagged only")
+        self.flagged_only_box.setObjectName("predictFlaggedOnly")
+        self.flagged_only_box.setToolTip("Show only the spectra outside the model's 99 % "
+                                         "limits of T\u00b2 or Q")
+        self.flagged_only_box.toggled.connect(self.proxy.set_flagged_only)
+        self.flagged_only_box.setEnabled(False)
+        self.influence = InfluencePlot()
 
         self.plot = pg.PlotWidget(background="w")
         self.plot.setObjectName("predictPlot")
@@ -193,9 +217,25 @@ class PredictPanel(QWidget):
         row.addStretch(1)
         row.addWidget(self.predict_button)
         row.addWidget(self.export_button)
+        table_side = QWidget()
+        table_box = QVBoxLayout(table_side)
+        table_box.setContentsMargins(0, 0, 0, 0)
+        table_box.setSpacing(2)
+        flags_row = QHBoxLayout()
+        flags_row.addWidget(self.flag_line, 1)
+        flags_row.addWidget(self.flagged_only_box)
+        table_box.addLayout(flags_row)
+        table_box.addWidget(self.table, 1)
+        self.plot_tabs = QTabWidget()
+        self.plot_tabs.setObjectName("predictPlotTabs")
+        self.plot_tabs.setDocumentMode(True)
+        self.plot_tabs.addTab(self.plot, "Spectra")
+        self.plot_tabs.addTab(self.influence, "T\u00b2 vs Q")
+        self.plot_tabs.setTabToolTip(1, "The new spectra on the calibration's influence plot, "
+                                        "with the 95 % and 99 % limits")
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.table)
-        split.addWidget(self.plot)
+        split.addWidget(table_side)
+        split.addWidget(self.plot_tabs)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
         split.setSizes([400, 600])       # the table needs room for four numeric columns
@@ -311,6 +351,7 @@ class PredictPanel(QWidget):
             self._jobs.shutdown()
         self.renderer.shutdown()
         self.plot.close()
+        self.influence.close_plot()
 
     # -- results from the background thread --------------------------------------------
     def _submit(self, kind: str, label: str, done: Any, fn: Any, *args: Any) -> None:
@@ -329,6 +370,7 @@ class PredictPanel(QWidget):
         if self._pending_training == training.key:
             self.training = training
             self._draw()
+            self._show_influence()
             self._info_after_training()
 
     def _spectra_loaded(self, loaded: LoadedSpectra) -> None:
@@ -339,6 +381,7 @@ class PredictPanel(QWidget):
         self.result = None
         self.table_model.set_result(None)
         self.summary.setText("")
+        self._show_flags()
         self._show_spectra_label()
         self._draw()
         self.plot.getPlotItem().enableAutoRange()
@@ -350,6 +393,7 @@ class PredictPanel(QWidget):
         self.log_lines = messages
         self.table_model.set_result(result)
         self.summary.setText(summary_text(result))
+        self._show_flags()
         note = next((m for m in messages if m.startswith("resampled")), "")
         self._info(f"Predicted {len(result.predictions)} spectra."
                    + (f" ({note})" if note else ""))
@@ -407,12 +451,51 @@ class PredictPanel(QWidget):
         if cached is not None:
             self.training = cached
             self._draw()
+            self._show_influence()
             self._info_after_training()
         else:
             self._info("Loading the training spectra\u2026")
             self._submit(KIND_TRAINING, "Loading the training spectra", self._training_loaded,
                          load_training, *key)
         self._update_buttons()
+
+    def _show_influence(self) -> None:
+        """The calibration side of the T² vs Q tab for the chosen model, and the new spectra
+        again when the predictions on screen are that model's."""
+        info = self.training.influence if self.training is not None else None
+        self.influence.set_calibration(info, "" if info is not None else
+                                       NO_DIAGNOSTICS[:1].upper() + NO_DIAGNOSTICS[1:] + ".")
+        self._show_new_influence()
+
+    def _show_new_influence(self) -> None:
+        r, choice = self.result, self.current_choice()
+        same = (r is not None and choice is not None
+                and (r.run_id, r.branch_id) == (choice.run_id, choice.branch_id))
+        if same and getattr(r, "t2", None) is not None:
+            self.influence.set_new(r.t2, r.q, self.table_model.flagged())
+        else:
+            self.influence.set_new(None, None, None)
+
+    def _show_flags(self) -> None:
+        """The flag line, the "flagged only" box and the new spectra on the T² vs Q tab."""
+        r = self.result
+        has_flags = r is not None and getattr(r, "flags", None) is not None
+        self.flagged_only_box.setEnabled(has_flags)
+        if not has_flags and self.flagged_only_box.isChecked():
+            self.flagged_only_box.setChecked(False)
+        if r is None:
+            self.flag_line.setText("")
+            self.flag_line.setToolTip("")
+        else:
+            n = int(self.table_model.flagged().sum())
+            self.flag_line.setText(("\u26a0 " if n else "") + flag_summary(r))
+            self.flag_line.setStyleSheet(FLAGGED_STYLE if n else INFO_STYLE)
+            self.flag_line.setToolTip("\n".join(prediction_notes(r)))
+        self._show_new_influence()
+
+    def flagged_rows(self) -> list[int]:
+        """Rows of the new spectra the table marks as outside the model."""
+        return [int(i) for i in np.flatnonzero(self.table_model.flagged())]
 
     def _info_after_training(self, prefix: str = "") -> None:
         if self.dataset is None:
