@@ -7,6 +7,7 @@
     project.record_run(result, dataset, spec, name) -> run_id   (all three, one transaction)
     project.runs() -> [RunSummary]             project.load_run(run_id) -> StoredRun
     project.load_model(run_id, branch_id)      project.model_wavelengths(run_id, branch_id)
+    project.load_diagnostics(run_id, branch_id) -> LatentModel | None (None: saved without)
     project.set_ui_state(key, value)           project.get_ui_state(key, default)
     project.save_as(path)                      project.close()
 

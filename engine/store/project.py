@@ -30,7 +30,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -46,9 +46,13 @@ from engine.store.files import (
     replace_durably,
     temp_beside,
 )
+from engine.store.latent import latent_from_blob, latent_to_blob
 from engine.store.models import blob_types, dump_model, load_model_blob
 from engine.store.records import RunSummary, StoredPipeline, StoredRun
 from engine.store.schema import SCHEMA_VERSION, create_schema, migrate
+
+if TYPE_CHECKING:
+    from engine.diagnostics.latent import LatentModel
 
 __all__ = ["PROJECT_SUFFIX", "Project", "RunSummary", "StoredPipeline", "StoredRun"]
 
@@ -402,12 +406,14 @@ class Project:
         The models are serialised before the transaction starts, so the file is locked only
         for the inserts.
         """
-        models = []
+        models, diagnostics = [], []
         for b in result.branches:
             if b.status == "ok" and b.model is not None:
                 blob = dump_model(b.model)
                 models.append((b.id, blob, hashlib.sha256(blob).hexdigest(),
                                json.dumps(blob_types(blob))))
+                if b.diagnostics is not None:
+                    diagnostics.append((b.id, *latent_to_blob(b.diagnostics)))
         preds = []
         for b in result.branches:
             for kind, values in (("cv", b.oof_predictions), ("test", b.test_predictions)):
@@ -442,6 +448,9 @@ class Project:
             conn.executemany("INSERT INTO predictions(run_id, branch_id, kind, data)"
                              " VALUES (?, ?, ?, ?)",
                              [(run_id, bid, kind, blob) for bid, kind, blob in preds])
+            conn.executemany("INSERT INTO branch_diagnostics(run_id, branch_id, latent, sha256)"
+                             " VALUES (?, ?, ?, ?)",
+                             [(run_id, bid, blob, digest) for bid, blob, digest in diagnostics])
             return run_id
 
     def record_run(self, result: RunResult, dataset: SpectralDataset, pipeline: Any,
@@ -529,6 +538,17 @@ class Project:
         """The wavelengths the model's input columns stand for (the training data's axis)."""
         _, _, wl = self._model_row(run_id, branch_id)
         return arrays.from_npy(wl, "model wavelengths", str(self.path))
+
+    def load_diagnostics(self, run_id: int, branch_id: int) -> LatentModel | None:
+        """The saved model's latent space (T2, Q and leverage of new spectra, and their
+        limits); None when the run was saved without it (an older nirdesk, or diagnostics
+        that could not be computed). A damaged blob is an InputError naming run and branch."""
+        rows = self._read("SELECT latent, sha256 FROM branch_diagnostics WHERE run_id = ?"
+                          " AND branch_id = ?", (run_id, branch_id))
+        if not rows:
+            return None
+        blob, digest = rows[0]
+        return latent_from_blob(blob, digest, f"{self.path}, run {run_id}, branch {branch_id}")
 
     # -- UI state --------------------------------------------------------------------------------
     def set_ui_state(self, key: str, value: Any) -> None:

@@ -12,6 +12,8 @@ Version history:
   1  meta, datasets, pipelines, runs, branch_models, predictions
   2  ui_state (the GUI's layout, selections, recent choices as JSON) and datasets.metadata
      (where a dataset came from: path, layout, loader notes)
+  3  branch_diagnostics: each saved model's latent space (engine.diagnostics.LatentModel as
+     an .npz blob + sha256), so predictions made later can flag spectra outside the model
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ __all__ = ["APPLICATION_ID", "MIGRATIONS", "SCHEMA_VERSION", "create_schema", "m
 #: PRAGMA application_id of every nirdesk project ("NIRd"): ``file`` and tools can tell a
 #: project from any other SQLite database without reading its tables.
 APPLICATION_ID = int.from_bytes(b"NIRd", "big")
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Frozen: the tables exactly as schema version 1 wrote them. Never edit; add a migration.
 SCHEMA_V1: tuple[str, ...] = (
@@ -92,9 +94,21 @@ def _v1_to_v2(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE datasets ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}'")
 
 
+def _v2_to_v3(conn: sqlite3.Connection) -> None:
+    """branch_diagnostics: what T2, Q and leverage of new spectra need, per saved model. Runs
+    saved before have no row: they still predict, without outlier flags."""
+    conn.execute("""CREATE TABLE branch_diagnostics (
+        run_id    INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        branch_id INTEGER NOT NULL,
+        latent    BLOB NOT NULL,
+        sha256    TEXT NOT NULL,
+        PRIMARY KEY (run_id, branch_id))""")
+
+
 #: MIGRATIONS[v] upgrades a version-v file to version v + 1 (inside the caller's transaction).
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _v1_to_v2,
+    2: _v2_to_v3,
 }
 
 

@@ -56,6 +56,7 @@ def test_opening_migrates_in_place_and_keeps_the_original_aside(v1_copy):
         assert ds.metadata == {"project_dataset_id": 1} and ds.n_samples == 60
         assert project.load_pipeline(run.pipeline_id).spec["name"] == "snv-pls5"
         project.set_ui_state("selected_run", run.id)  # a version-2 table
+        assert project.load_diagnostics(run.id, 1) is None  # version 3: saved without them
     backup = v1_copy.with_name("old.schema-v1.nirdesk")
     assert sha(backup) == original
     with Project.open(v1_copy, readonly=True) as project:
@@ -69,7 +70,8 @@ def test_read_only_open_migrates_in_memory_and_leaves_the_file_alone(v1_copy, ca
         assert project.migrated_from == 1 and project.get_ui_state("anything", 5) == 5
         assert project.load_model(1, 1) is not None
     assert cli_main(["info", str(v1_copy)]) == 0
-    assert "the file is schema 1; read as 2, not modified" in capsys.readouterr().out
+    assert (f"the file is schema 1; read as {SCHEMA_VERSION}, not modified"
+            in capsys.readouterr().out)
     assert sha(v1_copy) == before
     assert list(v1_copy.parent.iterdir()) == [v1_copy]
 
