@@ -32,6 +32,7 @@ from typing import Any
 from engine.errors import SpecError
 
 __all__ = [
+    "CATEGORIES",
     "COSTS",
     "KINDS",
     "TASKS",
@@ -54,6 +55,11 @@ __all__ = [
 ]
 
 KINDS = ("preprocessing", "scaling", "model", "splitter")
+#: What a preprocessing step does, for the palette's groups (a step without one is listed
+#: under its kind): scatter correction and normalisation, derivatives and smoothing,
+#: baseline removal, signal conversion (reflectance to absorbance...), column selection and
+#: axis changes (crop, windows, resampling).
+CATEGORIES = ("scatter", "derivatives", "baseline", "conversion", "selection")
 TASKS = ("regression", "classification", "any")
 #: Cost classes the parallel policy reads (None = light: plain single-threaded numpy work).
 #: "blas": dominated by multi-threaded BLAS (one process already uses every core on large
@@ -94,6 +100,8 @@ class RegistryEntry:
     samples      parameter sets that, fitted on tiny data, produce every type of ``trusted``
                  (each must fit in well under a second); a test and
                  tools/update_trusted_types.py check that they need nothing more
+    category     for a preprocessing step, one of CATEGORIES (the palette's group); "" = none
+                 (the step is listed under its kind)
     """
 
     name: str
@@ -108,6 +116,7 @@ class RegistryEntry:
     synonyms: tuple[str, ...] = ()
     trusted: tuple[str, ...] = ()
     samples: tuple[Mapping[str, Any], ...] = field(default=({},), hash=False)
+    category: str = ""
 
     def __post_init__(self) -> None:
         problems = []
@@ -120,6 +129,9 @@ class RegistryEntry:
             problems.append(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
         if self.task not in TASKS:
             problems.append(f"task must be one of {', '.join(TASKS)}, got {self.task!r}")
+        if self.category and (self.kind != "preprocessing" or self.category not in CATEGORIES):
+            problems.append(f"category is for preprocessing steps, one of "
+                            f"{', '.join(CATEGORIES)}; got {self.category!r}")
         if self.cost is not None and self.cost not in COSTS:
             problems.append(f"cost must be None or one of {', '.join(COSTS)}, got {self.cost!r}")
         if not isinstance(self.description, str) or "\n" in self.description:
@@ -150,6 +162,11 @@ class RegistryEntry:
         return self.title if self.title and " " not in self.title else self.name
 
     @property
+    def group(self) -> str:
+        """The palette group: the category of a preprocessing step, else the kind."""
+        return self.category or self.kind
+
+    @property
     def class_name(self) -> str:
         """The class's own name, the last part of ``path``."""
         return self.path.rpartition(".")[2]
@@ -171,50 +188,135 @@ _BUILTIN_ENTRIES = (
     RegistryEntry("SNV", f"{_OPS}.SNV", "preprocessing", "any",
                   "Standard normal variate: centre and scale each spectrum (scatter correction).",
                   synonyms=("scatter", "normalization", "standard normal variate"),
-                  trusted=("engine.operators.scatter.SNV",)),
+                  trusted=("engine.operators.scatter.SNV",), category="scatter"),
     RegistryEntry("MSC", f"{_OPS}.MSC", "preprocessing", "any",
                   "Multiplicative scatter correction against the mean training spectrum.",
                   synonyms=("scatter", "multiplicative", "reference spectrum"),
-                  trusted=("engine.operators.scatter.MSC",)),
+                  trusted=("engine.operators.scatter.MSC",), category="scatter"),
+    RegistryEntry("RNV", f"{_OPS}.RNV", "preprocessing", "any",
+                  "Robust normal variate: centre on a low percentile, scale by the spread "
+                  "below it.",
+                  summary=("P{percentile}",),
+                  synonyms=("scatter", "robust", "normalization", "percentile", "SNV"),
+                  trusted=("engine.operators.scatter.RNV",), category="scatter"),
+    RegistryEntry("EMSC", f"{_OPS}.EMSC", "preprocessing", "any",
+                  "Extended MSC: removes gain, a polynomial baseline and interferent spectra.",
+                  summary=("order {order}", ("own reference", "reference"),
+                           ("interferents", "interferents")),
+                  synonyms=("scatter", "extended multiplicative", "MSC", "interferent",
+                            "reference spectrum", "polynomial"),
+                  trusted=("engine.operators.emsc.EMSC",), category="scatter",
+                  samples=({}, {"order": 1, "interferents": [[float(i % 5) for i in range(24)]]})),
     RegistryEntry("Detrend", f"{_OPS}.Detrend", "preprocessing", "any",
                   "Subtract each spectrum's polynomial trend (baseline offset and slope).",
                   summary=(("order {order}", "order"),),
                   synonyms=("baseline", "trend", "polynomial", "slope"),
-                  trusted=("engine.operators.baseline.Detrend",)),
+                  trusted=("engine.operators.baseline.Detrend",), category="baseline"),
     RegistryEntry("SavitzkyGolay", f"{_OPS}.SavitzkyGolay", "preprocessing", "any",
                   "Savitzky-Golay smoothing or derivative (window_length, polyorder, deriv).",
                   title="Savitzky-Golay", abbrev="SG",
                   summary=("w{window_length} p{polyorder} d{deriv}",),
                   synonyms=("smoothing", "derivative", "filter", "savgol", "SG"),
-                  trusted=("engine.operators.derivatives.SavitzkyGolay",)),
+                  trusted=("engine.operators.derivatives.SavitzkyGolay",),
+                  category="derivatives"),
     RegistryEntry("FirstDerivative", f"{_OPS}.FirstDerivative", "preprocessing", "any",
                   "First Savitzky-Golay derivative: removes offsets, sharpens bands.",
                   title="1st derivative", abbrev="D1",
                   summary=("w{window_length} p{polyorder}",),
                   synonyms=("derivative", "slope", "savgol", "D1"),
-                  trusted=("engine.operators.derivatives.FirstDerivative",)),
+                  trusted=("engine.operators.derivatives.FirstDerivative",),
+                  category="derivatives"),
     RegistryEntry("SecondDerivative", f"{_OPS}.SecondDerivative", "preprocessing", "any",
                   "Second Savitzky-Golay derivative: removes offsets and slopes.",
                   title="2nd derivative", abbrev="D2",
                   summary=("w{window_length} p{polyorder}",),
                   synonyms=("derivative", "curvature", "savgol", "D2"),
-                  trusted=("engine.operators.derivatives.SecondDerivative",)),
+                  trusted=("engine.operators.derivatives.SecondDerivative",),
+                  category="derivatives"),
+    RegistryEntry("NorrisWilliams", f"{_OPS}.NorrisWilliams", "preprocessing", "any",
+                  "Norris-Williams gap-segment derivative (segment average, gap difference).",
+                  title="Norris-Williams", abbrev="NW",
+                  summary=("gap {gap} seg {segment} d{order}",),
+                  synonyms=("derivative", "gap", "segment", "gap-segment", "NW"),
+                  trusted=("engine.operators.derivatives.NorrisWilliams",),
+                  category="derivatives"),
+    RegistryEntry("Whittaker", f"{_OPS}.Whittaker", "preprocessing", "any",
+                  "Whittaker smoother: penalised least squares, one smoothness parameter.",
+                  summary=("\u03bb={lam}", ("d{order}", "order")),
+                  synonyms=("smoothing", "smoother", "penalized", "noise", "Eilers"),
+                  trusted=("engine.operators.smoothing.Whittaker",), category="derivatives"),
+    RegistryEntry("GaussianSmooth", f"{_OPS}.GaussianSmooth", "preprocessing", "any",
+                  "Smooth each spectrum with a Gaussian kernel (sigma in columns).",
+                  title="Gaussian smoothing", abbrev="Gauss", summary=("\u03c3={sigma}",),
+                  synonyms=("smoothing", "gaussian", "filter", "noise", "blur"),
+                  trusted=("engine.operators.smoothing.GaussianSmooth",),
+                  category="derivatives"),
     RegistryEntry("Normalize", f"{_OPS}.Normalize", "preprocessing", "any",
                   "Divide each spectrum by its norm (vector, area or max).",
                   summary=("{method}",),
                   synonyms=("normalization", "norm", "unit length", "area"),
                   trusted=("engine.operators.normalize.Normalize",),
-                  samples=({}, {"method": "area"}, {"method": "max"})),
+                  samples=({}, {"method": "area"}, {"method": "max"}), category="scatter"),
     RegistryEntry("CropRange", f"{_OPS}.CropRange", "preprocessing", "any",
                   "Keep only the wavelengths between start and stop.",
                   title="Crop", abbrev="Crop", summary=("{start}\u2013{stop}",),
                   synonyms=("range", "wavelength selection", "trim", "cut"),
                   trusted=("engine.operators.crop.CropRange",),
-                  samples=({}, {"start": 1010.0, "stop": 1030.0})),
+                  samples=({}, {"start": 1010.0, "stop": 1030.0}), category="selection"),
+    RegistryEntry("SelectRanges", f"{_OPS}.SelectRanges", "preprocessing", "any",
+                  "Keep several wavelength windows (e.g. [[1100, 1300], [1500, 1750]]).",
+                  title="Windows", abbrev="Windows",
+                  synonyms=("range", "wavelength selection", "windows", "intervals",
+                            "multi-range", "crop"),
+                  trusted=("engine.operators.crop.SelectRanges",), category="selection",
+                  samples=({"ranges": [[1000.0, 1010.0], [1030.0, 1040.0]]},)),
+    RegistryEntry("Resample", f"{_OPS}.Resample", "preprocessing", "any",
+                  "Interpolate the spectra onto a given axis or a regular step (no "
+                  "extrapolation).",
+                  summary=(("step {step}", "step"), ("given axis", "axis"),
+                           ("crop outside", 'outside="crop"')),
+                  synonyms=("interpolate", "interpolation", "axis", "resampling", "regrid",
+                            "common axis"),
+                  trusted=("engine.operators.resample.Resample",), category="selection",
+                  samples=({"step": 4.0}, {"axis": [1002.5, 1020.0, 1050.0],
+                                           "outside": "crop"})),
     RegistryEntry("Baseline", f"{_OPS}.Baseline", "preprocessing", "any",
                   "Subtract an asymmetric least squares (ALS) baseline from each spectrum.",
                   synonyms=("baseline", "ALS", "asymmetric least squares", "background"),
-                  trusted=("engine.operators.baseline.Baseline",)),
+                  trusted=("engine.operators.baseline.Baseline",), category="baseline"),
+    RegistryEntry("AirPLS", f"{_OPS}.AirPLS", "preprocessing", "any",
+                  "Adaptive iteratively reweighted penalised least squares baseline (airPLS).",
+                  title="airPLS", abbrev="airPLS", summary=("\u03bb={lam}",),
+                  synonyms=("baseline", "background", "penalized least squares", "airPLS"),
+                  trusted=("engine.operators.baseline_fits.AirPLS",), category="baseline"),
+    RegistryEntry("ArPLS", f"{_OPS}.ArPLS", "preprocessing", "any",
+                  "Asymmetrically reweighted penalised least squares baseline (arPLS).",
+                  title="arPLS", abbrev="arPLS", summary=("\u03bb={lam}",),
+                  synonyms=("baseline", "background", "penalized least squares", "arPLS"),
+                  trusted=("engine.operators.baseline_fits.ArPLS",), category="baseline"),
+    RegistryEntry("Rubberband", f"{_OPS}.Rubberband", "preprocessing", "any",
+                  "Subtract the lower convex hull of each spectrum (no parameter).",
+                  synonyms=("baseline", "convex hull", "background", "rubber band"),
+                  trusted=("engine.operators.baseline_fits.Rubberband",), category="baseline"),
+    RegistryEntry("ModPoly", f"{_OPS}.ModPoly", "preprocessing", "any",
+                  "Polynomial baseline kept under the bands by iterative clipping (ModPoly).",
+                  title="Polynomial baseline", abbrev="ModPoly", summary=("order {order}",),
+                  synonyms=("baseline", "polynomial", "modified polynomial", "background",
+                            "fluorescence"),
+                  trusted=("engine.operators.baseline_fits.ModPoly",), category="baseline"),
+    # signal conversion
+    RegistryEntry("Absorbance", f"{_OPS}.Absorbance", "preprocessing", "any",
+                  "Reflectance or transmittance to absorbance, log10(1/R).",
+                  abbrev="log(1/R)", summary=(("from %", "percent=true"),),
+                  synonyms=("conversion", "reflectance", "transmittance", "log(1/R)",
+                            "Beer-Lambert", "units"),
+                  trusted=("engine.operators.conversion.Absorbance",), category="conversion"),
+    RegistryEntry("KubelkaMunk", f"{_OPS}.KubelkaMunk", "preprocessing", "any",
+                  "Diffuse reflectance to Kubelka-Munk units, (1-R)\u00b2/2R.",
+                  title="Kubelka-Munk", abbrev="KM", summary=(("from %", "percent=true"),),
+                  synonyms=("conversion", "reflectance", "diffuse", "K/S", "units"),
+                  trusted=("engine.operators.conversion.KubelkaMunk",),
+                  category="conversion"),
     # scaling (per wavelength, learnt on the training rows)
     RegistryEntry("StandardScaler", "sklearn.preprocessing.StandardScaler", "scaling", "any",
                   "Centre each wavelength and scale it to unit variance.",

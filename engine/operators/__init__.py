@@ -17,30 +17,53 @@ Conventions the pipeline parser and the engine rely on:
   (CropRange, Detrend): set it with ``op.set_params(wavelengths=axis)`` before fitting,
   where ``axis`` has one value per input column of that step.
 * ``op.transform_wavelengths(axis)`` returns the axis of the step's output columns (identity
-  except CropRange); it works on unfitted operators, so the engine can propagate the axis
-  along a chain before fitting.
+  except CropRange, SelectRanges and Resample); it works on unfitted operators, so the engine
+  can propagate the axis along a chain before fitting.
 """
 from __future__ import annotations
 
 from engine.operators._base import SpectralOperator
 from engine.operators.baseline import Baseline, Detrend, als_baseline
-from engine.operators.crop import CropRange
-from engine.operators.derivatives import FirstDerivative, SavitzkyGolay, SecondDerivative
+from engine.operators.baseline_fits import AirPLS, ArPLS, ModPoly, Rubberband
+from engine.operators.conversion import Absorbance, KubelkaMunk
+from engine.operators.crop import CropRange, SelectRanges
+from engine.operators.derivatives import (
+    FirstDerivative,
+    NorrisWilliams,
+    SavitzkyGolay,
+    SecondDerivative,
+)
+from engine.operators.emsc import EMSC
 from engine.operators.normalize import Normalize
-from engine.operators.scatter import MSC, SNV
+from engine.operators.resample import Resample
+from engine.operators.scatter import MSC, RNV, SNV
+from engine.operators.smoothing import GaussianSmooth, Whittaker
 
 __all__ = [
+    "EMSC",
     "MSC",
     "OPERATORS",
+    "RNV",
     "SNV",
+    "Absorbance",
+    "AirPLS",
+    "ArPLS",
     "Baseline",
     "CropRange",
     "Detrend",
     "FirstDerivative",
+    "GaussianSmooth",
+    "KubelkaMunk",
+    "ModPoly",
     "Normalize",
+    "NorrisWilliams",
+    "Resample",
+    "Rubberband",
     "SavitzkyGolay",
     "SecondDerivative",
+    "SelectRanges",
     "SpectralOperator",
+    "Whittaker",
     "als_baseline",
 ]
 
@@ -48,5 +71,7 @@ __all__ = [
 OPERATORS: dict[str, type[SpectralOperator]] = {
     cls.__name__: cls
     for cls in (SNV, MSC, Detrend, SavitzkyGolay, FirstDerivative, SecondDerivative,
-                Normalize, CropRange, Baseline)
+                Normalize, CropRange, Baseline, EMSC, RNV, NorrisWilliams, Whittaker,
+                GaussianSmooth, AirPLS, ArPLS, Rubberband, ModPoly, Absorbance, KubelkaMunk,
+                Resample, SelectRanges)
 }

@@ -1,7 +1,8 @@
-"""Selection of a wavelength range.
+"""Selection of a wavelength range (CropRange) or of several windows (SelectRanges).
 
 Why: the ends of NIR spectra are often noisy (detector limits) or irrelevant; keeping only
-an informative range removes noise and speeds up modelling.
+an informative range removes noise and speeds up modelling. Several windows keep the bands
+of the analyte while dropping a water band or a detector change-over between them.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from engine.operators._base import SpectralOperator, as_axis, check_axis_length, check_optional_axis
 
-__all__ = ["CropRange"]
+__all__ = ["CropRange", "SelectRanges"]
 
 # Relative tolerance on the range ends, so that start=1100 still keeps a column whose
 # computed wavelength is 1099.9999999999998.
@@ -145,3 +146,75 @@ class CropRange(SpectralOperator):
 
 def _fmt(value: float | None) -> str:
     return "None" if value is None else f"{value:g}"
+
+
+class SelectRanges(CropRange):
+    """Keep the columns whose wavelength lies in any of several closed windows.
+
+    Parameters
+    ----------
+    ranges : array-like of [start, stop] pairs
+        The windows, e.g. ``[[1100, 1300], [1500, 1750]]``; each pair's order does not
+        matter and windows may overlap (a column is kept once). The kept columns stay in
+        their original order, so the wavelength axis follows (``transform_wavelengths``).
+    wavelengths : array-like of shape (n_features,) or None
+        The wavelength of every input column, injected by the engine
+        (``needs_wavelengths``). When None, the windows are **column indices** (0-based,
+        both ends inclusive), as with CropRange.
+
+    A window that selects no column is a ValueError naming it (a typo in a window should
+    not silently drop it). ``support_``, ``indices_``, ``get_support`` and
+    ``get_feature_names_out`` are those of CropRange.
+    """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "ranges": ["array-like"],
+        "wavelengths": ["array-like", None],
+    }
+
+    def __init__(self, ranges: ArrayLike = ((1100.0, 2500.0),),
+                 wavelengths: ArrayLike | None = None) -> None:
+        self.ranges = ranges
+        self.wavelengths = wavelengths
+
+    def _windows(self) -> np.ndarray:
+        """The windows as an (n, 2) finite float array; ValueError otherwise."""
+        try:
+            windows = np.asarray(self.ranges, dtype=np.float64)
+        except (TypeError, ValueError):
+            windows = np.empty((0, 0))
+        if windows.ndim == 1 and windows.size == 2:
+            windows = windows[None, :]
+        if windows.ndim != 2 or windows.shape[1] != 2 or windows.shape[0] == 0 \
+                or not np.all(np.isfinite(windows)):
+            raise ValueError("SelectRanges: ranges must be a list of [start, stop] pairs of "
+                             f"finite numbers, e.g. [[1100, 1300], [1500, 1750]]; got "
+                             f"{self.ranges!r}")
+        return windows
+
+    def _check_rules(self) -> None:
+        """Raise ValueError unless ranges are [start, stop] pairs and wavelengths is None or
+        a finite axis; when it is set, also if a window selects no column."""
+        windows = self._windows()
+        axis = check_optional_axis("SelectRanges", "wavelengths", self.wavelengths)
+        if axis is not None:
+            self._union(windows, axis, by_index=False)
+
+    def _union(self, windows: np.ndarray, axis: np.ndarray, *, by_index: bool) -> np.ndarray:
+        mask = np.zeros(axis.size, dtype=bool)
+        for k, (start, stop) in enumerate(windows, start=1):
+            try:
+                mask |= CropRange(float(start), float(stop))._mask(axis, by_index=by_index)
+            except ValueError as exc:
+                detail = str(exc).partition("selects no column; ")[2]
+                raise ValueError(f"SelectRanges: window {k} [{start:g}, {stop:g}] selects no "
+                                 f"column; {detail}") from None
+        return mask
+
+    def _selection_mask(self, n_features: int) -> np.ndarray:
+        windows = self._windows()
+        axis = check_optional_axis("SelectRanges", "wavelengths", self.wavelengths)
+        check_axis_length("SelectRanges", axis, n_features)
+        if axis is None:
+            return self._union(windows, np.arange(n_features, dtype=np.float64), by_index=True)
+        return self._union(windows, axis, by_index=False)

@@ -1,4 +1,4 @@
-"""Scatter corrections: SNV and MSC.
+"""Scatter corrections: SNV, RNV and MSC (EMSC lives in engine.operators.emsc).
 
 Why: light scattering in diffuse reflectance NIR adds a per-spectrum offset and a
 multiplicative gain that carry no chemical information; both operators remove them row by
@@ -6,15 +6,17 @@ row (vectorised over all rows, no per-sample loop).
 """
 from __future__ import annotations
 
+from numbers import Real
 from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import OneToOneFeatureMixin
+from sklearn.utils._param_validation import Interval
 
 from engine.constraints import Choices
 from engine.operators._base import SpectralOperator, check_min_features
 
-__all__ = ["MSC", "SNV"]
+__all__ = ["MSC", "RNV", "SNV"]
 
 
 def _constant_rows(X: np.ndarray) -> np.ndarray:
@@ -99,3 +101,39 @@ class MSC(OneToOneFeatureMixin, SpectralOperator):
         out = (X - intercept[:, None]) / slope[:, None]
         out[constant] = 0.0
         return out
+
+
+class RNV(OneToOneFeatureMixin, SpectralOperator):
+    """Robust normal variate: ``(x - P(x)) / std(x[x <= P(x)])`` for each row x.
+
+    Why: SNV's mean and standard deviation are pulled by the absorption bands themselves;
+    RNV (Guo, Wu & Massart, Chemom. Intell. Lab. Syst. 48, 1999, 41-49) centres on a low
+    percentile P and scales by the spread of the values below it, the part of the spectrum
+    that is mostly baseline, so strong bands do not distort the correction.
+
+    Parameters
+    ----------
+    percentile : float
+        The percentile P, in (0, 100] (25 in the paper; 50 = the median; 100 makes RNV
+        centre on the maximum and scale by the standard deviation of the whole row).
+
+    P is numpy's default (linear) percentile; the standard deviation uses ``ddof=0``. A row
+    whose values below P do not vary (a constant row, or too few columns) is only centred
+    (divided by 1), so a constant row becomes zeros as with SNV.
+    """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "percentile": [Interval(Real, 0, 100, closed="right")],
+    }
+
+    def __init__(self, percentile: float = 25.0) -> None:
+        self.percentile = percentile
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        level = np.percentile(X, float(self.percentile), axis=1, keepdims=True)
+        below = level >= X
+        count = below.sum(axis=1, keepdims=True)      # >= 1: the minimum is always below
+        mean = np.where(below, X, 0.0).sum(axis=1, keepdims=True) / count
+        dev = np.where(below, X - mean, 0.0)
+        std = np.sqrt((dev * dev).sum(axis=1, keepdims=True) / count)
+        return (X - level) / np.where(std > 0.0, std, 1.0)

@@ -67,7 +67,7 @@ def registry_samples(entries: Iterable[RegistryEntry] | None = None
     from sklearn.pipeline import Pipeline
 
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(40, 24)) + 3.0
+    X = rng.normal(size=(40, 24)) + 6.0   # > 0: the absorbance conversions refuse R <= 0
     y = X[:, :4].sum(axis=1) + rng.normal(scale=0.1, size=40)
     labels = np.array(["a", "b", "c", "d"] * 10)
     axis = np.linspace(1000.0, 1046.0, 24)

@@ -15,17 +15,28 @@ from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
 
 from engine.operators import (
+    EMSC,
     MSC,
     OPERATORS,
+    RNV,
     SNV,
+    AirPLS,
+    ArPLS,
     Baseline,
     CropRange,
     Detrend,
     FirstDerivative,
+    GaussianSmooth,
+    ModPoly,
     Normalize,
+    NorrisWilliams,
+    Resample,
+    Rubberband,
     SavitzkyGolay,
     SecondDerivative,
+    SelectRanges,
     SpectralOperator,
+    Whittaker,
 )
 
 # Wavelength axis 1000..2500 nm, step 10 nm (151 columns).
@@ -294,7 +305,16 @@ def operator_cases() -> list[SpectralOperator]:
         FirstDerivative(), SecondDerivative(), Normalize(), Normalize(method="area"),
         Normalize(method="max"), CropRange(1200, 2200, wavelengths=WL),
         CropRange(5, 60), Baseline(lam=1e4),
+        # issue 18's toolbox (their formulas are tested in tests/engine/test_operators_*.py)
+        EMSC(), EMSC(order=1, wavelengths=WL), RNV(), NorrisWilliams(),
+        NorrisWilliams(gap=2, segment=3, order=2), Whittaker(), GaussianSmooth(), AirPLS(),
+        ArPLS(), Rubberband(wavelengths=WL), ModPoly(), Resample(step=25.0, wavelengths=WL),
+        SelectRanges([[1100, 1300], [2000, 2200]], wavelengths=WL),
     ]
+
+#: Operators that refuse these spectra (they have values <= 0): their contract is tested on
+#: reflectance in tests/engine/test_operators_conversion.py.
+POSITIVE_ONLY = {"Absorbance", "KubelkaMunk"}
 
 
 CASES = operator_cases()
@@ -317,9 +337,10 @@ def params_equal(a: dict, b: dict) -> bool:
 
 
 def test_every_operator_is_exported_and_covered() -> None:
-    assert set(OPERATORS) == {type(op).__name__ for op in CASES}
+    assert set(OPERATORS) == {type(op).__name__ for op in CASES} | POSITIVE_ONLY
     assert {name for name, cls in OPERATORS.items() if cls.needs_wavelengths} == {
-        "CropRange", "Detrend"}
+        "CropRange", "Detrend", "EMSC", "Rubberband", "ModPoly", "Resample", "SelectRanges",
+        *POSITIVE_ONLY}
 
 
 @pytest.mark.parametrize("op", CASES, ids=CASE_IDS)

@@ -24,7 +24,11 @@ from engine.registry import (
 
 EXPECTED = {
     "preprocessing": {"SNV", "MSC", "Detrend", "SavitzkyGolay", "FirstDerivative",
-                      "SecondDerivative", "Normalize", "CropRange", "Baseline"},
+                      "SecondDerivative", "Normalize", "CropRange", "Baseline",
+                      # issue 18's toolbox
+                      "RNV", "EMSC", "NorrisWilliams", "Whittaker", "GaussianSmooth",
+                      "SelectRanges", "Resample", "AirPLS", "ArPLS", "Rubberband", "ModPoly",
+                      "Absorbance", "KubelkaMunk"},
     "scaling": {"StandardScaler", "MinMaxScaler"},
     "model": {"PLSRegression", "Ridge", "Lasso", "ElasticNet", "SVR", "KNeighborsRegressor",
               "RandomForestRegressor", "MLPRegressor", "LogisticRegression", "PLSDA",

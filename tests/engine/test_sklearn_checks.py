@@ -21,6 +21,11 @@ CHECK_PARAMS = {
     "SavitzkyGolay": {"window_length": 1, "polyorder": 0},
     "FirstDerivative": {"window_length": 3, "polyorder": 1},
     "SecondDerivative": {"window_length": 3, "polyorder": 2},
+    "EMSC": {"order": 0},
+    "Whittaker": {"order": 1},
+    "ModPoly": {"order": 1},
+    "Resample": {"step": 0.5},
+    "SelectRanges": {"ranges": [[0, 1]]},
 }
 
 #: The narrowest spectra each step can work on. A few of sklearn's checks fit on 2 columns
@@ -31,10 +36,54 @@ CHECK_PARAMS = {
 #: fits, untouched parameters and read-only input in tests/engine/test_operators.py
 #: (test_fit_returns_self_is_idempotent_and_keeps_params, test_input_untouched...), and
 #: n_features_in_ by sklearn's check_n_features_in_after_fitting here.
-MIN_COLUMNS = {"FirstDerivative": 3, "SecondDerivative": 3, "Baseline": 3}
+MIN_COLUMNS = {"FirstDerivative": 3, "SecondDerivative": 3, "Baseline": 3, "AirPLS": 3,
+               "ArPLS": 3}
 TWO_COLUMN_CHECKS = ("check_fit_check_is_fitted", "check_n_features_in",
                      "check_estimators_overwrite_params", "check_estimators_fit_returns_self",
                      "check_readonly_memmap_input", "check_fit_idempotent")
+
+
+#: Checks that cannot apply to one step, each with its reason (sklearn's xfail mechanism).
+#: - The reflectance conversions refuse values <= 0 (log10(1/R) and (1-R)^2/2R are undefined
+#:   at 0), and sklearn makes its "positive only" data with ``X - X.min()``, which puts an
+#:   exact 0 in every data set; so every check that fits on such data cannot apply. What those
+#:   checks test is tested on reflectance in tests/engine/test_operators_conversion.py and the
+#:   shared contract tests. check_positive_only_tag_during_fit wants sklearn's own wording
+#:   ("Negative values in data"); nirdesk's refusal names the row and column instead.
+#: - EMSC: sklearn's data is standardised, so the mean reference spectrum is 0 and EMSC refuses
+#:   it (no scatter gain can be estimated against a zero spectrum).
+#: - airPLS, arPLS, ModPoly iterate per spectrum inside transform, until each spectrum
+#:   converges: there is no single n_iter_ that fit could report.
+_ZERO_IN_DATA = "sklearn's positive data (X - X.min()) holds a 0, where R -> absorbance is " \
+    "undefined and refused"
+_CONVERSION_CHECKS = (
+    "check_fit_score_takes_y", "check_estimators_overwrite_params",
+    "check_dont_overwrite_parameters", "check_estimators_fit_returns_self",
+    "check_readonly_memmap_input", "check_n_features_in_after_fitting",
+    "check_estimators_dtypes", "check_dtype_object", "check_pipeline_consistency",
+    "check_estimators_nan_inf", "check_estimators_pickle",
+    "check_f_contiguous_array_estimator", "check_transformer_data_not_an_array",
+    "check_transformer_general", "check_transformer_preserve_dtypes",
+    "check_methods_sample_order_invariance", "check_methods_subset_invariance",
+    "check_fit2d_1sample", "check_fit2d_1feature", "check_dict_unchanged",
+    "check_fit_idempotent", "check_fit_check_is_fitted", "check_n_features_in",
+    "check_fit2d_predict1d")
+_CONVERSION = {**{c: _ZERO_IN_DATA for c in _CONVERSION_CHECKS},
+               "check_positive_only_tag_during_fit": "nirdesk's refusal names the row and "
+               "column of the value <= 0 instead of sklearn's 'Negative values in data'"}
+_PER_ITERATION = {"check_transformer_n_iter": "iterates per spectrum in transform until each "
+                  "converges; there is no single n_iter_ for fit to report"}
+NOT_APPLICABLE: dict[str, dict[str, str]] = {
+    "Absorbance": _CONVERSION,
+    "KubelkaMunk": _CONVERSION,
+    "EMSC": {c: "sklearn's data is standardised: the mean reference spectrum is 0, which EMSC "
+             "refuses (no scatter gain)" for c in (
+                 "check_transformer_data_not_an_array", "check_transformer_general",
+                 "check_transformer_preserve_dtypes")},
+    "AirPLS": _PER_ITERATION,
+    "ArPLS": _PER_ITERATION,
+    "ModPoly": _PER_ITERATION,
+}
 
 
 def nirdesk_estimators() -> list:
@@ -45,11 +94,13 @@ def nirdesk_estimators() -> list:
 def expected_failures(estimator) -> dict[str, str]:
     """sklearn's mechanism for checks that do not apply (parametrize_with_checks'
     expected_failed_checks; sklearn >= 1.6 has no xfail tag any more)."""
-    minimum = MIN_COLUMNS.get(type(estimator).__name__)
-    if minimum is None or minimum <= 2:
-        return {}
-    return {check: f"needs at least {minimum} columns; the check fits on 2"
-            for check in TWO_COLUMN_CHECKS}
+    name = type(estimator).__name__
+    failures = dict(NOT_APPLICABLE.get(name, {}))
+    minimum = MIN_COLUMNS.get(name)
+    if minimum is not None and minimum > 2:
+        failures.update({check: f"needs at least {minimum} columns; the check fits on 2"
+                         for check in TWO_COLUMN_CHECKS})
+    return failures
 
 
 def test_every_registered_nirdesk_estimator_is_checked():
