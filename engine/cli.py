@@ -334,6 +334,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
             value = result.metrics.get(key)
             tail = f"; {label} {value:.4g}" if value is not None else ""
         print(f"{len(result.predictions)} predictions written to {args.out}{tail}")
+        if result.n_flagged is not None:
+            print(f"{result.n_flagged} of {len(result.predictions)} spectra flagged outside the "
+                  f"model (T2 or Q above its 99% limit; see the flag column)")
     return EXIT_OK
 
 

@@ -9,6 +9,12 @@ new spectra whose wavelengths differ from the model's are refused with both rang
 unless the caller asks to resample them (linear interpolation onto the model's wavelengths,
 never extrapolation beyond the measured range).
 
+Every prediction is also judged against the model's calibration (engine.diagnostics): T²,
+Q and leverage per spectrum and a flag naming the 99 % limit it breaks, because a model asked
+about a spectrum unlike any it was calibrated on (another instrument, a spike, a different
+product) still returns a number. Models saved before nirdesk kept diagnostics predict as
+before, with a note and no flags.
+
 Prediction runs sequentially in this process (the parallel policy's predict mode; its reason
 is logged): one fitted model applied once is far cheaper than starting workers.
 """
@@ -37,6 +43,11 @@ class PredictionResult:
 
     error = prediction - reference for a numeric target (the sign of the metrics' bias);
     for class labels 1 where the prediction is wrong and 0 where it is right.
+    t2, q, leverage  per row against the model's calibration (None without diagnostics)
+    flags            per row: "" inside the 99 % limits, else the limits broken ("Q>99%",
+                     "T2>99%; Q>99%"); None without diagnostics
+    diagnostics      the model's LatentModel (limits at any level, the calibration's space)
+    notes            what the user should know about the result (e.g. no flags, and why)
     """
 
     sample_ids: np.ndarray
@@ -52,12 +63,27 @@ class PredictionResult:
     wavelengths: np.ndarray                       # the model's axis the spectra were put on
     reasons: list[dict[str, Any]] = field(default_factory=list)  # the policy's, as JSON
     metrics: dict[str, Any] | None = None         # RMSEP etc. when the reference is known
+    t2: np.ndarray | None = None
+    q: np.ndarray | None = None
+    leverage: np.ndarray | None = None
+    flags: list[str] | None = None
+    diagnostics: Any = None                       # engine.diagnostics.LatentModel | None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_flagged(self) -> int | None:
+        """Rows outside the model's 99 % limits (None without diagnostics)."""
+        return None if self.flags is None else sum(1 for flag in self.flags if flag)
 
     def write_csv(self, path: str | os.PathLike) -> None:
-        """sample_id, prediction[, reference, error]; floats written with full precision."""
+        """sample_id, prediction[, reference, error], t2, q, leverage, flag; floats written
+        with full precision. flag is empty inside the limits; all four are empty for a model
+        saved without diagnostics."""
         header = ["sample_id", "prediction"]
         if self.reference is not None:
             header += ["reference", "error"]
+        header += ["t2", "q", "leverage", "flag"]
+        stats = [self.t2, self.q, self.leverage]
         try:
             with open(path, "w", newline="", encoding="utf-8") as fh:
                 writer = csv.writer(fh)
@@ -66,6 +92,8 @@ class PredictionResult:
                     row = [sample, _cell(self.predictions[i])]
                     if self.reference is not None and self.error is not None:
                         row += [_cell(self.reference[i]), _cell(self.error[i])]
+                    row += ["" if values is None else _cell(values[i]) for values in stats]
+                    row.append("" if self.flags is None else self.flags[i])
                     writer.writerow(row)
         except OSError as exc:
             raise InputError(f"cannot write the predictions ({exc.strerror or exc})",
@@ -179,6 +207,10 @@ def predict(project: Any, data: str | os.PathLike | SpectralDataset, branch: int
             raise InputError(f"run {run_id} has no branch {branch} (branches: {known})", file=where)
         info = branches[branch]
         model = proj.load_model(run_id, branch)
+        try:
+            latent, notes = proj.load_diagnostics(run_id, branch), []
+        except InputError as exc:  # the model itself is sound: predict, but say why no flags
+            latent, notes = None, [f"no outlier flags: {exc}"]
         model_wl = proj.model_wavelengths(run_id, branch)
         dataset = data if isinstance(data, SpectralDataset) else load_dataset(data)
         X, resampled = align_wavelengths(dataset, model_wl, resample)
@@ -197,6 +229,9 @@ def predict(project: Any, data: str | os.PathLike | SpectralDataset, branch: int
     predictions = np.asarray(model.predict(X))
     if predictions.ndim == 2 and predictions.shape[1] == 1:
         predictions = predictions[:, 0]
+    assessment = _assess(model, latent, X, notes)
+    for note in notes:
+        log(note)
     target = stored.results.get("dataset", {}).get("target")
     classification = stored.task == "classification"
     reference = error = scores = None
@@ -219,5 +254,31 @@ def predict(project: Any, data: str | os.PathLike | SpectralDataset, branch: int
                             reference=reference, error=error, run_id=run_id, branch_id=branch,
                             branch_name=info["name"], target=target, task=stored.task,
                             resampled=resampled, wavelengths=model_wl, reasons=reasons,
-                            metrics=scores)
+                            metrics=scores, diagnostics=latent, notes=notes,
+                            t2=None if assessment is None else assessment.t2,
+                            q=None if assessment is None else assessment.q,
+                            leverage=None if assessment is None else assessment.leverage,
+                            flags=None if assessment is None else assessment.flags)
+
+
+#: the note of a prediction made with a model saved without diagnostics
+NO_DIAGNOSTICS_NOTE = ("this model was saved before nirdesk kept diagnostics: no outlier flags "
+                       "(run it again and save to get them)")
+
+
+def _assess(model: Any, latent: Any, X: np.ndarray, notes: list[str]) -> Any:
+    """T², Q, leverage and flags of the spectra (engine.diagnostics.assess_raw), or None with
+    a note: without saved diagnostics, or when they cannot judge these spectra."""
+    if latent is None:
+        if not notes:
+            notes.append(NO_DIAGNOSTICS_NOTE)
+        return None
+    from engine.diagnostics import assess_raw
+
+    try:
+        return assess_raw(model, latent, X)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        notes.append(f"no outlier flags: the model's diagnostics cannot judge these spectra "
+                     f"({exc})")
+        return None
 

@@ -77,7 +77,8 @@ def test_predictions_on_unseen_spectra_equal_plain_sklearn(setup, branch, capsys
     assert cli_main(["predict", str(setup["project"]), "--data", str(setup["new"]),
                      "--branch", str(branch), "--out", str(out)]) == 0
     header, rows = read_csv(out)
-    assert header == ["sample_id", "prediction", "reference", "error"]
+    assert header == ["sample_id", "prediction", "reference", "error", "t2", "q", "leverage",
+                      "flag"]
     assert [r[0] for r in rows] == setup["ids"]
     pred = np.array([float(r[1]) for r in rows])
     np.testing.assert_allclose(pred, sklearn_predictions(setup, branch), rtol=0, atol=1e-9)
@@ -100,14 +101,15 @@ def test_default_is_the_best_branch_of_the_latest_run(setup):
     assert [r["code"] for r in result.reasons] == ["predict_mode"]
 
 
-def test_without_targets_the_csv_has_ids_and_predictions_only(setup):
+def test_without_targets_the_csv_has_no_reference_columns(setup):
     folder = write_folder(setup["root"] / "no_y", setup["wl"], setup["X_new"][:5], None,
                           setup["ids"][:5])
     out = setup["root"] / "no_y.csv"
     assert cli_main(["predict", str(setup["project"]), "--data", str(folder), "--branch", "1",
                      "--out", str(out), "--verbose", "0"]) == 0
     header, rows = read_csv(out)
-    assert header == ["sample_id", "prediction"] and len(rows) == 5
+    assert header == ["sample_id", "prediction", "t2", "q", "leverage", "flag"]
+    assert len(rows) == 5
     np.testing.assert_allclose([float(r[1]) for r in rows], sklearn_predictions(setup, 1)[:5],
                                rtol=0, atol=1e-9)
 
