@@ -38,8 +38,13 @@ class FlagFilterProxy(QSortFilterProxyModel):
 
     def set_flagged_only(self, on: bool) -> None:
         if on != self._only:
-            self._only = on
-            self.invalidateFilter()
+            if hasattr(self, "beginFilterChange"):   # Qt >= 6.9 (invalidateFilter deprecated)
+                self.beginFilterChange()
+                self._only = on
+                self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+            else:
+                self._only = on
+                self.invalidateFilter()
 
     def flagged_only(self) -> bool:
         return self._only
@@ -77,7 +82,8 @@ class InfluencePlot(QWidget):
             axis.enableAutoSIPrefix(False)
         item.setLabel("bottom", "Hotelling T\u00b2")
         item.setLabel("left", "Q residual (SPE)")
-        self.legend = item.addLegend(offset=(-8, 8), labelTextColor="k", labelTextSize="8pt",
+        self.legend = item.addLegend(offset=(-8, 4), colCount=3, labelTextColor="k",
+                                     labelTextSize="8pt",
                                      brush=pg.mkBrush(255, 255, 255, 220),
                                      pen=pg.mkPen("#c0c0c0"))
         self.calibration = _scatter(CAL_COLOUR, "o", 5, 110)
@@ -168,7 +174,7 @@ class InfluencePlot(QWidget):
             pos=pos, angle=angle, pen=pg.mkPen(colour, width=1.3, style=style), label=label,
             labelOpts={"position": 0.97 if level >= 0.99 else 0.85, "color": colour,
                        "movable": False, "fill": pg.mkBrush(255, 255, 255, 200),
-                       "anchors": [(0, 1), (0, 1)] if angle == 90 else [(1, 1), (1, 1)]})
+                       "anchors": [(0, 0), (0, 0)] if angle == 90 else [(1, 1), (1, 1)]})
         self.plot.addItem(line, ignoreBounds=True)
         self._line_items.append(line)
         self.lines[label] = float(pos)
@@ -188,8 +194,12 @@ class InfluencePlot(QWidget):
         lim = self._influence.limits if self._influence is not None else {}
         x_hi = max([float(np.max(x)) for x in xs] + list(lim.get("t2", {}).values()) + [1e-12])
         y_hi = max([float(np.max(y)) for y in ys] + list(lim.get("q", {}).values()) + [1e-12])
-        self.plot.getPlotItem().vb.setRange(xRange=(0.0, x_hi * 1.06),
-                                            yRange=(0.0, y_hi * 1.2), padding=0.02)
+        vb = self.plot.getPlotItem().vb
+        band = 0.15
+        if self.legend.items and vb.height() > 0:   # the legend's height kept free at the top
+            band = min(0.5, (self.legend.boundingRect().height() + 10) / vb.height())
+        vb.setRange(xRange=(0.0, x_hi * 1.06), yRange=(0.0, y_hi * 1.04 / (1.0 - band)),
+                    padding=0.02)
 
     def points(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """What is drawn: name -> (T², Q) (tests)."""

@@ -140,8 +140,7 @@ def load_training(path: str, run_id: int, branch_id: int, cancel: threading.Even
         stored = project.load_run(run_id)
         ds = project.load_dataset(stored.dataset_id)
         model_wl = project.model_wavelengths(run_id, branch_id)
-        read = getattr(project, "load_diagnostics", None)   # None: an engine without it
-        latent = read(run_id, branch_id) if read is not None else None
+        latent = _saved_latent(project, run_id, branch_id)
         model = project.load_model(run_id, branch_id) if latent is not None else None
     rows = (stored.train_indices if stored.train_indices is not None
             else np.flatnonzero(~ds.test_mask))
@@ -153,6 +152,20 @@ def load_training(path: str, run_id: int, branch_id: int, cancel: threading.Even
                                            axis_units(ds)),
                            influence=None if latent is None else
                            calibration_influence(model, latent, X))
+
+
+def _saved_latent(project: Any, run_id: int, branch_id: int) -> Any:
+    """The model's saved LatentModel; None for a model saved without one, or one the store
+    refuses (damaged): the prediction's own note says why there are no flags."""
+    from engine.errors import NirdeskInputError
+
+    read = getattr(project, "load_diagnostics", None)
+    if read is None:
+        return None
+    try:
+        return read(run_id, branch_id)
+    except NirdeskInputError:
+        return None
 
 
 def calibration_influence(model: Any, latent: Any, X_cal: np.ndarray) -> CalibrationInfluence:

@@ -118,7 +118,7 @@ class DiagnosticsPlot(PlotPage):
         for item in (self.points, self.outside, self.highlight):
             self.plot.addItem(item)
         self.highlight.setZValue(20)
-        self.legend = self.plot.addLegend(offset=(-8, 8), labelTextColor="k",
+        self.legend = self.plot.addLegend(offset=(-8, 4), colCount=3, labelTextColor="k",
                                           labelTextSize="8pt",
                                           brush=pg.mkBrush(255, 255, 255, 220),
                                           pen=pg.mkPen("#c0c0c0"))
@@ -160,7 +160,7 @@ class DiagnosticsPlot(PlotPage):
                                label=label or None,
                                labelOpts={"position": where, "color": colour, "movable": False,
                                           "fill": pg.mkBrush(255, 255, 255, 200),
-                                          "anchors": [(0, 1), (0, 1)] if angle == 90 else
+                                          "anchors": [(0, 0), (0, 0)] if angle == 90 else
                                           [(1, 1), (1, 1)]})
         self.plot.addItem(line, ignoreBounds=True)
         self._extra.append(line)
@@ -202,6 +202,10 @@ class DiagnosticsPlot(PlotPage):
             y1 = y_max * 1.06
         if y_min is not None and y_min * 1.06 < y0:
             y0 = y_min * 1.06
+        if headroom and self.legend.items and vb.height() > 0:
+            # the legend's own height (in pixels) kept free above the highest point
+            band = min(0.5, (self.legend.boundingRect().height() + 10) / vb.height())
+            headroom = max(headroom, band / (1.0 - band))
         y1 += headroom * (y1 - y0)
         vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
 
@@ -369,14 +373,14 @@ class DiagnosticsPage(QWidget):
                 name = d.classes[j] if d.classes and j < len(d.classes) else f"column {j + 1}"
                 p.add_curve(d.wavelengths, b[:, j], f"class {name}",
                             colours.PALETTE[j % len(colours.PALETTE)])
-        p.fit_view()
+        p.fit_view(headroom=0.02)
 
     def _draw_vip(self, d: BranchDiagnostics) -> None:
         p = self.plot
         p.begin(d.x_label, "VIP")
         p.add_curve(d.wavelengths, np.asarray(d.vip), f"VIP ({d.n_components} LV)", POINT_COLOUR)
         p.add_line(1.0, 0, "VIP = 1", colour=LIMIT_COLOURS[0.99], where=0.97)
-        p.fit_view(y_max=1.0)
+        p.fit_view(y_max=1.0, headroom=0.02)
 
     def _draw_scores(self, d: BranchDiagnostics) -> None:
         p = self.plot
