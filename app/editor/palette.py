@@ -1,9 +1,16 @@
-"""The step palette: every registry entry, grouped by kind, filtered by a search box.
+"""The step palette: every registry entry, grouped by what it does, filtered by a search box.
 
 Why the registry and nothing else: a step the palette offers must be a step a pipeline file
 may name (docs/design.md decision 7), so the palette lists ``engine.registry.registry_entries``
 and drags out exactly the JSON a spec would hold ("SNV"). The drag carries that JSON under
 our own mime type, so a drop from anywhere else (files, text) is never mistaken for a step.
+
+Why groups by job: with forty-odd steps a flat "Preprocessing" list is too long to scan, so
+preprocessing steps are grouped by their registry ``category`` (scatter, derivatives and
+smoothing, baseline, conversion, selection and axis); a step without one (a plugin) falls
+back to a "Preprocessing" group, and empty groups are hidden. The search box matches names,
+titles, descriptions and synonyms, so "scatter", "baseline" or "derivative" find the steps
+that do it whatever their group.
 """
 from __future__ import annotations
 
@@ -31,9 +38,11 @@ __all__ = ["GROUPS", "MIME", "StepPalette", "decode_payload", "encode_payload", 
 #: Mime type of everything dragged inside the editor (palette entries and moved cards).
 MIME = "application/x-nirdesk-step"
 
-#: (heading, registry kind) in palette order.
-GROUPS = (("Preprocessing", "preprocessing"), ("Scaling", "scaling"), ("Models", "model"),
-          ("Splitters", "splitter"))
+#: (heading, registry group: a preprocessing category, else the kind) in palette order.
+GROUPS = (("Scatter & normalisation", "scatter"), ("Derivatives & smoothing", "derivatives"),
+          ("Baseline", "baseline"), ("Conversion", "conversion"),
+          ("Selection & axis", "selection"), ("Preprocessing", "preprocessing"),
+          ("Scaling", "scaling"), ("Models", "model"), ("Splitters", "splitter"))
 
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1       # the RegistryEntry of a leaf item
 DESCRIPTION_ROLE = Qt.ItemDataRole.UserRole + 2  # its one-line description (second line)
@@ -124,7 +133,7 @@ class _PaletteTree(QTreeWidget):
 
 
 class StepPalette(QWidget):
-    """Search box over a tree of registry entries (Preprocessing, Scaling, Models, Splitters).
+    """Search box over a tree of registry entries, grouped as GROUPS says (empty groups hidden).
 
     Drag an entry onto the canvas, or double-click / press Enter on it to emit
     ``step_activated(step_json)`` (the editor inserts it after the selected step).
@@ -166,14 +175,15 @@ class StepPalette(QWidget):
     def _populate(self) -> None:
         self.tree.clear()
         self._groups.clear()
-        for heading, kind in GROUPS:
+        entries = registry_entries(task=self._task)
+        for heading, key in GROUPS:
             group = QTreeWidgetItem(self.tree, [heading])
             group.setFlags(Qt.ItemFlag.ItemIsEnabled)
             font = group.font(0)
             font.setBold(True)
             group.setFont(0, font)
             self._groups[heading] = group
-            for entry in registry_entries(kind, self._task):
+            for entry in (e for e in entries if e.group == key):
                 item = QTreeWidgetItem(group, [entry.name])
                 item.setData(0, ENTRY_ROLE, entry)
                 item.setData(0, DESCRIPTION_ROLE, entry.description)
