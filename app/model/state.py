@@ -16,9 +16,12 @@ Events (callbacks receive no arguments; read the new value from the state):
     colour_mode "target" or "partition"
     band        the mean +- std band was switched on/off
     selection   the selected rows changed
+    exclusions  the rows left out of runs changed (dataset.excluded; a new dataset brings its
+                own, so "dataset" is followed by "exclusions" too)
 """
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,7 +37,17 @@ COLOUR_MODES = ("target", "partition")
 RAW, PREPROCESSED = "raw", "preprocessed"
 #: The events a WorkbenchState emits (module docstring).
 EVENTS = ("dataset", "target", "task", "pipeline", "display", "shown", "colour_mode", "band",
-          "selection")
+          "selection", "exclusions")
+
+
+def snapshot_dataset(dataset: Any) -> Any:
+    """A shallow copy of ``dataset`` sharing its spectra but owning its excluded mask and task
+    choices: what a run or a background computation may read while the window goes on
+    editing the original (the exclusions in force when Run was pressed are the run's)."""
+    snap = copy.copy(dataset)
+    snap.excluded = np.array(dataset.excluded, dtype=bool, copy=True)
+    snap.tasks = dict(dataset.tasks)
+    return snap
 
 
 class WorkbenchState:
@@ -60,6 +73,7 @@ class WorkbenchState:
         self.events.emit("dataset")
         self.events.emit("shown")
         self.events.emit("selection")
+        self.events.emit("exclusions")
 
     def set_target(self, name: str) -> None:
         if self.dataset is None or name == self.dataset.target:
@@ -145,3 +159,30 @@ class WorkbenchState:
         if not np.array_equal(rows, self.selection):
             self.selection = rows
             self.events.emit("selection")
+
+    # -- exclusions ------------------------------------------------------------------------------
+    @property
+    def excluded(self) -> np.ndarray:
+        """The excluded rows, ascending (the dataset keeps them: engine.dataset.excluded)."""
+        if self.dataset is None:
+            return np.zeros(0, dtype=np.intp)
+        return np.flatnonzero(self.dataset.excluded)
+
+    def set_excluded(self, rows: Any) -> None:
+        """Exclude exactly ``rows`` (every other row included). The mask lives in the dataset
+        (engine.dataset.SpectralDataset.excluded), so runs leave these rows out and a saved
+        project keeps them; this is the one setter the window uses (the undoable commands of
+        app.shell call it), so every view hears it."""
+        if self.dataset is None:
+            return
+        rows = np.unique(np.asarray(rows, dtype=np.intp).ravel())
+        if rows.size and (rows[0] < 0 or rows[-1] >= self._n()):
+            raise IndexError("excluded row out of range")
+        if np.array_equal(rows, self.excluded):
+            return
+        # a new mask object, never an in-place edit: a background job (autosave, a run's
+        # snapshot being taken) reading the old one sees it whole, before or after
+        mask = np.zeros(self._n(), dtype=bool)
+        mask[rows] = True
+        self.dataset.excluded = mask
+        self.events.emit("exclusions")

@@ -215,10 +215,13 @@ class LoadedProject:
 
 def _choices(ds: Any) -> tuple[Any, ...]:
     """What the user said about a dataset that the store keeps beside its arrays (axis units,
-    the task per target, replicate groups): a change must be saved even for the same object."""
+    the task per target, replicate groups, the excluded rows): a change must be saved even for
+    the same object."""
     groups = getattr(ds, "groups", None)
+    excluded = getattr(ds, "excluded", None)
     return (getattr(ds, "units", None), tuple(sorted(dict(getattr(ds, "tasks", {})).items())),
-            None if groups is None else tuple(str(g) for g in groups))
+            None if groups is None else tuple(str(g) for g in groups),
+            None if excluded is None else bytes(excluded.tobytes()))
 
 
 def _pipeline_name(spec: Any) -> str | None:
@@ -295,6 +298,10 @@ class WorkingCopy:
         project = self.ensure()
         with project.transaction():
             project.record_run(result, dataset, spec, _pipeline_name(spec))
+            if self._dataset is not None and _choices(dataset) != self._dataset[2]:
+                # the run's copy stored the choices it ran with (exclusions changed since):
+                # store the window's current ones again, or a reopened project shows the old
+                self._dataset = None
             self.write(snap)
         return project.runs()
 

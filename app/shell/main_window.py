@@ -3,7 +3,7 @@
     central          view controls (toolbar) over the spectra plot
     left docks       Dataset (summary, target chooser), Selection (table)
     right docks      Pipeline editor | Run
-    bottom docks     Results | Resources | Runs history
+    bottom docks     Results | Explore (PCA, T²/Q) | Resources | Runs history
     toolbar          Run (F5), Cancel (Esc while running), worker count
 
 What is open and how it is computed lives elsewhere, and the window only connects it:
@@ -38,6 +38,7 @@ from app.common.settings import AppSettings
 from app.common.workers import Handle
 from app.model.state import PREPROCESSED, RAW, WorkbenchState
 from app.run.toolbar import ESC
+from app.shell.exploration import Exploration
 from app.shell.workbench import Workbench
 from app.spectra.controller import DatasetController
 from app.spectra.controls import ViewControls
@@ -65,6 +66,9 @@ SHORTCUT_HELP: tuple[tuple[str, tuple[str, ...] | str], ...] = (
     ("Mean \u00b1 std band", ("band",)),
     ("Reset zoom", ("reset_zoom",)),
     ("Clear the selection", ("clear_selection",)),
+    ("Exclude the selected spectra from runs / re-include them",
+     ("exclude_selected", "include_selected")),
+    ("Explore: PCA scores, loadings, T\u00b2 vs Q", ("explore",)),
     ("Select the spectra crossing a box", "Shift+drag"),
     ("Select a spectrum / add or remove one", "click / Ctrl+click"),
     ("Pan, zoom", "drag, right-drag, wheel"),
@@ -123,6 +127,10 @@ class MainWindow(QMainWindow):
         self.bench = Workbench(self.state, self.settings, self.notifier, self)
         self.addToolBar(self.bench.run_toolbar)
         self.bench.attach_actions([self.actions["clear_selection"]])
+        self.exploration = Exploration(self.state, self.bench.editor.controller.undo_stack,
+                                       self.bench.run_toolbar.run_action, self)
+        self.exploration.attach(self.dataset_panel, self.selection_table)
+        self.actions.update(self.exploration.exclusions.actions())
         self._make_docks()
         self._make_menus()
         self._make_status_bar()
@@ -142,6 +150,7 @@ class MainWindow(QMainWindow):
         b.pipeline_edited.connect(sp.pipeline_edited)
         b.project_dataset.connect(sp.show_dataset)
         self.view.hover_changed.connect(self._on_hover)
+        self.exploration.view.hover_changed.connect(self._on_hover)
         st = self.state
         st.events.connect("display", self._sync_actions)
         st.events.connect("colour_mode", self._sync_actions)
@@ -208,6 +217,9 @@ class MainWindow(QMainWindow):
           tip="Drag a box to select the spectra crossing it (Shift+drag works in any mode)")
         a("clear_selection", "Clear selection", lambda: self.state.set_selection([]), "Esc")
         a("reset_zoom", "Reset zoom", self.view.reset_zoom, "Ctrl+0")
+        a("explore", "&Explore (PCA)", lambda: self.show_explore(), "Ctrl+L",
+          tip="PCA scores, loadings, explained variance and the T\u00b2 vs Q influence plot "
+              "of the dataset (raw or after the chosen branch's preprocessing)")
         a("reset_layout", "Reset window layout", self.reset_layout)
         a("shortcuts", "Keyboard shortcuts", self._show_shortcuts, "F1")
         a("about", "&About nirdesk", self._show_about)
@@ -231,6 +243,8 @@ class MainWindow(QMainWindow):
         dock("pipelineDock", "Pipeline editor", b.editor, right)
         dock("runDock", "Run", b.run_panel, right)
         dock("resultsDock", "Results", b.results_widget, bottom)
+        explore = dock("exploreDock", "Explore", self.exploration.view, bottom)
+        self.exploration.view.follow_visibility(explore.visibilityChanged)
         dock("gaugesDock", "Resources", b.gauges, bottom)
         dock("historyDock", "Runs history", b.history, bottom)
         self.setCorner(Qt.Corner.BottomLeftCorner, bottom)  # results span under the dataset
@@ -238,7 +252,8 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(self.docks["datasetDock"], self.docks["selectionDock"],
                              Qt.Orientation.Vertical)
         self.tabifyDockWidget(self.docks["pipelineDock"], self.docks["runDock"])
-        self.tabifyDockWidget(self.docks["resultsDock"], self.docks["gaugesDock"])
+        self.tabifyDockWidget(self.docks["resultsDock"], self.docks["exploreDock"])
+        self.tabifyDockWidget(self.docks["exploreDock"], self.docks["gaugesDock"])
         self.tabifyDockWidget(self.docks["gaugesDock"], self.docks["historyDock"])
         self.docks["pipelineDock"].raise_()
         self.docks["resultsDock"].raise_()
@@ -271,6 +286,8 @@ class MainWindow(QMainWindow):
                 edit_menu.addSeparator()
             elif name in editor_actions:
                 edit_menu.addAction(editor_actions[name])
+        edit_menu.addSeparator()
+        edit_menu.addActions(self.exploration.menu_actions())
         run_menu = bar.addMenu("&Run")
         run_menu.addAction(self.bench.run_toolbar.run_action)
         run_menu.addAction(self.bench.run_toolbar.cancel_action)
@@ -280,7 +297,8 @@ class MainWindow(QMainWindow):
         settings_menu.addAction(self.actions["execution"])
         view_menu = bar.addMenu("&View")
         for name in ("colour_target", "colour_partition", None, "band", "preprocessed",
-                     None, "box_select", "clear_selection", "reset_zoom", None):
+                     None, "box_select", "clear_selection", "reset_zoom", None, "explore",
+                     None):
             if name is None:
                 view_menu.addSeparator()
             else:
@@ -369,6 +387,15 @@ class MainWindow(QMainWindow):
                          Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["datasetDock"], self.docks["selectionDock"]],
                          [int(h * 0.55), int(h * 0.45)], Qt.Orientation.Vertical)
+
+    def show_explore(self) -> None:
+        """Raise the Explore dock and give the bottom docks half the height: its four plots
+        are unreadable in the Results dock's default third (1280 x 800)."""
+        self.raise_dock("exploreDock")
+        height = self.height()
+        if self.docks["exploreDock"].height() < int(height * 0.45):
+            self.resizeDocks([self.docks["exploreDock"]], [int(height * 0.5)],
+                             Qt.Orientation.Vertical)
 
     def raise_dock(self, name: str) -> None:
         dock = self.docks.get(name)
@@ -628,7 +655,7 @@ class MainWindow(QMainWindow):
     def is_settled(self) -> bool:
         """Nothing loading or computing, and the spectra on screen are up to date."""
         return (not self.spectra.is_busy() and self.view.is_drawn()
-                and self.bench.is_settled())
+                and self.bench.is_settled() and self.exploration.is_settled())
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -653,6 +680,7 @@ class MainWindow(QMainWindow):
         self._closed = True
         self.spectra.shutdown()
         self.bench.shutdown()
+        self.exploration.shutdown()
         self.view.shutdown()
         self.notifier.close()
         self.state.events.disconnect_all()  # fewer reference cycles left for the collector

@@ -6,10 +6,16 @@ results, resource gauges, runs history, predict) and the few rules that connect 
 
     editor edit      -> the window's pipeline (branches under Show) + policy badges + dirty
     dataset opened   -> the editor's policy facts (data size) + dirty
-    Run (F5)         -> RunController.start(dataset, editor spec, workers from the toolbar)
+    Run (F5)         -> RunController.start(a snapshot of the dataset: the exclusions in force
+                        when Run was pressed, whatever is excluded during the run; editor
+                        spec; workers from the toolbar)
+    exclusions       -> dirty (the project keeps them with the dataset)
     run events       -> run panel (progress) and results panel (rows as branches finish)
     run finished     -> results of the whole run, recorded in the project (autosaved)
     history choice   -> that stored run shown in the results panel
+    results picks    -> the window's selection (ResultsPanel.rows_selected: dataset rows picked
+                        in a Diagnostics plot), and the selection -> highlighted there
+                        (ResultsPanel.show_selection), so every plot shows the same samples
 
 Each panel only knows its own job (napari's split: widgets observe models, a controller
 connects them). Everything slow runs off the GUI thread inside the panels themselves.
@@ -24,13 +30,14 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
 
 from app.common.notify import Notifier, quiet_answer
 from app.common.settings import AppSettings
 from app.editor.widget import PipelineEditor
-from app.model.state import WorkbenchState
+from app.model.state import WorkbenchState, snapshot_dataset
 from app.monitor.gauges import ResourceGauges
 from app.predict.panel import PredictPanel
 from app.project import LoadedProject, ProjectController, RunsHistory, WorkspaceSnapshot
@@ -103,6 +110,7 @@ class Workbench(QObject):
         self.predict_dialog: QDialog | None = None
         self.predict_panel: PredictPanel | None = None
         self.last_result: Any = None
+        self._excluded_on: tuple[Any, Any] = (None, None)   # dataset, its mask last heard
         self._closed = False
 
         rc = self.run_controller
@@ -130,6 +138,10 @@ class Workbench(QObject):
         state.events.connect("target", self._follow_task)
         state.events.connect("task", self._follow_task)
         state.events.connect("task", lambda: self.mark_dirty("task"))
+        state.events.connect("exclusions", self._exclusions_changed)
+        self.results.rows_selected.connect(self._select_from_results)
+        state.events.connect("selection",
+                             lambda: self.results.show_selection(state.selection))
 
     # -- where runs execute (Settings > Execution) ------------------------------------------
     def _make_pool(self) -> Any:
@@ -270,10 +282,11 @@ class Workbench(QObject):
         choice = self.execution_choice()
         workers = (run_workers(choice) if choice.backend != "loky"
                    else self.run_toolbar.workers())
-        started = self.run_controller.start(st.dataset, pipeline, workers=workers,
-                                            target=st.dataset.target)
+        dataset = snapshot_dataset(st.dataset)
+        started = self.run_controller.start(dataset, pipeline, workers=workers,
+                                            target=dataset.target)
         if started:
-            self._run_dataset = st.dataset
+            self._run_dataset = dataset
             self._run_spec = pipeline.spec
             self.raise_dock.emit("runDock")
         return started
@@ -357,6 +370,21 @@ class Workbench(QObject):
     def _show_stored_run(self, stored: Any) -> None:
         self.results.set_run(stored.to_run_result(), self.state.dataset)
         self.raise_dock.emit("resultsDock")
+
+    def _select_from_results(self, rows: Any) -> None:
+        """Rows picked in the results' diagnostics become the window's selection (rows of
+        another dataset's run, beyond the open one, are left out rather than refused)."""
+        n = 0 if self.state.dataset is None else self.state.dataset.n_samples
+        rows = np.asarray(rows, dtype=np.intp).ravel()
+        self.state.set_selection(rows[(rows >= 0) & (rows < n)])
+
+    def _exclusions_changed(self) -> None:
+        """A user's exclusion (not a dataset just opened with its own) changes the project."""
+        ds = self.state.dataset
+        if ds is not None and ds is self._excluded_on[0] \
+                and not np.array_equal(ds.excluded, self._excluded_on[1]):
+            self.mark_dirty("exclusions")
+        self._excluded_on = (ds, None if ds is None else ds.excluded.copy())
 
     def mark_dirty(self, reason: str) -> None:
         self.project.mark_dirty(reason)

@@ -1,5 +1,6 @@
 """The dataset dock: what is open, the target chooser with the target's task, and the numbers
-that matter first (sample count, wavelength range, target statistics, train/test partition).
+that matter first (sample count, wavelength range, target statistics, train/test partition,
+the spectra excluded from runs with one click to include them all again).
 
 The task (regression / classification) is the engine's: its automatic choice is shown, a
 numeric target the engine offers as classes (dataset.class_candidates) gets a visible offer,
@@ -10,12 +11,14 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -90,6 +93,16 @@ class DatasetPanel(QWidget):
         self.samples = _value_label("sampleCount")
         self.wavelengths = _value_label("wavelengthRange")
         self.partition = _value_label("partition")
+        self.excluded = _value_label("excludedCount")
+        # the shell gives the undoable "Include all" action (set_include_action): the panel
+        # shows it, the undo history belongs to the editor, a feature this one never imports
+        self.include_button = QToolButton()
+        self.include_button.setObjectName("includeAllButton")
+        self.include_button.setVisible(False)
+        excluded_row = QHBoxLayout()
+        excluded_row.setContentsMargins(0, 0, 0, 0)
+        excluded_row.addWidget(self.excluded, 1)
+        excluded_row.addWidget(self.include_button)
         self.stats_form = QFormLayout()
         self.stats_form.setContentsMargins(0, 0, 0, 0)
         self.notes = QLabel("")
@@ -103,6 +116,7 @@ class DatasetPanel(QWidget):
         form.addRow("Samples:", self.samples)
         form.addRow("Axis:", self.wavelengths)
         form.addRow("Partition:", self.partition)
+        form.addRow("Excluded:", excluded_row)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.path)
@@ -122,7 +136,13 @@ class DatasetPanel(QWidget):
         state.events.connect("target", self._refresh_target)
         # classes are counted, quantities summarised: the statistics follow the task too
         state.events.connect("task", self._refresh_target)
+        state.events.connect("exclusions", self._refresh_excluded)
         self._refresh()
+
+    def set_include_action(self, action: QAction) -> None:
+        """Show ``action`` (the window's undoable Include all) beside the excluded count."""
+        self.include_button.setDefaultAction(action)
+        self._refresh_excluded()
 
     def _refresh(self) -> None:
         ds = self.state.dataset
@@ -148,17 +168,41 @@ class DatasetPanel(QWidget):
         else:
             unit = {"nm": " nm", "cm-1": " cm\u207b\u00b9"}.get(axis_units(ds), "")
             self.wavelengths.setText(f"{wl[0]:g} \u2013 {wl[-1]:g}{unit}")
-        source = meta.get("split_file") or meta.get("partition_column")
-        if meta.get("layout") == "nirs4all" and ds.n_test:
-            source = "cal / val files"
-        how = f" ({Path(source).name})" if source else ""
-        if ds.n_test == 0:
-            how = " (no test rows in the files)"
-        self.partition.setText(f"{ds.n_train:,} train \u00b7 {ds.n_test:,} test{how}")
+        self._refresh_excluded()
         notes = meta.get("notes") or []
         self.notes.setText("\n".join(notes))
         self.notes.setVisible(bool(notes))
         self._refresh_target()
+
+    def _refresh_excluded(self) -> None:
+        """The count of spectra left out of runs (their ids in the tooltip), and the train /
+        test counts, which leave them out as the engine does."""
+        ds = self.state.dataset
+        n = 0 if ds is None else ds.n_excluded
+        if ds is not None:
+            self._refresh_partition(ds)
+        if n == 0:
+            self.excluded.setText("none")
+            self.excluded.setToolTip("Select spectra and use Exclude selected to leave them "
+                                     "out of the runs")
+        else:
+            ids = ds.excluded_ids
+            shown = ", ".join(ids[:20]) + (f", \u2026 ({len(ids) - 20} more)"
+                                            if len(ids) > 20 else "")
+            self.excluded.setText(f"{n:,} excluded")
+            self.excluded.setToolTip(f"Left out of every run: {shown}")
+        self.excluded.setStyleSheet("color: #b00020;" if n else "")
+        self.include_button.setVisible(n > 0 and self.include_button.defaultAction() is not None)
+
+    def _refresh_partition(self, ds) -> None:
+        meta = ds.metadata
+        source = meta.get("split_file") or meta.get("partition_column")
+        if meta.get("layout") == "nirs4all" and ds.n_test:
+            source = "cal / val files"
+        how = f" ({Path(source).name})" if source else ""
+        if ds.n_test == 0 and not (ds.test_mask & ds.excluded).any():
+            how = " (no test rows in the files)"
+        self.partition.setText(f"{ds.n_train:,} train \u00b7 {ds.n_test:,} test{how}")
 
     def _refresh_target(self) -> None:
         ds = self.state.dataset

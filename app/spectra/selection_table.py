@@ -2,11 +2,15 @@
 
 A QTableView over a model that reads the rows lazily, so selecting all 10,000 spectra with a
 box costs nothing until rows scroll into view. Clicking a row highlights that spectrum.
+A spectrum excluded from runs reads "excluded" in its partition cell, in grey italics, so a
+selection made in a scores plot shows at once which of its points are already left out; the
+window's Exclude / Re-include actions are the table's context menu (set_actions).
 """
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -20,6 +24,8 @@ from PySide6.QtWidgets import (
 
 from app.model.spectra_data import format_value
 from app.model.state import WorkbenchState
+
+EXCLUDED_COLOUR = QColor("#8a8a8a")
 
 
 class SelectionModel(QAbstractTableModel):
@@ -50,17 +56,33 @@ class SelectionModel(QAbstractTableModel):
         return ("Sample", target, "Partition")[section]
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole,
-                                               Qt.ItemDataRole.ToolTipRole):
+        if not index.isValid():
             return None
         ds = self.state.dataset
         row = int(self.rows[index.row()])
+        excluded = bool(ds.excluded[row])
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return EXCLUDED_COLOUR if excluded else None
+        if role == Qt.ItemDataRole.FontRole:
+            if not excluded:
+                return None
+            font = QFont()
+            font.setItalic(True)
+            return font
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return None
         col = index.column()
         if col == 0:
             return str(ds.sample_ids[row])
         if col == 1:
             return format_value(ds.y[row]) if ds.target is not None else ""
-        return "test" if ds.test_mask[row] else "train"
+        part = "test" if ds.test_mask[row] else "train"
+        return f"{part} \u00b7 excluded" if excluded else part
+
+    def refresh_marks(self) -> None:
+        """Exclusions changed: repaint the cells (the rows are the same)."""
+        if self.rows.size:
+            self.dataChanged.emit(self.index(0, 0), self.index(self.rows.size - 1, 2))
 
 
 class SelectionTable(QWidget):
@@ -94,13 +116,29 @@ class SelectionTable(QWidget):
         self.view.clicked.connect(lambda i: self.row_activated.emit(int(self.model.rows[i.row()])))
         for event in ("selection", "dataset", "target", "task"):
             state.events.connect(event, self._refresh)
+        state.events.connect("exclusions", self._refresh_marks)
         self._refresh()
+
+    def set_actions(self, actions: list[QAction]) -> None:
+        """The table's context menu (the window's undoable Exclude / Re-include actions)."""
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.view.addActions(actions)
+
+    def _refresh_marks(self) -> None:
+        self.model.refresh_marks()
+        self._summarise()
 
     def _refresh(self) -> None:
         self.model.refresh()
+        self._summarise()
+
+    def _summarise(self) -> None:
         n = self.model.rows.size
         self.clear.setEnabled(n > 0)
+        ds = self.state.dataset
         if n:
-            self.summary.setText(f"{n:,} spectr{'um' if n == 1 else 'a'} selected")
+            gone = int(ds.excluded[self.model.rows].sum()) if ds is not None else 0
+            self.summary.setText(f"{n:,} spectr{'um' if n == 1 else 'a'} selected"
+                                 + (f" ({gone:,} excluded)" if gone else ""))
         else:
             self.summary.setText("Click a spectrum, or Shift+drag a box, to select")

@@ -2,7 +2,9 @@
 mean +- std band, colour bar / legend, and PNG/SVG export.
 
 Graphics items, whatever the number of spectra:
-  one SpectraLayer (all spectra, rendered off the GUI thread, app/common/render.py)
+  one SpectraLayer (all spectra, rendered off the GUI thread, app/common/render.py); spectra
+    excluded from runs are one grey group drawn first, under the others, so they stay
+    visible (the user may want them back) without being mistaken for the data modelled
   the mean line and the +- std band (three curves and a fill)
   the selection overlay (one PlotCurveItem, all selected spectra joined by a connect array;
     a very large selection is drawn by the layer instead, as a last colour group)
@@ -30,6 +32,7 @@ from app.model.state import WorkbenchState
 pg.setConfigOptions(background="w", foreground="k", antialias=False)
 
 HOVER_PIXELS = 8                  # how close (vertically) the mouse must be to a spectrum
+EXCLUDED_RGB = (150, 150, 150)    # grey: spectra left out of runs
 OVERLAY_MAX_POINTS = 300_000      # larger selections are drawn by the layer, off-thread
 
 
@@ -144,6 +147,7 @@ class SpectraView(QWidget):
                             ("task", self._on_colours),
                             ("colour_mode", self._on_colours), ("band", self._update_band),
                             ("selection", self._update_selection),
+                            ("exclusions", self._on_colours),
                             ("dataset", self._clear_hover)):
             state.events.connect(event, slot)
 
@@ -221,18 +225,24 @@ class SpectraView(QWidget):
         groups = colour_groups(mode, y, state.dataset.test_mask)
         alpha = colours.alpha_for(data.n_samples)
         cmap = colours.colour_map()
-        draw = [DrawGroup(g.rows, colours.rgba(colours.group_colour(g, mode, cmap), alpha))
-                for g in groups]
+        excluded = state.excluded
+        draw = []
+        if excluded.size:
+            draw.append(DrawGroup(excluded, EXCLUDED_RGB + (max(60, alpha // 2),)))
+        draw += [DrawGroup(rows, colours.rgba(colours.group_colour(g, mode, cmap), alpha))
+                 for g in groups
+                 if (rows := np.setdiff1d(g.rows, excluded, assume_unique=True)).size]
         sel = state.selection
         self._layer_selection = bool(sel.size * data.Y.shape[1] > OVERLAY_MAX_POINTS)
         if self._layer_selection:
             draw.append(DrawGroup(sel, colours.rgba(QColor(colours.SELECTION), 160)))
         self._generation += 1
         self.layer.set_content(Content(data, tuple(draw), self._generation))
-        self._update_key(groups, mode, y, cmap)
+        self._update_key(groups, mode, y, cmap, excluded.size)
 
-    def _update_key(self, groups, mode: str, y, cmap) -> None:
-        """Colour bar for a numeric target, legend for classes and partition."""
+    def _update_key(self, groups, mode: str, y, cmap, n_excluded: int = 0) -> None:
+        """Colour bar for a numeric target, legend for classes and partition; the legend
+        names the grey excluded spectra whenever there are some."""
         self.legend.clear()
         numeric = mode == "target" and is_numeric(y)
         if numeric:
@@ -249,7 +259,10 @@ class SpectraView(QWidget):
                 self.legend.addItem(sample, f"{g.label} ({g.rows.size})")
             if len(groups) > 12:
                 self.legend.addItem(pg.PlotDataItem(pen=None), f"+ {len(groups) - 12} more")
-        self.legend.setVisible(not numeric and bool(groups))
+        if n_excluded:
+            self.legend.addItem(pg.PlotDataItem(pen=pg.mkPen(EXCLUDED_RGB, width=3)),
+                                f"excluded ({n_excluded})")
+        self.legend.setVisible((not numeric and bool(groups)) or n_excluded > 0)
 
     def _show_bar(self, on: bool) -> None:
         """The colour bar sits in the plot's own grid (column 5, as pyqtgraph's
@@ -317,6 +330,8 @@ class SpectraView(QWidget):
         if ds.target is not None:
             parts.append(f"{ds.target} = {format_value(ds.y[row])}")
         parts.append("test" if ds.test_mask[row] else "train")
+        if ds.excluded[row]:
+            parts.append("excluded")
         return " \u00b7 ".join(parts)
 
     def _show_hover(self, row: int, point: QPointF | None) -> None:

@@ -3,9 +3,9 @@ functions and under TYPE_CHECKING):
 
     app.gui -> app.shell -> features -> app.common -> app.model
 
-Features (editor, run, results, project, predict, spectra, monitor) never import each other
-nor the shell: only app.shell wires them. And no two app modules import each other in a
-cycle. (The import-linter contracts say the same; this scan needs no extra tool.)
+Features (editor, run, results, project, predict, spectra, monitor, explore) never import
+each other nor the shell: only app.shell wires them. And no two app modules import each other
+in a cycle. (The import-linter contracts say the same; this scan needs no extra tool.)
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 APP = Path(__file__).resolve().parents[2] / "app"
 FEATURES = ("app.editor", "app.run", "app.results", "app.project", "app.predict",
-            "app.spectra", "app.monitor")
+            "app.spectra", "app.monitor", "app.explore")
 LAYERS = (("app.gui",), ("app.shell",), FEATURES, ("app.common",), ("app.model",))
 
 

@@ -1,0 +1,247 @@
+"""The four plots of the Explore view: scores, T² vs Q influence, loadings, explained variance.
+
+Each takes an app.explore.compute.ExploreResult and draws exactly its numbers (the engine's);
+nothing here computes a statistic. The scores and influence plots are PointPlots (one point
+per dataset row, selectable); the loadings and scree plots are small line / bar plots.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QSizePolicy
+
+from app.common import colours
+from app.explore.compute import LEVELS, ExploreResult
+from app.explore.scatter import EXCLUDED_COLOUR, PointPlot, brush_table
+from app.model.spectra_data import Group, colour_groups, is_numeric
+
+pg.setConfigOptions(background="w", foreground="k", antialias=False)
+
+LIMIT_COLOURS = {0.95: "#e08000", 0.99: "#c00000"}
+LIMIT_STYLES = {0.95: Qt.PenStyle.DashLine, 0.99: Qt.PenStyle.SolidLine}
+LOADING_COLOURS = ("#1f77b4", "#d62728")
+ZERO_PEN = pg.mkPen("#b0b0b0", width=1, style=Qt.PenStyle.DotLine)
+MAX_LEGEND_GROUPS = 10
+#: where each limit's label sits along its line (0 = bottom / left end of the view)
+LABEL_AT = {("t2", 0.95): 0.96, ("t2", 0.99): 0.86, ("q", 0.95): 0.38, ("q", 0.99): 0.52}
+
+
+def pc_label(result: ExploreResult, k: int) -> str:
+    """"PC1 (62.1 %)": the component and the share of the variance it explains."""
+    share = 100.0 * float(result.explained[k]) if k < result.explained.size else float("nan")
+    return f"PC{k + 1} ({share:.1f} %)"
+
+
+def level_text(level: float) -> str:
+    return f"{100 * level:g} %"
+
+
+class ColouredPoints:
+    """The colour of every row (target, class or partition, as the spectra view colours
+    them) as a brush table + one index per row, and what the key should show."""
+
+    def __init__(self, mode: str, y: np.ndarray | None, test_mask: np.ndarray) -> None:
+        self.mode = mode
+        self.numeric = mode == "target" and is_numeric(y)
+        self.groups: list[Group] = colour_groups(mode, y, test_mask)
+        cmap = colours.colour_map()
+        self.brushes = brush_table([colours.group_colour(g, mode, cmap) for g in self.groups])
+        self.index = np.zeros(test_mask.size, dtype=np.intp)
+        for k, g in enumerate(self.groups):
+            self.index[g.rows] = k
+        self.range: tuple[float, float] | None = None
+        if self.numeric and y is not None and y.size:
+            lo, hi = float(np.min(y)), float(np.max(y))
+            self.range = (lo, hi if hi > lo else lo + 1.0)
+
+
+class KeyedPointPlot(PointPlot):
+    """A PointPlot with a legend for classes / partition and a colour bar for a numeric
+    target (in the plot's own grid, like the spectra view's)."""
+
+    def __init__(self, name: str, colour_bar: bool = True) -> None:
+        super().__init__(name)
+        self.with_bar = colour_bar
+        self.colour_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=colours.colour_map(),
+                                          interactive=False, width=10, colorMapMenu=False)
+        self.colour_bar.getAxis("right").enableAutoSIPrefix(False)
+        self._bar_shown = False
+
+    def set_key(self, coloured: ColouredPoints, target: str | None, n_excluded: int,
+                extra: list[tuple[object, str]] = ()) -> None:
+        self.legend.clear()
+        for item, text in extra:
+            self.legend.addItem(item, text)
+        if not coloured.numeric:
+            for g, brush in list(zip(coloured.groups, coloured.brushes,
+                                     strict=True))[:MAX_LEGEND_GROUPS]:
+                sample = pg.ScatterPlotItem(symbol="o", size=8, pen=None, brush=brush)
+                self.legend.addItem(sample, f"{g.label} ({g.rows.size})")
+            if len(coloured.groups) > MAX_LEGEND_GROUPS:
+                self.legend.addItem(pg.PlotDataItem(pen=None),
+                                    f"+ {len(coloured.groups) - MAX_LEGEND_GROUPS} more")
+        if n_excluded:
+            self.legend.addItem(pg.ScatterPlotItem(symbol="x", size=8, brush=EXCLUDED_COLOUR,
+                                                   pen=pg.mkPen(EXCLUDED_COLOUR)),
+                                f"excluded ({n_excluded})")
+        self.legend.setVisible(bool(self.legend.items))
+        if coloured.range is not None:
+            self.colour_bar.setLevels(coloured.range)
+            self.colour_bar.getAxis("left").setLabel(target or "target")
+        self._show_bar(coloured.range is not None and self.with_bar)
+
+    def _show_bar(self, on: bool) -> None:
+        if on == self._bar_shown:
+            return
+        layout = self.plot.layout
+        if on:
+            layout.addItem(self.colour_bar, 2, 5)
+            layout.setColumnFixedWidth(4, 6)
+        else:
+            layout.removeItem(self.colour_bar)
+            layout.setColumnFixedWidth(4, 0)
+        self.colour_bar.setVisible(on)
+        self._bar_shown = on
+
+
+class ScoresPlot(KeyedPointPlot):
+    """Scores of PC-x against PC-y, zero lines through the origin."""
+
+    def __init__(self) -> None:
+        super().__init__("exploreScores")
+        self.plot.setTitle("<span style='font-size:9pt'>Scores</span>")
+        self.zero_x = pg.InfiniteLine(0, angle=90, pen=ZERO_PEN)
+        self.zero_y = pg.InfiniteLine(0, angle=0, pen=ZERO_PEN)
+        for line in (self.zero_x, self.zero_y):
+            self.plot.addItem(line, ignoreBounds=True)
+
+    def show_result(self, result: ExploreResult, kx: int, ky: int, coloured: ColouredPoints,
+                    excluded: np.ndarray, target: str | None) -> None:
+        kx, ky = min(kx, result.n_components - 1), min(ky, result.n_components - 1)
+        self.set_points(result.scores[:, kx], result.scores[:, ky], coloured.brushes,
+                        coloured.index, excluded)
+        self.plot.setLabel("bottom", pc_label(result, kx))
+        self.plot.setLabel("left", pc_label(result, ky))
+        self.set_key(coloured, target, excluded.size)
+        self.fit_view()
+
+
+class InfluencePlot(KeyedPointPlot):
+    """Hotelling T² against Q residuals with the engine's 95 % and 99 % limits: a point to
+    the right of the T² line is extreme inside the model, above the Q line it is something
+    the model does not describe."""
+
+    def __init__(self) -> None:
+        super().__init__("exploreInfluence", colour_bar=False)  # the scores plot has it
+        self.plot.setTitle("<span style='font-size:9pt'>Influence: T\u00b2 vs Q</span>")
+        self.plot.setLabel("bottom", "Hotelling T\u00b2")
+        self.plot.setLabel("left", "Q residual (SPE)")
+        self.limit_lines: dict[tuple[str, float], pg.InfiniteLine] = {}
+        for stat, angle in (("t2", 90), ("q", 0)):
+            for level in LEVELS:
+                pen = pg.mkPen(LIMIT_COLOURS[level], width=1.5, style=LIMIT_STYLES[level])
+                name = "T\u00b2" if stat == "t2" else "Q"
+                # labels at staggered places along their lines, so two close limits never
+                # print over each other (and clear of the legend in the top right corner)
+                line = pg.InfiniteLine(0, angle=angle, pen=pen,
+                                       label=f"{name} {level_text(level)}",
+                                       labelOpts={"position": LABEL_AT[(stat, level)],
+                                                  "color": LIMIT_COLOURS[level],
+                                                  "fill": (255, 255, 255, 210)})
+                line.setZValue(5)
+                self.plot.addItem(line, ignoreBounds=True)
+                self.limit_lines[(stat, level)] = line
+
+    def show_result(self, result: ExploreResult, coloured: ColouredPoints,
+                    excluded: np.ndarray, target: str | None) -> None:
+        self.set_points(result.t2, result.q, coloured.brushes, coloured.index, excluded)
+        for (stat, level), line in self.limit_lines.items():
+            limits = result.t2_limits if stat == "t2" else result.q_limits
+            line.setValue(limits[level])
+        extra = []
+        for level in LEVELS:
+            sample = pg.PlotDataItem(pen=pg.mkPen(LIMIT_COLOURS[level], width=2,
+                                                  style=LIMIT_STYLES[level]))
+            extra.append((sample, f"{level_text(level)} limit"))
+        self.set_key(coloured, target, excluded.size, extra)
+        self.fit_view(extra_x=(0.0, *result.t2_limits.values()),
+                      extra_y=(0.0, *result.q_limits.values()))
+
+    def outside(self, result: ExploreResult, level: float = 0.99) -> int:
+        """How many rows lie beyond either limit at ``level`` (the status line says it)."""
+        return int(((result.t2 > result.t2_limits[level])
+                    | (result.q > result.q_limits[level])).sum())
+
+
+class _SmallPlot(pg.GraphicsLayoutWidget):
+    def __init__(self, name: str, title: str) -> None:
+        super().__init__()
+        self.setObjectName(name)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.ci.layout.setContentsMargins(2, 4, 8, 2)
+        self.plot: pg.PlotItem = self.addPlot(row=0, col=0)
+        self.plot.hideButtons()
+        self.plot.setTitle(f"<span style='font-size:9pt'>{title}</span>")
+        for axis in ("left", "bottom"):
+            self.plot.getAxis(axis).enableAutoSIPrefix(False)
+        self.legend = pg.LegendItem(offset=(-6, 6), labelTextSize="8pt",
+                                    brush=pg.mkBrush(255, 255, 255, 210), pen=pg.mkPen("#999"))
+        self.legend.setParentItem(self.plot.getViewBox())
+        self.legend.setZValue(50)
+
+
+class LoadingsPlot(_SmallPlot):
+    """The loadings of PC-x and PC-y against the (preprocessed) spectral axis."""
+
+    def __init__(self) -> None:
+        super().__init__("exploreLoadings", "Loadings")
+        self.plot.setLabel("left", "Loading")
+        self.plot.addItem(pg.InfiniteLine(0, angle=0, pen=ZERO_PEN), ignoreBounds=True)
+        self.curves = [pg.PlotCurveItem(pen=pg.mkPen(c, width=1.5)) for c in LOADING_COLOURS]
+        for curve in self.curves:
+            self.plot.addItem(curve)
+
+    def show_result(self, result: ExploreResult, kx: int, ky: int, x_label: str) -> None:
+        self.legend.clear()
+        self.plot.setLabel("bottom", x_label)
+        shown = [kx] if kx == ky else [kx, ky]
+        for curve, k in zip(self.curves, shown + [None] * (2 - len(shown)), strict=True):
+            if k is None or k >= result.n_components:
+                curve.setData([], [])
+                continue
+            curve.setData(result.axis, result.loadings[:, k])
+            self.legend.addItem(curve, pc_label(result, k))
+        self.plot.enableAutoRange()
+
+
+class ScreePlot(_SmallPlot):
+    """Explained variance per component (bars; the components kept in colour) and its
+    cumulative share (line), both in % of the total variance."""
+
+    def __init__(self) -> None:
+        super().__init__("exploreScree", "Explained variance")
+        self.plot.setLabel("left", "Variance explained (%)")
+        self.plot.setLabel("bottom", "Component")
+        self.kept = pg.BarGraphItem(x=[], height=[], width=0.7, brush="#1f77b4", pen=None)
+        self.rest = pg.BarGraphItem(x=[], height=[], width=0.7, brush="#c8c8c8", pen=None)
+        self.cumulative = pg.PlotDataItem(pen=pg.mkPen("#202020", width=1.5), symbol="o",
+                                          symbolSize=5, symbolBrush="#202020", symbolPen=None)
+        for item in (self.kept, self.rest, self.cumulative):
+            self.plot.addItem(item)
+        self.legend.addItem(self.kept, "component (kept)")
+        self.legend.addItem(self.rest, "component (left out)")
+        self.legend.addItem(self.cumulative, "cumulative")
+        self.legend.anchor((1, 0.5), (1, 0.5), offset=(-6, 0))
+
+    def show_result(self, result: ExploreResult) -> None:
+        pct = 100.0 * result.explained
+        k = np.arange(1, pct.size + 1, dtype=float)
+        a = result.n_components
+        self.kept.setOpts(x=k[:a], height=pct[:a], width=0.7)
+        self.rest.setOpts(x=k[a:], height=pct[a:], width=0.7)
+        self.cumulative.setData(k, np.cumsum(pct))
+        self.plot.getAxis("bottom").setTicks([[(int(v), str(int(v))) for v in k
+                                               if pct.size <= 12 or int(v) % 2 == 1]])
+        self.plot.setXRange(0.4, pct.size + 0.6, padding=0)
+        self.plot.setYRange(0, 102, padding=0)

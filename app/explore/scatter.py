@@ -1,0 +1,173 @@
+"""A scatter plot of one point per dataset row that selects rows: the scores plot and the
+T² vs Q influence plot are both one of these.
+
+Why three array items and no per-point objects: 10,000 samples must redraw at once. All
+included points are ONE pyqtgraph ScatterPlotItem whose brushes are a handful of shared QBrush
+objects indexed per point (pyqtgraph caches one sprite per symbol/brush pair); excluded rows
+are a second item (grey crosses), the selection a third (red rings) drawn on top. Picking is
+numpy over the arrays (compute.nearest_point / points_in_box), in pixels, never per item.
+
+Mouse (as the spectra view): click selects a point, Ctrl+click adds or removes one,
+Shift+drag a box selects the points inside it (Ctrl+Shift+drag adds them), drag pans, the
+wheel zooms. The widget only reports picks (``picked(rows, mode)``); the view turns them into
+the window's selection, so the plot also redraws its rings when another view selects.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QSizePolicy
+
+from app.common import colours
+from app.explore.compute import nearest_point, points_in_box
+
+PICK_PIXELS = 8
+POINT_SIZE = 7
+EXCLUDED_COLOUR = "#8a8a8a"
+REPLACE, ADD, TOGGLE = "replace", "add", "toggle"
+
+
+class PickViewBox(pg.ViewBox):
+    """pyqtgraph's ViewBox plus click and Shift+drag box picking (data coordinates)."""
+
+    sigClicked = Signal(object, object)       # QPointF, modifiers
+    sigBoxPicked = Signal(object, object)     # QRectF, modifiers
+
+    def mouseClickEvent(self, ev) -> None:
+        if ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            self.sigClicked.emit(self.mapSceneToView(ev.scenePos()), ev.modifiers())
+            return
+        super().mouseClickEvent(ev)
+
+    def mouseDragEvent(self, ev, axis=None) -> None:
+        shift = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        if ev.button() == Qt.MouseButton.LeftButton and axis is None and shift:
+            ev.accept()
+            start = ev.buttonDownPos(ev.button())
+            if ev.isFinish():
+                self.rbScaleBox.hide()
+                rect = self.childGroup.mapRectFromParent(QRectF(start, ev.pos())).normalized()
+                self.sigBoxPicked.emit(rect, ev.modifiers())
+            else:
+                self.updateScaleBox(start, ev.pos())
+            return
+        super().mouseDragEvent(ev, axis)
+
+
+class PointPlot(pg.GraphicsLayoutWidget):
+    """One plot of points x[i], y[i] for dataset rows i (see the module docstring)."""
+
+    picked = Signal(object, str)   # np.ndarray of rows, REPLACE | ADD | TOGGLE
+    hovered = Signal(int)          # the row under the mouse, -1 for none
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.setObjectName(name)
+        # take the space given (a GraphicsLayoutWidget's hint follows its scene: docks grew)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.ci.layout.setContentsMargins(2, 4, 8, 2)
+        self.vb = PickViewBox()
+        self.plot: pg.PlotItem = self.addPlot(row=0, col=0, viewBox=self.vb)
+        self.plot.hideButtons()
+        self.plot.setMenuEnabled(True)
+        for axis in ("left", "bottom"):
+            self.plot.getAxis(axis).enableAutoSIPrefix(False)
+        self.points = pg.ScatterPlotItem(size=POINT_SIZE, pen=None, symbol="o")
+        self.excluded = pg.ScatterPlotItem(size=POINT_SIZE + 1, symbol="x",
+                                           pen=pg.mkPen(EXCLUDED_COLOUR, width=1.5),
+                                           brush=pg.mkBrush(EXCLUDED_COLOUR))
+        self.rings = pg.ScatterPlotItem(size=POINT_SIZE + 5, symbol="o", brush=None,
+                                        pen=pg.mkPen(colours.SELECTION, width=2))
+        for z, item in enumerate((self.points, self.excluded, self.rings), start=10):
+            item.setZValue(z)
+            self.plot.addItem(item)
+        self.legend = pg.LegendItem(offset=(-6, 6), labelTextSize="8pt",
+                                    brush=pg.mkBrush(255, 255, 255, 210), pen=pg.mkPen("#999"))
+        self.legend.setParentItem(self.vb)
+        self.legend.setZValue(50)
+        self.x = np.zeros(0)
+        self.y = np.zeros(0)
+        self._hover = -1
+        self._mouse = pg.SignalProxy(self.plot.scene().sigMouseMoved, rateLimit=30,
+                                     slot=self._on_mouse_moved)
+        self.vb.sigClicked.connect(self._on_click)
+        self.vb.sigBoxPicked.connect(self._on_box)
+
+    # -- data --------------------------------------------------------------------------------
+    def set_points(self, x: np.ndarray, y: np.ndarray, brushes: list[QBrush],
+                   brush_index: np.ndarray, excluded: np.ndarray) -> None:
+        """Draw point i at (x[i], y[i]) with ``brushes[brush_index[i]]``; rows in ``excluded``
+        are drawn as grey crosses instead."""
+        self.x, self.y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        keep = np.ones(self.x.size, dtype=bool)
+        keep[excluded] = False
+        table = np.empty(len(brushes), dtype=object)
+        table[:] = brushes
+        self.points.setData(x=self.x[keep], y=self.y[keep], brush=table[brush_index[keep]])
+        self.excluded.setData(x=self.x[excluded], y=self.y[excluded])
+
+    def set_selection(self, rows: np.ndarray) -> None:
+        rows = rows[rows < self.x.size] if rows.size else rows
+        self.rings.setData(x=self.x[rows], y=self.y[rows])
+
+    def clear(self) -> None:  # type: ignore[override]
+        self.x, self.y = np.zeros(0), np.zeros(0)
+        for item in (self.points, self.excluded, self.rings):
+            item.setData(x=[], y=[])
+
+    def fit_view(self, extra_x: tuple[float, ...] = (), extra_y: tuple[float, ...] = ()) -> None:
+        """Show every point (and the given x / y values, e.g. limit lines) with a margin."""
+        finite = np.isfinite(self.x) & np.isfinite(self.y)
+        xs = np.concatenate([self.x[finite], np.asarray(extra_x, dtype=float)])
+        ys = np.concatenate([self.y[finite], np.asarray(extra_y, dtype=float)])
+        if xs.size == 0:
+            return
+        self.vb.setRange(xRange=(xs.min(), xs.max()), yRange=(ys.min(), ys.max()),
+                         padding=0.06)
+
+    # -- picking -----------------------------------------------------------------------------
+    def row_at(self, point) -> int | None:
+        sx, sy = self.vb.viewPixelSize()
+        return nearest_point(self.x, self.y, point.x(), point.y(), sx, sy, PICK_PIXELS)
+
+    def _on_click(self, point, modifiers) -> None:
+        row = self.row_at(point)
+        ctrl = bool(modifiers & Qt.KeyboardModifier.ControlModifier)
+        if row is None:
+            if not ctrl:
+                self.picked.emit(np.zeros(0, dtype=np.intp), REPLACE)
+            return
+        self.picked.emit(np.array([row], dtype=np.intp), TOGGLE if ctrl else REPLACE)
+
+    def _on_box(self, rect: QRectF, modifiers) -> None:
+        rows = points_in_box(self.x, self.y, rect.left(), rect.right(), rect.top(),
+                             rect.bottom())
+        ctrl = bool(modifiers & Qt.KeyboardModifier.ControlModifier)
+        self.picked.emit(rows.astype(np.intp), ADD if ctrl else REPLACE)
+
+    def _on_mouse_moved(self, args) -> None:
+        pos = args[0]
+        row = None
+        if self.vb.sceneBoundingRect().contains(pos):
+            row = self.row_at(self.vb.mapSceneToView(pos))
+        row = -1 if row is None else row
+        if row != self._hover:
+            self._hover = row
+            self.hovered.emit(row)
+
+    def shutdown(self) -> None:
+        self._mouse.disconnect()
+        self.close()
+
+
+def brush_table(colours_: list[QColor], alpha: int = 200) -> list[QBrush]:
+    """One shared QBrush per colour (what the scatter indexes per point)."""
+    out = []
+    for c in colours_:
+        c = QColor(c)
+        c.setAlpha(alpha)
+        out.append(QBrush(c))
+    return out
