@@ -17,7 +17,15 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QStackedLayout,
+    QVBoxLayout,
+    QWidget,
+)
 
 __all__ = ["FlagFilterProxy", "InfluencePlot"]
 
@@ -55,6 +63,14 @@ class FlagFilterProxy(QSortFilterProxyModel):
         return bool(self.sourceModel().is_flagged(source_row))
 
 
+def _label_position(angle: int, level: float) -> float:
+    """Where along its line a limit's label sits: the horizontal Q lines at their right end,
+    the vertical T² labels under the legend's band at the top."""
+    if angle == 90:
+        return 0.82 if level >= 0.99 else 0.7
+    return 0.97 if level >= 0.99 else 0.85
+
+
 def _pct(level: float) -> str:
     return f"{level * 100:g} %"
 
@@ -65,9 +81,21 @@ def _scatter(colour: QColor, symbol: str, size: int, alpha: int) -> pg.ScatterPl
                                                alpha))
 
 
+def _decade_ticks(values: np.ndarray) -> list[list[tuple[float, str]]]:
+    """Ticks of a log10 axis drawn from log10 data: decades labelled ("0.01", "1", "100"),
+    2..9 times a decade unlabelled (pyqtgraph's own log ticks crowd into each other)."""
+    v = np.log10(np.maximum(np.asarray(values, dtype=float), 1e-12))
+    lo, hi = int(np.floor(v.min())) - 1, int(np.ceil(v.max())) + 1
+    major = [(float(k), f"{10.0**k:g}") for k in range(lo, hi + 1)]
+    minor = [(float(k + np.log10(m)), "") for k in range(lo, hi) for m in range(2, 10)]
+    return [major, minor]
+
+
 class InfluencePlot(QWidget):
     """T² vs Q of the calibration and of the new spectra, with the limit lines; a sentence
-    instead when the model kept no diagnostics."""
+    instead when the model kept no diagnostics. "Log axes" (on by itself when a new spectrum
+    lies ten times beyond a 99 % limit, as another instrument's do) keeps the calibration's
+    cloud readable beside far outliers."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,8 +119,14 @@ class InfluencePlot(QWidget):
         self.outside = _scatter(FLAG_COLOUR, "d", 9, 230)
         for scatter in (self.calibration, self.inside, self.outside):
             item.addItem(scatter)
-        self.lines: dict[str, float] = {}
+        self.lines: dict[str, float] = {}           # label -> limit (T² or Q, not logged)
         self._line_items: list[pg.InfiniteLine] = []
+        self._raw: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.log_box = QCheckBox("Log axes")
+        self.log_box.setObjectName("predictInfluenceLog")
+        self.log_box.setToolTip("T\u00b2 and Q on logarithmic axes: far outliers and the "
+                                "calibration readable together")
+        self.log_box.toggled.connect(lambda _on: self._redraw())
         self.message = QLabel("")
         self.message.setObjectName("predictInfluenceMessage")
         self.message.setWordWrap(True)
@@ -107,7 +141,10 @@ class InfluencePlot(QWidget):
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(2)
         box.addWidget(self.plot, 1)
-        box.addWidget(self.caption)
+        under = QHBoxLayout()
+        under.addWidget(self.caption, 1)
+        under.addWidget(self.log_box)
+        box.addLayout(under)
         self._stack = QStackedLayout(self)
         self._stack.addWidget(self.message)
         self._stack.addWidget(plot_page)
@@ -123,61 +160,81 @@ class InfluencePlot(QWidget):
         """The calibration's points and limits (app.predict.jobs.CalibrationInfluence), or
         ``message`` when there are none; the new spectra are cleared."""
         self._influence = influence
-        self.inside.setData([], [])
-        self.outside.setData([], [])
-        for line in self._line_items:
-            self.plot.removeItem(line)
-        self._line_items, self.lines = [], {}
+        self._raw = {}
         if influence is None:
-            self.calibration.setData([], [])
             self.message.setText(message)
             self._stack.setCurrentWidget(self.message)
+            self._redraw()
             return
-        if influence.t2 is not None:
-            self.calibration.setData(influence.t2, influence.q)
-        else:
-            self.calibration.setData([], [])
-        for name, angle in (("t2", 90), ("q", 0)):
-            for level, value in sorted(influence.limits.get(name, {}).items()):
-                label = f"{STAT_NAMES[name]} {_pct(level)}"
-                self._add_line(value, angle, label, level)
-        space = ("PLS" if influence.kind == "pls" else "PCA")
+        if influence.t2 is not None and influence.q is not None:
+            self._raw["calibration"] = (np.asarray(influence.t2, dtype=float),
+                                        np.asarray(influence.q, dtype=float))
+        unit = "LV" if influence.kind == "pls" else "PC"
         self.plot.getPlotItem().setLabel(
-            "bottom", f"Hotelling T\u00b2 ({influence.n_components} "
-                      f"{'LV' if space == 'PLS' else 'PC'})")
-        self.caption.setText(influence.note[:1].upper() + influence.note[1:]
-                             if influence.note else "")
-        self.caption.setVisible(bool(influence.note))
-        self._refresh_legend()
+            "bottom", f"Hotelling T\u00b2 ({influence.n_components} {unit})")
+        note = influence.note
+        self.caption.setText(note[:1].upper() + note[1:] if note else "")
         self._stack.setCurrentWidget(self._plot_page)
-        self._fit()
+        self._redraw()
 
     def set_new(self, t2: np.ndarray | None, q: np.ndarray | None,
                 flagged: np.ndarray | None) -> None:
-        """The new spectra: inside (blue) and flagged (red); None clears them."""
-        if t2 is None or q is None or self._influence is None:
-            self.inside.setData([], [])
-            self.outside.setData([], [])
-        else:
+        """The new spectra: inside (blue) and flagged (red); None clears them. Log axes are
+        chosen when a new spectrum lies ten times beyond a 99 % limit."""
+        self._raw.pop("inside", None)
+        self._raw.pop("outside", None)
+        if t2 is not None and q is not None and self._influence is not None:
             t2, q = np.asarray(t2, dtype=float), np.asarray(q, dtype=float)
             out = (np.zeros(t2.size, dtype=bool) if flagged is None
                    else np.asarray(flagged, dtype=bool))
-            self.inside.setData(t2[~out], q[~out])
-            self.outside.setData(t2[out], q[out])
+            self._raw["inside"] = (t2[~out], q[~out])
+            self._raw["outside"] = (t2[out], q[out])
+            lim = self._influence.limits
+            far = any(values.size and float(values.max()) > 10 * lim[name].get(0.99, np.inf)
+                      for name, values in (("t2", t2), ("q", q)) if name in lim)
+            if far != self.log_box.isChecked():
+                self.log_box.setChecked(far)      # redraws
+                return
+        self._redraw()
+
+    def _redraw(self) -> None:
+        log = self.log_box.isChecked()
+
+        def tx(values: np.ndarray) -> np.ndarray:
+            v = np.asarray(values, dtype=float)
+            return np.log10(np.maximum(v, 1e-12)) if log else v
+
+        item = self.plot.getPlotItem()
+        for side, stat in (("bottom", 0), ("left", 1)):
+            values = [v[stat] for v in self._raw.values() if v[stat].size]
+            item.getAxis(side).setTicks(_decade_ticks(np.concatenate(values)) if log and values
+                                        else None)
+        for name, scatter in (("calibration", self.calibration), ("inside", self.inside),
+                              ("outside", self.outside)):
+            x, y = self._raw.get(name, (np.zeros(0), np.zeros(0)))
+            scatter.setData(tx(x), tx(y))
+        for line in self._line_items:
+            self.plot.removeItem(line)
+        self._line_items, self.lines = [], {}
+        if self._influence is not None:
+            for name, angle in (("t2", 90), ("q", 0)):
+                for level, value in sorted(self._influence.limits.get(name, {}).items()):
+                    label = f"{STAT_NAMES[name]} {_pct(level)}"
+                    self._add_line(float(tx(np.array([value]))[0]), angle, label, level)
+                    self.lines[label] = float(value)
         self._refresh_legend()
-        self._fit()
+        self._fit(tx)
 
     def _add_line(self, pos: float, angle: int, label: str, level: float) -> None:
         colour = LIMIT_COLOURS.get(level, "#606060")
         style = Qt.PenStyle.SolidLine if level >= 0.99 else Qt.PenStyle.DashLine
         line = pg.InfiniteLine(
             pos=pos, angle=angle, pen=pg.mkPen(colour, width=1.3, style=style), label=label,
-            labelOpts={"position": 0.97 if level >= 0.99 else 0.85, "color": colour,
+            labelOpts={"position": _label_position(angle, level), "color": colour,
                        "movable": False, "fill": pg.mkBrush(255, 255, 255, 200),
                        "anchors": [(0, 0), (0, 0)] if angle == 90 else [(1, 1), (1, 1)]})
         self.plot.addItem(line, ignoreBounds=True)
         self._line_items.append(line)
-        self.lines[label] = float(pos)
 
     def _refresh_legend(self) -> None:
         self.legend.clear()
@@ -187,25 +244,35 @@ class InfluencePlot(QWidget):
             if n:
                 self.legend.addItem(scatter, f"{name} ({n:,})")
 
-    def _fit(self) -> None:
-        """All points and every limit line in view, a band at the top for the legend."""
-        xs = [s.data["x"] for s in (self.calibration, self.inside, self.outside) if len(s.data)]
-        ys = [s.data["y"] for s in (self.calibration, self.inside, self.outside) if len(s.data)]
+    def _fit(self, tx: Any) -> None:
+        """All points and every limit line in view, the legend's height free at the top."""
+        xs = [x for x, _ in self._raw.values() if x.size]
+        ys = [y for _, y in self._raw.values() if y.size]
         lim = self._influence.limits if self._influence is not None else {}
-        x_hi = max([float(np.max(x)) for x in xs] + list(lim.get("t2", {}).values()) + [1e-12])
-        y_hi = max([float(np.max(y)) for y in ys] + list(lim.get("q", {}).values()) + [1e-12])
+        x_all = np.concatenate(xs + [np.array(list(lim.get("t2", {}).values()) or [1.0])])
+        y_all = np.concatenate(ys + [np.array(list(lim.get("q", {}).values()) or [1.0])])
         vb = self.plot.getPlotItem().vb
         band = 0.15
-        if self.legend.items and vb.height() > 0:   # the legend's height kept free at the top
+        if self.legend.items and vb.height() > 0:
             band = min(0.5, (self.legend.boundingRect().height() + 10) / vb.height())
+        if self.log_box.isChecked():
+            (x0, x1), (y0, y1) = ((float(tx(a).min()), float(tx(a).max()))
+                                  for a in (x_all, y_all))
+            pad_x, pad_y = 0.05 * (x1 - x0 or 1.0), 0.05 * (y1 - y0 or 1.0)
+            y_top = y1 + pad_y
+            y_top += band / (1.0 - band) * (y_top - (y0 - pad_y))
+            vb.setRange(xRange=(x0 - pad_x, x1 + pad_x), yRange=(y0 - pad_y, y_top),
+                        padding=0)
+            return
+        x_hi, y_hi = max(float(x_all.max()), 1e-12), max(float(y_all.max()), 1e-12)
         vb.setRange(xRange=(0.0, x_hi * 1.06), yRange=(0.0, y_hi * 1.04 / (1.0 - band)),
                     padding=0.02)
 
     def points(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """What is drawn: name -> (T², Q) (tests)."""
-        return {name: (np.asarray(s.data["x"]), np.asarray(s.data["y"]))
-                for name, s in (("calibration", self.calibration), ("inside", self.inside),
-                                ("outside", self.outside))}
+        """What is drawn: name -> (T², Q) in the data's units (also with log axes)."""
+        empty = (np.zeros(0), np.zeros(0))
+        return {name: self._raw.get(name, empty) for name in ("calibration", "inside",
+                                                              "outside")}
 
     def close_plot(self) -> None:
         self.plot.close()

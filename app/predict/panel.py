@@ -69,7 +69,7 @@ from app.predict.jobs import (
     summary_text,
     user_message,
 )
-from app.predict.table import SORT_ROLE, PredictionTable
+from app.predict.table import FLAG_COLUMN, SORT_ROLE, PredictionTable
 
 TRAIN_COLOUR = QColor(110, 110, 110)
 TRAIN_MAX_ALPHA = 110          # the training set stays a grey background under the new spectra
@@ -392,6 +392,7 @@ class PredictPanel(QWidget):
         self.result = result
         self.log_lines = messages
         self.table_model.set_result(result)
+        self._fit_columns()
         self.summary.setText(summary_text(result))
         self._show_flags()
         note = next((m for m in messages if m.startswith("resampled")), "")
@@ -492,6 +493,14 @@ class PredictPanel(QWidget):
             self.flag_line.setStyleSheet(FLAGGED_STYLE if n else INFO_STYLE)
             self.flag_line.setToolTip("\n".join(prediction_notes(r)))
         self._show_new_influence()
+
+    def _fit_columns(self) -> None:
+        """Numbers share the width; the flag column takes what its words need."""
+        header = self.table.horizontalHeader()
+        for col, title in enumerate(self.table_model.titles()):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents
+                                        if title == FLAG_COLUMN else
+                                        QHeaderView.ResizeMode.Stretch)
 
     def flagged_rows(self) -> list[int]:
         """Rows of the new spectra the table marks as outside the model."""
