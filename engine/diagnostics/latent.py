@@ -124,9 +124,10 @@ class LatentModel:
     def t2(self, Z: np.ndarray) -> np.ndarray:
         """(m,) Hotelling's T² = Σ_k t_k² / var_k, var_k the calibration score variances
         (a component with zero calibration variance contributes nothing)."""
-        return self._t2_of_scores(self.scores(Z))
+        return self.t2_of_scores(self.scores(Z))
 
-    def _t2_of_scores(self, t: np.ndarray) -> np.ndarray:
+    def t2_of_scores(self, t: np.ndarray) -> np.ndarray:
+        """T² of scores already computed (m, a)."""
         var = self.score_var
         inverse = np.divide(1.0, var, out=np.zeros_like(var), where=var > 0)
         return np.asarray((t**2) @ inverse)
@@ -146,12 +147,18 @@ class LatentModel:
 
     def statistics(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(T², Q, leverage) in one pass over Z (one centring, one projection)."""
+        _, t2, q, leverage = self.project(Z)
+        return t2, q, leverage
+
+    def project(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(scores, T², Q, leverage) of Z in one pass: what a scores plot and an influence
+        plot of the same samples need."""
         zs = self._centred(Z)
         t = zs @ self.rotations
         residual = zs - t @ self.loadings.T
-        t2 = self._t2_of_scores(t)
+        t2 = self.t2_of_scores(t)
         q = np.einsum("ij,ij->i", residual, residual)
-        return t2, q, 1.0 / self.n_samples + t2 / (self.n_samples - 1)
+        return t, t2, q, 1.0 / self.n_samples + t2 / (self.n_samples - 1)
 
     # -- limits ------------------------------------------------------------------------------
     def t2_limit(self, level: float) -> float:

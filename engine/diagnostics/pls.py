@@ -115,6 +115,12 @@ def pls_latent(pls: Any, Z: np.ndarray, wavelengths: np.ndarray) -> LatentModel:
     """The PLS X space of a fitted PLSRegression as a LatentModel, its score variances and
     residual θ taken from the preprocessed calibration spectra ``Z`` it was fitted on:
     scores t = ((Z - x_mean) / x_std) @ x_rotations_, reconstruction t @ x_loadings_ᵀ."""
+    return _pls_space(pls, Z, wavelengths)[0]
+
+
+def _pls_space(pls: Any, Z: np.ndarray, wavelengths: np.ndarray
+               ) -> tuple[LatentModel, np.ndarray, np.ndarray]:
+    """(LatentModel, calibration scores, calibration Q) in one pass over Z."""
     Z = np.asarray(Z, dtype=np.float64)
     mean = np.asarray(pls._x_mean, dtype=np.float64)
     scale = np.asarray(pls._x_std, dtype=np.float64)
@@ -126,10 +132,11 @@ def pls_latent(pls: Any, Z: np.ndarray, wavelengths: np.ndarray) -> LatentModel:
     zs = (Z - mean) / scale
     cal_scores = zs @ rotations
     residual = zs - cal_scores @ loadings.T
-    return LatentModel(kind="pls", mean=mean, scale=scale, rotations=rotations,
-                       loadings=loadings, score_var=np.var(cal_scores, axis=0, ddof=1),
-                       n_samples=Z.shape[0], theta=residual_theta(residual),
-                       wavelengths=wavelengths)
+    latent = LatentModel(kind="pls", mean=mean, scale=scale, rotations=rotations,
+                         loadings=loadings, score_var=np.var(cal_scores, axis=0, ddof=1),
+                         n_samples=Z.shape[0], theta=residual_theta(residual),
+                         wavelengths=wavelengths)
+    return latent, cal_scores, np.einsum("ij,ij->i", residual, residual)
 
 
 def regression_coefficients(pls: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -191,9 +198,9 @@ def interpret_pls(model: Any, X_cal: np.ndarray, y_cal: np.ndarray | None,
     if pls is None:
         raise ValueError("the PLS model is not fitted: nothing to interpret")
     Z, axis = preprocessed(model, X_cal, wavelengths)
-    latent = pls_latent(pls, Z, axis)
-    t2, q, leverage = latent.statistics(Z)
-    scores = latent.scores(Z)
+    latent, scores, q = _pls_space(pls, Z, axis)
+    t2 = latent.t2_of_scores(scores)
+    leverage = 1.0 / latent.n_samples + t2 / (latent.n_samples - 1)
     coef, intercept = regression_coefficients(pls)
     final = final_estimator(model)
     classes = None

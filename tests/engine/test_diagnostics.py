@@ -316,6 +316,11 @@ def test_explore_pca_fits_without_the_excluded_rows_and_projects_all():
     np.testing.assert_allclose(result.t2[keep], alone.t2, rtol=RTOL)
     np.testing.assert_allclose(result.q[keep], alone.q, rtol=RTOL)
     np.testing.assert_allclose(result.t2[[0, 5]], alone.model.t2(data.X[[0, 5]]), rtol=RTOL)
+    np.testing.assert_allclose(result.q[[0, 5]], alone.model.q(data.X[[0, 5]]), rtol=RTOL)
+    np.testing.assert_allclose(result.scores[[0, 5]], alone.model.scores(data.X[[0, 5]]),
+                               rtol=RTOL)
+    np.testing.assert_allclose(result.leverage[[0, 5]],
+                               alone.model.leverage(data.X[[0, 5]]), rtol=RTOL)
     assert result.model.n_samples == 38
 
 
@@ -336,3 +341,23 @@ def test_explore_pca_stops_when_cancelled():
     cancel.set()
     with pytest.raises(Cancelled):
         explore_pca(_dataset(), cancel=cancel)
+
+
+@pytest.mark.parametrize(("n", "p"), [(300, 60), (40, 200)])  # tall and wide
+def test_the_cross_product_route_for_large_data_gives_the_same_pca(monkeypatch, n, p):
+    """Large data takes the eigen-decomposition of the smaller cross-product matrix (faster);
+    forced here on small data, it gives the QR + SVD route's numbers."""
+    import engine.diagnostics.pca as pca_module
+
+    X, axis = spectra(n=n, p=p, noise=0.02)
+    exact = fit_pca(X, 4, wavelengths=axis)
+    monkeypatch.setattr(pca_module, "_EXACT_BELOW", 0)
+    fast = fit_pca(X, 4, wavelengths=axis)
+    np.testing.assert_allclose(fast.loadings, exact.loadings, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(fast.scores, exact.scores, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(fast.explained_variance_ratio[:6],
+                               exact.explained_variance_ratio[:6], rtol=1e-9)
+    np.testing.assert_allclose(fast.t2, exact.t2, rtol=1e-9)
+    np.testing.assert_allclose(fast.q, exact.q, rtol=1e-9)
+    np.testing.assert_allclose(fast.model.theta, exact.model.theta, rtol=1e-7)
+    assert fast.model.n_components == exact.model.n_components
