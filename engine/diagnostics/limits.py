@@ -28,7 +28,7 @@ def _check_level(level: float) -> float:
 def t2_limit(n_samples: int, n_components: int, level: float) -> float:
     """Upper confidence limit of Hotelling's T² for a model of ``n_components`` latent
     variables calibrated on ``n_samples`` samples (Jackson 1991, "A User's Guide to Principal
-    Components", eq. 1.7.5)::
+    Components", Wiley)::
 
         T²_lim = A (n - 1) / (n - A) * F_level(A, n - A)
 
