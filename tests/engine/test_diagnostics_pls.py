@@ -11,6 +11,7 @@ from sklearn.pipeline import make_pipeline
 
 from engine.diagnostics import (
     LEVELS,
+    assess_raw,
     interpret_pls,
     is_pls_family,
     latent_for_model,
@@ -132,6 +133,12 @@ def test_plsda_interpretation_has_one_regression_column_per_class():
     np.testing.assert_allclose(result.vip, _vip_loop(pls.x_weights_, t, pls.y_loadings_),
                                rtol=RTOL)
     assert result.studentized is None
+    # a cropping pipeline judged from raw spectra: the same numbers as the interpretation
+    latent = latent_for_model(model, X, axis)
+    assert latent is not None
+    assessed = assess_raw(model, latent, X)
+    np.testing.assert_allclose(assessed.q, result.q, rtol=RTOL)
+    np.testing.assert_allclose(assessed.t2, result.t2, rtol=RTOL)
 
 
 def test_only_pls_family_models_are_interpreted():
