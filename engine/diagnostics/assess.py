@@ -82,13 +82,18 @@ class Assessment:
 
 def assess(latent: LatentModel, Z: np.ndarray, level: float = FLAG_LEVEL) -> Assessment:
     """Judge preprocessed spectra ``Z`` (m, p) against ``latent`` at ``level``: a spectrum is
-    flagged when T² > the Jackson (1991) F limit or Q > the Jackson-Mudholkar (1979) limit."""
+    flagged when T² > the Jackson (1991) F limit or Q > the Jackson-Mudholkar (1979) limit.
+
+    A model that reconstructs its calibration exactly (as many components as the calibration
+    has dimensions) has the Q limit 0; rounding then leaves Q ~1e-30 on its own samples, so a
+    Q below 1e-10 of the calibration's score variance total is never flagged."""
     t2, q, leverage = latent.statistics(Z)
     t2_lim = latent.t2_limit(level)
     q_lim = latent.q_limit(level)
     label = level_label(level)
+    q_floor = max(q_lim, 1e-10 * float(np.sum(latent.score_var)))
     flags = []
-    for above_t2, above_q in zip(t2 > t2_lim, q > q_lim, strict=True):
+    for above_t2, above_q in zip(t2 > t2_lim, q > q_floor, strict=True):
         broken = ([f"T2>{label}"] if above_t2 else []) + ([f"Q>{label}"] if above_q else [])
         flags.append("; ".join(broken))
     return Assessment(t2=t2, q=q, leverage=leverage, flags=flags, level=float(level),

@@ -278,6 +278,15 @@ def test_assess_flags_the_limits_broken_in_ascii():
     assert outliers(result, ids, rows=[10, 11, 12])[0]["id"] == "s10"
 
 
+def test_a_model_that_reconstructs_its_calibration_exactly_does_not_flag_it_for_rounding():
+    X, _ = spectra(n=5, p=30)
+    model = fit_pca(X, 4).model          # 5 centred rows have 4 dimensions: Q = 0 up to rounding
+    assert model.q_limit(0.99) < 1e-20  # rounding only
+    assert not any("Q" in flag for flag in assess(model, X).flags)
+    other, _ = spectra(n=3, p=30, seed=9)
+    assert all("Q>99%" in flag for flag in assess(model, other).flags)
+
+
 def test_latent_for_a_non_pls_model_is_the_automatic_pca_of_its_preprocessed_spectra():
     X, axis = spectra(n=50, p=40)
     y = X[:, 5] * 3 + 1
