@@ -33,7 +33,7 @@ from typing import Any
 
 from engine.machine import DataFacts, MachineFacts
 from engine.pipeline.branches import BranchGroup, ConcreteBranch, ExpandedPipeline, StepSpec
-from engine.registry import cost_of
+from engine.registry import cost_of, work_of
 
 __all__ = [
     "BLAS_BOUND_MIN_ELEMENTS",
@@ -522,7 +522,9 @@ def _fit_seconds(branch: ConcreteBranch, n_rows: int, n_features: int) -> float:
     seconds = _model_seconds(branch.model, r, f)
     for step in branch.preprocessing:
         if step.enabled:
-            factor = 10.0 if _class_name(step) == "Baseline" else 1.0
+            # the step's registry entry says how heavy it is (ALS: 10, arPLS: 800)
+            factor = work_of(step.estimator if step.estimator is not None
+                             else _class_name(step))
             seconds += factor * 2e-8 * r * f
     return seconds
 
