@@ -19,7 +19,8 @@ a few pixels), Ctrl+click adds or removes one, a left-button drag draws a box (C
 to the selection), a click on empty space clears it; the middle button pans, the wheel and
 the right button zoom. The page emits ``rows_selected`` with DATASET rows and highlights
 whatever ``show_selection`` is given. Each plot is one ScatterPlotItem fed numpy arrays
-(brushes too: an object array of a few shared QBrush), and picking is a vectorised distance
+(or a few, one per colour group of the scores plot: no per-point style), and picking is a
+vectorised distance
 in pixels, so 10,000 calibration samples stay fluid.
 """
 from __future__ import annotations
@@ -47,7 +48,7 @@ POINT_COLOUR = "#1f77b4"
 OUTSIDE_COLOUR = "#d62728"
 LIMIT_COLOURS = {0.95: "#e08000", 0.99: "#b00020"}
 LINE_COLOUR = "#606060"
-N_BINS = 32                      # colour levels of a reference value in the scores plot
+N_BINS = 8                       # colour levels of a reference value in the scores plot
 
 
 def _pct(level: float) -> str:
@@ -103,6 +104,7 @@ class DiagnosticsPlot(PlotPage):
         self.lines: dict[str, float] = {}              # label -> position of each line drawn
         self.curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._extra: list[Any] = []
+        self._groups: list[_Points] = []               # the scores' colour groups
 
     def _make_viewbox(self) -> pg.ViewBox:
         return PickViewBox()
@@ -134,6 +136,8 @@ class DiagnosticsPlot(PlotPage):
         self.points.setData([], [])
         self.outside.setData([], [])
         self.highlight.setData([], [])
+        for item in self._groups:
+            item.setData([], [])
         self.legend.clear()
         self.px, self.py = np.zeros(0), np.zeros(0)
         self.point_rows = np.zeros(0, dtype=np.intp)
@@ -168,25 +172,39 @@ class DiagnosticsPlot(PlotPage):
             self.lines[label] = float(pos)
 
     def set_points(self, x: np.ndarray, y: np.ndarray, rows: np.ndarray, name: str,
-                   brushes: np.ndarray | None = None) -> None:
+                   groups: tuple[np.ndarray, list[str]] | None = None) -> None:
+        """The samples: one scatter, or with ``groups`` = (colour code per point, colours)
+        one scatter per colour (a uniform style per item keeps pyqtgraph on its fast path)."""
         self.px, self.py = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
         self.point_rows = np.asarray(rows, dtype=np.intp)
-        if brushes is None:
+        if groups is None:
             self.points.setData(self.px, self.py)
         else:
-            self.points.setData(self.px, self.py, brush=brushes)
+            self.points.setData([], [])
+            codes, palette = groups
+            while len(self._groups) < len(palette):
+                item = _Points(size=6, pen=None)
+                self.plot.addItem(item)
+                self._groups.append(item)
+            for k, item in enumerate(self._groups):
+                if k < len(palette):
+                    c = QColor(palette[k])
+                    item.setBrush(pg.mkBrush(c.red(), c.green(), c.blue(), 200))
+                    mask = codes == k
+                    item.setData(self.px[mask], self.py[mask])
+                else:
+                    item.setData([], [])
         if name:
             self.legend.addItem(self.points, name)
+
+    def group_item(self, k: int) -> _Points:
+        return self._groups[k]
 
     def set_outside(self, mask: np.ndarray, name: str) -> None:
         self.outside.setData(self.px[mask], self.py[mask])
         if mask.any():
             self.legend.addItem(self.outside, name)
 
-    def legend_entry(self, colour: str, name: str) -> None:
-        """A legend line for a colour of the one scatter (no item of its own is drawn)."""
-        sample = pg.ScatterPlotItem(size=7, pen=None, brush=pg.mkBrush(colour))
-        self.legend.addItem(sample, name)
 
     def fit_view(self, x_max: float | None = None, y_max: float | None = None,
                  headroom: float = 0.0, y_min: float | None = None) -> None:
@@ -389,36 +407,31 @@ class DiagnosticsPage(QWidget):
         p.begin(f"LV {i + 1} scores (t{i + 1})", f"LV {j + 1} scores (t{j + 1})")
         p.add_line(0.0, 0, "")
         p.add_line(0.0, 90, "")
-        brushes, legend = self._score_colours(d)
-        p.set_points(scores[:, i], scores[:, j], d.rows, "", brushes)
-        for colour, name in legend:
-            p.legend_entry(colour, name)
+        groups, legend = self._score_colours(d)
+        p.set_points(scores[:, i], scores[:, j], d.rows, "", groups)
+        for k, name in legend:
+            p.legend.addItem(p.group_item(k), name)
         p.fit_view(headroom=0.12)
 
-    def _score_colours(self, d: BranchDiagnostics) -> tuple[np.ndarray | None,
-                                                             list[tuple[str, str]]]:
-        """One shared brush per class (PLS-DA) or per level of the reference value, and the
-        legend lines naming them."""
+    def _score_colours(self, d: BranchDiagnostics
+                       ) -> tuple[tuple[np.ndarray, list[str]] | None, list[tuple[int, str]]]:
+        """(colour code per sample, colours) by class (PLS-DA) or by level of the reference
+        value, and the legend lines naming groups."""
         if d.labels is not None:
             names, codes = np.unique(np.asarray(d.labels).astype(str), return_inverse=True)
             palette = [colours.PALETTE[k % len(colours.PALETTE)] for k in range(names.size)]
-            brushes = np.empty(names.size, dtype=object)
-            brushes[:] = [pg.mkBrush(QColor(c)) for c in palette]
-            return brushes[codes], [(c, f"class {n}") for c, n in zip(palette, names,
-                                                                      strict=True)]
+            return (codes, palette), [(k, f"class {n}") for k, n in enumerate(names)]
         if d.y is None or d.y.size == 0 or not np.isfinite(d.y).all():
             return None, []
         lo, hi = float(d.y.min()), float(d.y.max())
         cmap = colours.colour_map()
-        levels = np.linspace(*colours.MAP_SPAN, N_BINS)
-        qcolours = [cmap.map(v, mode="qcolor") for v in levels]
-        brushes = np.empty(N_BINS, dtype=object)
-        brushes[:] = [pg.mkBrush(c) for c in qcolours]
+        palette = [cmap.map(v, mode="qcolor").name()
+                   for v in np.linspace(*colours.MAP_SPAN, N_BINS)]
         codes = np.zeros(d.y.size, dtype=np.intp) if hi == lo else \
             np.minimum(((d.y - lo) / (hi - lo) * N_BINS).astype(np.intp), N_BINS - 1)
         name = self.target or "reference"
-        return brushes[codes], [(qcolours[0].name(), f"{name} {lo:.4g} (low)"),
-                                (qcolours[-1].name(), f"{name} {hi:.4g} (high)")]
+        return (codes, palette), [(0, f"{name} {lo:.4g} (low)"),
+                                  (N_BINS - 1, f"{name} {hi:.4g} (high)")]
 
     def _draw_influence(self, d: BranchDiagnostics) -> None:
         p = self.plot
