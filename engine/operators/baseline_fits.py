@@ -209,18 +209,19 @@ def modpoly_baselines(X: np.ndarray, x: np.ndarray, order: int, tol: float = 1e-
     q, _ = np.linalg.qr(np.vander(t, order + 1, increasing=True))
     y = np.array(X, dtype=np.float64, copy=True)
     base = (y @ q) @ q.T
-    active = np.arange(y.shape[0])
+    active = np.ones(y.shape[0], dtype=bool)
+    tiny = np.finfo(np.float64).eps
     for _ in range(max_iter):
-        if active.size == 0:
+        # whole-array passes (cheaper than gathering the active rows): a converged row's y
+        # may still be clipped, but its baseline is no longer updated
+        np.minimum(y, base, out=y)
+        new = (y @ q) @ q.T
+        change = np.linalg.norm(new - base, axis=1) / np.maximum(
+            np.linalg.norm(base, axis=1), tiny)
+        base[active] = new[active]
+        active &= change >= tol
+        if not active.any():
             break
-        old = base[active]
-        clipped = np.minimum(y[active], old)
-        y[active] = clipped
-        new = (clipped @ q) @ q.T
-        base[active] = new
-        change = np.linalg.norm(new - old, axis=1) / np.maximum(
-            np.linalg.norm(old, axis=1), np.finfo(float).eps)
-        active = active[change >= tol]
     return base
 
 
