@@ -580,7 +580,9 @@ def finish(expanded: ExpandedPipeline, dataset: SpectralDataset, results: list[B
                        task="classification" if classification else "regression",
                        train_indices=dataset.train_indices, test_indices=dataset.test_indices)
     if verbose >= 2:
-        log(timing_table(result) + "\n" + outlier_lines(result))
+        # one message, the timing table last: it closes the run's output (the window's log
+        # and `nirdesk run` end with its wall time)
+        log(outlier_lines(result) + "\n" + timing_table(result))
     return result
 
 
