@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QSizePolicy
 
 from app.common import colours
 from app.explore.compute import LEVELS, ExploreResult
-from app.explore.scatter import EXCLUDED_COLOUR, PointPlot, brush_table
+from app.explore.scatter import EXCLUDED_COLOUR, PointPlot, with_alpha
 from app.model.spectra_data import Group, colour_groups, is_numeric
 
 pg.setConfigOptions(background="w", foreground="k", antialias=False)
@@ -39,14 +39,14 @@ def level_text(level: float) -> str:
 
 class ColouredPoints:
     """The colour of every row (target, class or partition, as the spectra view colours
-    them) as a brush table + one index per row, and what the key should show."""
+    them) as a colour table + one index per row, and what the key should show."""
 
     def __init__(self, mode: str, y: np.ndarray | None, test_mask: np.ndarray) -> None:
         self.mode = mode
         self.numeric = mode == "target" and is_numeric(y)
         self.groups: list[Group] = colour_groups(mode, y, test_mask)
         cmap = colours.colour_map()
-        self.brushes = brush_table([colours.group_colour(g, mode, cmap) for g in self.groups])
+        self.colours = with_alpha([colours.group_colour(g, mode, cmap) for g in self.groups])
         self.index = np.zeros(test_mask.size, dtype=np.intp)
         for k, g in enumerate(self.groups):
             self.index[g.rows] = k
@@ -68,15 +68,13 @@ class KeyedPointPlot(PointPlot):
         self.colour_bar.getAxis("right").enableAutoSIPrefix(False)
         self._bar_shown = False
 
-    def set_key(self, coloured: ColouredPoints, target: str | None, n_excluded: int,
-                extra: list[tuple[object, str]] = ()) -> None:
+    def set_key(self, coloured: ColouredPoints, target: str | None, n_excluded: int) -> None:
         self.legend.clear()
-        for item, text in extra:
-            self.legend.addItem(item, text)
         if not coloured.numeric:
-            for g, brush in list(zip(coloured.groups, coloured.brushes,
-                                     strict=True))[:MAX_LEGEND_GROUPS]:
-                sample = pg.ScatterPlotItem(symbol="o", size=8, pen=None, brush=brush)
+            for g, colour in list(zip(coloured.groups, coloured.colours,
+                                      strict=True))[:MAX_LEGEND_GROUPS]:
+                sample = pg.ScatterPlotItem(symbol="o", size=8, pen=None,
+                                            brush=pg.mkBrush(colour))
                 self.legend.addItem(sample, f"{g.label} ({g.rows.size})")
             if len(coloured.groups) > MAX_LEGEND_GROUPS:
                 self.legend.addItem(pg.PlotDataItem(pen=None),
@@ -119,7 +117,7 @@ class ScoresPlot(KeyedPointPlot):
     def show_result(self, result: ExploreResult, kx: int, ky: int, coloured: ColouredPoints,
                     excluded: np.ndarray, target: str | None) -> None:
         kx, ky = min(kx, result.n_components - 1), min(ky, result.n_components - 1)
-        self.set_points(result.scores[:, kx], result.scores[:, ky], coloured.brushes,
+        self.set_points(result.scores[:, kx], result.scores[:, ky], coloured.colours,
                         coloured.index, excluded)
         self.plot.setLabel("bottom", pc_label(result, kx))
         self.plot.setLabel("left", pc_label(result, ky))
@@ -155,16 +153,12 @@ class InfluencePlot(KeyedPointPlot):
 
     def show_result(self, result: ExploreResult, coloured: ColouredPoints,
                     excluded: np.ndarray, target: str | None) -> None:
-        self.set_points(result.t2, result.q, coloured.brushes, coloured.index, excluded)
+        self.set_points(result.t2, result.q, coloured.colours, coloured.index, excluded)
         for (stat, level), line in self.limit_lines.items():
             limits = result.t2_limits if stat == "t2" else result.q_limits
             line.setValue(limits[level])
-        extra = []
-        for level in LEVELS:
-            sample = pg.PlotDataItem(pen=pg.mkPen(LIMIT_COLOURS[level], width=2,
-                                                  style=LIMIT_STYLES[level]))
-            extra.append((sample, f"{level_text(level)} limit"))
-        self.set_key(coloured, target, excluded.size, extra)
+        # the limits are named on their lines (the legend keeps to what colours mean)
+        self.set_key(coloured, target, excluded.size)
         self.fit_view(extra_x=(0.0, *result.t2_limits.values()),
                       extra_y=(0.0, *result.q_limits.values()))
 
@@ -174,7 +168,14 @@ class InfluencePlot(KeyedPointPlot):
                     | (result.q > result.q_limits[level])).sum())
 
 
+def _swatch(colour: str, text: str, mark: str = "\u25a0") -> str:
+    return f"<span style='color:{colour}'>{mark}</span>&nbsp;{text}"
+
+
 class _SmallPlot(pg.GraphicsLayoutWidget):
+    """A line / bar plot whose key is written in its title: in a 300 px dock a legend box
+    would sit on the curves it explains."""
+
     def __init__(self, name: str, title: str) -> None:
         super().__init__()
         self.setObjectName(name)
@@ -182,13 +183,16 @@ class _SmallPlot(pg.GraphicsLayoutWidget):
         self.ci.layout.setContentsMargins(2, 4, 8, 2)
         self.plot: pg.PlotItem = self.addPlot(row=0, col=0)
         self.plot.hideButtons()
-        self.plot.setTitle(f"<span style='font-size:9pt'>{title}</span>")
+        self.title = title
+        self.set_key([])
         for axis in ("left", "bottom"):
             self.plot.getAxis(axis).enableAutoSIPrefix(False)
-        self.legend = pg.LegendItem(offset=(-6, 6), labelTextSize="8pt",
-                                    brush=pg.mkBrush(255, 255, 255, 210), pen=pg.mkPen("#999"))
-        self.legend.setParentItem(self.plot.getViewBox())
-        self.legend.setZValue(50)
+
+    def set_key(self, entries: list[str]) -> None:
+        """The key as the title (the tab names the plot; a title wider than the plot would
+        widen the plot beyond its widget)."""
+        key = " &nbsp; ".join(entries) if entries else self.title
+        self.plot.setTitle(f"<span style='font-size:8pt'>{key}</span>")
 
 
 class LoadingsPlot(_SmallPlot):
@@ -203,15 +207,17 @@ class LoadingsPlot(_SmallPlot):
             self.plot.addItem(curve)
 
     def show_result(self, result: ExploreResult, kx: int, ky: int, x_label: str) -> None:
-        self.legend.clear()
         self.plot.setLabel("bottom", x_label)
         shown = [kx] if kx == ky else [kx, ky]
-        for curve, k in zip(self.curves, shown + [None] * (2 - len(shown)), strict=True):
+        key = []
+        for colour, curve, k in zip(LOADING_COLOURS, self.curves,
+                                    shown + [None] * (2 - len(shown)), strict=True):
             if k is None or k >= result.n_components:
                 curve.setData([], [])
                 continue
             curve.setData(result.axis, result.loadings[:, k])
-            self.legend.addItem(curve, pc_label(result, k))
+            key.append(_swatch(colour, pc_label(result, k), "\u2014"))
+        self.set_key(key)
         self.plot.enableAutoRange()
 
 
@@ -221,7 +227,7 @@ class ScreePlot(_SmallPlot):
 
     def __init__(self) -> None:
         super().__init__("exploreScree", "Explained variance")
-        self.plot.setLabel("left", "Variance explained (%)")
+        self.plot.setLabel("left", "Variance (%)")
         self.plot.setLabel("bottom", "Component")
         self.kept = pg.BarGraphItem(x=[], height=[], width=0.7, brush="#1f77b4", pen=None)
         self.rest = pg.BarGraphItem(x=[], height=[], width=0.7, brush="#c8c8c8", pen=None)
@@ -229,10 +235,8 @@ class ScreePlot(_SmallPlot):
                                           symbolSize=5, symbolBrush="#202020", symbolPen=None)
         for item in (self.kept, self.rest, self.cumulative):
             self.plot.addItem(item)
-        self.legend.addItem(self.kept, "component (kept)")
-        self.legend.addItem(self.rest, "component (left out)")
-        self.legend.addItem(self.cumulative, "cumulative")
-        self.legend.anchor((1, 0.5), (1, 0.5), offset=(-6, 0))
+        self.set_key([_swatch("#1f77b4", "kept"), _swatch("#b0b0b0", "left out"),
+                      _swatch("#202020", "cumulative", "\u25cf")])
 
     def show_result(self, result: ExploreResult) -> None:
         pct = 100.0 * result.explained

@@ -2,10 +2,10 @@
 T² vs Q influence plot are both one of these.
 
 Why three array items and no per-point objects: 10,000 samples must redraw at once. All
-included points are ONE pyqtgraph ScatterPlotItem whose brushes are a handful of shared QBrush
-objects indexed per point (pyqtgraph caches one sprite per symbol/brush pair); excluded rows
-are a second item (grey crosses), the selection a third (red rings) drawn on top. Picking is
-numpy over the arrays (compute.nearest_point / points_in_box), in pixels, never per item.
+included points are ONE app.explore.dots.Dots item (a sprite per colour, an index per point,
+one drawPixmapFragments call per paint); excluded rows are a second (grey crosses), the
+selection a third (red rings) drawn on top. Picking is numpy over the arrays
+(compute.nearest_point / points_in_box), in pixels, never per item.
 
 Mouse (as the spectra view): click selects a point, Ctrl+click adds or removes one,
 Shift+drag a box selects the points inside it (Ctrl+Shift+drag adds them), drag pans, the
@@ -17,11 +17,12 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QSizePolicy
 
 from app.common import colours
 from app.explore.compute import nearest_point, points_in_box
+from app.explore.dots import Dots
 
 PICK_PIXELS = 8
 POINT_SIZE = 7
@@ -75,12 +76,12 @@ class PointPlot(pg.GraphicsLayoutWidget):
         self.plot.setMenuEnabled(True)
         for axis in ("left", "bottom"):
             self.plot.getAxis(axis).enableAutoSIPrefix(False)
-        self.points = pg.ScatterPlotItem(size=POINT_SIZE, pen=None, symbol="o")
-        self.excluded = pg.ScatterPlotItem(size=POINT_SIZE + 1, symbol="x",
-                                           pen=pg.mkPen(EXCLUDED_COLOUR, width=1.5),
-                                           brush=pg.mkBrush(EXCLUDED_COLOUR))
-        self.rings = pg.ScatterPlotItem(size=POINT_SIZE + 5, symbol="o", brush=None,
-                                        pen=pg.mkPen(colours.SELECTION, width=2))
+        self.points, self.excluded, self.rings = Dots(), Dots(), Dots()
+        self.excluded.set_sprites([("x", POINT_SIZE + 1, pg.mkPen(EXCLUDED_COLOUR, width=1.5),
+                                    pg.mkBrush(EXCLUDED_COLOUR))])
+        self.rings.set_sprites([("o", POINT_SIZE + 5, pg.mkPen(colours.SELECTION, width=2),
+                                 pg.mkBrush(None))])
+        self._colours: tuple | None = None
         for z, item in enumerate((self.points, self.excluded, self.rings), start=10):
             item.setZValue(z)
             self.plot.addItem(item)
@@ -97,26 +98,29 @@ class PointPlot(pg.GraphicsLayoutWidget):
         self.vb.sigBoxPicked.connect(self._on_box)
 
     # -- data --------------------------------------------------------------------------------
-    def set_points(self, x: np.ndarray, y: np.ndarray, brushes: list[QBrush],
-                   brush_index: np.ndarray, excluded: np.ndarray) -> None:
-        """Draw point i at (x[i], y[i]) with ``brushes[brush_index[i]]``; rows in ``excluded``
+    def set_points(self, x: np.ndarray, y: np.ndarray, point_colours: list[QColor],
+                   index: np.ndarray, excluded: np.ndarray) -> None:
+        """Draw point i at (x[i], y[i]) in ``point_colours[index[i]]``; rows in ``excluded``
         are drawn as grey crosses instead."""
         self.x, self.y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        key = tuple(QColor(c).rgba() for c in point_colours)
+        if key != self._colours:   # a few sprites: re-rendered only when the colours change
+            self._colours = key
+            self.points.set_sprites([("o", POINT_SIZE, pg.mkPen(None), pg.mkBrush(QColor(c)))
+                                     for c in point_colours])
         keep = np.ones(self.x.size, dtype=bool)
         keep[excluded] = False
-        table = np.empty(len(brushes), dtype=object)
-        table[:] = brushes
-        self.points.setData(x=self.x[keep], y=self.y[keep], brush=table[brush_index[keep]])
-        self.excluded.setData(x=self.x[excluded], y=self.y[excluded])
+        self.points.set_points(self.x[keep], self.y[keep], index[keep])
+        self.excluded.set_points(self.x[excluded], self.y[excluded])
 
     def set_selection(self, rows: np.ndarray) -> None:
         rows = rows[rows < self.x.size] if rows.size else rows
-        self.rings.setData(x=self.x[rows], y=self.y[rows])
+        self.rings.set_points(self.x[rows], self.y[rows])
 
     def clear(self) -> None:  # type: ignore[override]
         self.x, self.y = np.zeros(0), np.zeros(0)
         for item in (self.points, self.excluded, self.rings):
-            item.setData(x=[], y=[])
+            item.set_points(np.zeros(0), np.zeros(0))
 
     def fit_view(self, extra_x: tuple[float, ...] = (), extra_y: tuple[float, ...] = ()) -> None:
         """Show every point (and the given x / y values, e.g. limit lines) with a margin."""
@@ -163,11 +167,11 @@ class PointPlot(pg.GraphicsLayoutWidget):
         self.close()
 
 
-def brush_table(colours_: list[QColor], alpha: int = 200) -> list[QBrush]:
-    """One shared QBrush per colour (what the scatter indexes per point)."""
+def with_alpha(colours_: list[QColor], alpha: int = 200) -> list[QColor]:
+    """The colours, slightly transparent (dense clouds read as density)."""
     out = []
     for c in colours_:
         c = QColor(c)
         c.setAlpha(alpha)
-        out.append(QBrush(c))
+        out.append(c)
     return out

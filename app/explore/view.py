@@ -4,7 +4,7 @@ scores, T² vs Q influence, loadings and explained variance, linked to the windo
     controls   PCA of [raw / branch]  Components [Auto | 1..20]  Scores [PCx] vs [PCy]
                Colour [target/class | partition]       [Exclude selected] [Re-run]
     status     what was fitted (rows, excluded), variance kept, rows beyond the 99 % limits
-    plots      scores | influence | loadings / explained variance   (splitters)
+    plots      scores | influence | loadings or explained variance (tabs), in splitters
 
 Bound to the WorkbenchState both ways, like the spectra view's toolbar: the raw / branch
 chooser and the colour chooser ARE the window's display and colour mode (the spectra on
@@ -25,11 +25,13 @@ from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
+    QHBoxLayout,
     QLabel,
     QSizePolicy,
     QSpinBox,
     QSplitter,
     QStackedLayout,
+    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -114,7 +116,10 @@ class ExploreView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.toolbar)
-        layout.addWidget(self.status)
+        status_row = QHBoxLayout()
+        status_row.setContentsMargins(6, 0, 4, 0)
+        status_row.addWidget(self.status)
+        layout.addLayout(status_row)
         layout.addWidget(self.area, 1)
 
         self.source.activated.connect(self._source_chosen)
@@ -164,9 +169,13 @@ class ExploreView(QWidget):
             return
         self.scores, self.influence = P.ScoresPlot(), P.InfluencePlot()
         self.loadings, self.scree = P.LoadingsPlot(), P.ScreePlot()
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.loadings)
-        right.addWidget(self.scree)
+        # tabs, not a stack: at 1280 x 800 the dock is ~300 px tall, too little for two plots
+        right = QTabWidget()
+        right.setObjectName("exploreTabs")
+        right.setDocumentMode(True)
+        right.addTab(self.loadings, "Loadings")
+        right.addTab(self.scree, "Explained variance")
+        self.tabs = right
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("exploreSplitter")
         for w in (self.scores, self.influence, right):

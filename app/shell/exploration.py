@@ -31,7 +31,7 @@ class Exploration(QObject):
         self.view = ExploreView(state)
         self.view.setObjectName("exploreView")
         ex = self.exclusions
-        self.view.set_actions([ex.exclude_selected, ex.include_selected, run_action])
+        self.view.set_actions([ex.exclude_selected, run_action, ex.include_selected])
 
     def attach(self, dataset_panel: DatasetPanel, selection_table: SelectionTable) -> None:
         ex = self.exclusions

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QProgressBar,
+    QTabBar,
     QVBoxLayout,
     QWidget,
 )
@@ -252,11 +253,11 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(self.docks["datasetDock"], self.docks["selectionDock"],
                              Qt.Orientation.Vertical)
         self.tabifyDockWidget(self.docks["pipelineDock"], self.docks["runDock"])
-        self.tabifyDockWidget(self.docks["resultsDock"], self.docks["exploreDock"])
-        self.tabifyDockWidget(self.docks["exploreDock"], self.docks["gaugesDock"])
-        self.tabifyDockWidget(self.docks["gaugesDock"], self.docks["historyDock"])
+        for name in ("exploreDock", "gaugesDock", "historyDock"):
+            self.tabifyDockWidget(self.docks["resultsDock"], self.docks[name])
         self.docks["pipelineDock"].raise_()
         self.docks["resultsDock"].raise_()
+
         self._default_state = None
 
     def _make_menus(self) -> None:
@@ -657,8 +658,21 @@ class MainWindow(QMainWindow):
         return (not self.spectra.is_busy() and self.view.is_drawn()
                 and self.bench.is_settled() and self.exploration.is_settled())
 
+    def _hide_stale_tab_bars(self) -> None:
+        """Qt (6.11) leaves a visible tab bar behind when docks of a second area are tabified
+        (reproduced with plain QDockWidgets): a bar holding the first two tabs of a group,
+        drawn over the bottom docks. A bar whose tabs are a strict prefix of another bar's is
+        that leftover; no live group shows a prefix of another."""
+        bars = self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly)
+        tabs = {bar: [bar.tabText(i) for i in range(bar.count())] for bar in bars}
+        for bar, names in tabs.items():
+            if bar.isVisible() and any(len(other) > len(names) and other[:len(names)] == names
+                                       for b, other in tabs.items() if b is not bar):
+                bar.hide()
+
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        QTimer.singleShot(0, self._hide_stale_tab_bars)
         if not self._closed:
             self.bench.start()   # the Resources gauges poll while the window is up
 
