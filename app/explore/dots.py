@@ -96,12 +96,9 @@ class Dots(pg.GraphicsObject):
     def paint(self, painter: QPainter, option, widget=None) -> None:
         if self._atlas is None or self.x.size == 0:
             return
-        view = self.viewRect()
-        keep = np.isfinite(self.x) & np.isfinite(self.y)
-        if view is not None:
-            keep &= ((self.x >= view.left()) & (self.x <= view.right())
-                     & (self.y >= view.top()) & (self.y <= view.bottom()))
-        rows = np.flatnonzero(keep)
+        # no culling to the view: pyqtgraph's viewRect() can lag a range change by a paint
+        # (points vanished); Qt clips the fragments outside the widget at no real cost
+        rows = np.flatnonzero(np.isfinite(self.x) & np.isfinite(self.y))
         if rows.size == 0:
             return
         pts = fn.transformCoordinates(painter.transform(),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QSizePolicy
 
 from app.common import colours
@@ -23,8 +24,10 @@ LIMIT_STYLES = {0.95: Qt.PenStyle.DashLine, 0.99: Qt.PenStyle.SolidLine}
 LOADING_COLOURS = ("#1f77b4", "#d62728")
 ZERO_PEN = pg.mkPen("#b0b0b0", width=1, style=Qt.PenStyle.DotLine)
 MAX_LEGEND_GROUPS = 10
-#: where each limit's label sits along its line (0 = bottom / left end of the view)
-LABEL_AT = {("t2", 0.95): 0.96, ("t2", 0.99): 0.86, ("q", 0.95): 0.38, ("q", 0.99): 0.52}
+TITLE_KEY_ENTRIES = 3   # keys this short go in the title row (KeyedPointPlot)
+#: where each limit's label sits along its line (0 = bottom / left end of the view): T² limits
+#: are usually in the left half and Q labels to their right, clear of the T² lines
+LABEL_AT = {("t2", 0.95): 0.93, ("t2", 0.99): 0.8, ("q", 0.95): 0.72, ("q", 0.99): 0.88}
 
 
 def pc_label(result: ExploreResult, k: int) -> str:
@@ -57,11 +60,16 @@ class ColouredPoints:
 
 
 class KeyedPointPlot(PointPlot):
-    """A PointPlot with a legend for classes / partition and a colour bar for a numeric
-    target (in the plot's own grid, like the spectra view's)."""
+    """A PointPlot with a key for classes / partition / excluded rows and a colour bar for a
+    numeric target (in the plot's own grid, like the spectra view's).
 
-    def __init__(self, name: str, colour_bar: bool = True) -> None:
+    A short key (at most TITLE_KEY_ENTRIES entries: train / test / excluded) is written in the
+    title row, where it covers no point: the dock is ~300 px tall at 1280 x 800 and a legend
+    box took a third of the plot. Many classes get the legend box."""
+
+    def __init__(self, name: str, title: str, colour_bar: bool = True) -> None:
         super().__init__(name)
+        self.title = title
         self.with_bar = colour_bar
         self.colour_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=colours.colour_map(),
                                           interactive=False, width=10, colorMapMenu=False)
@@ -70,7 +78,17 @@ class KeyedPointPlot(PointPlot):
 
     def set_key(self, coloured: ColouredPoints, target: str | None, n_excluded: int) -> None:
         self.legend.clear()
-        if not coloured.numeric:
+        entries = [] if coloured.numeric else [
+            _swatch(QColor(c).name(), f"{g.label} ({g.rows.size})", "\u25cf")
+            for g, c in zip(coloured.groups, coloured.colours, strict=True)]
+        if n_excluded:
+            entries.append(_swatch(EXCLUDED_COLOUR, f"excluded ({n_excluded})", "\u00d7"))
+        in_title = len(entries) <= TITLE_KEY_ENTRIES
+        key = " &nbsp;".join(entries) if entries and in_title else self.title
+        self.plot.setTitle(f"<span style='font-size:8pt'>{key}</span>")
+        if in_title:
+            entries = []
+        elif not coloured.numeric:
             for g, colour in list(zip(coloured.groups, coloured.colours,
                                       strict=True))[:MAX_LEGEND_GROUPS]:
                 sample = pg.ScatterPlotItem(symbol="o", size=8, pen=None,
@@ -83,7 +101,7 @@ class KeyedPointPlot(PointPlot):
             self.legend.addItem(pg.ScatterPlotItem(symbol="x", size=8, brush=EXCLUDED_COLOUR,
                                                    pen=pg.mkPen(EXCLUDED_COLOUR)),
                                 f"excluded ({n_excluded})")
-        self.legend.setVisible(bool(self.legend.items))
+        self.legend.setVisible(bool(entries))
         if coloured.range is not None:
             self.colour_bar.setLevels(coloured.range)
             self.colour_bar.getAxis("left").setLabel(target or "target")
@@ -107,8 +125,7 @@ class ScoresPlot(KeyedPointPlot):
     """Scores of PC-x against PC-y, zero lines through the origin."""
 
     def __init__(self) -> None:
-        super().__init__("exploreScores")
-        self.plot.setTitle("<span style='font-size:9pt'>Scores</span>")
+        super().__init__("exploreScores", "Scores")
         self.zero_x = pg.InfiniteLine(0, angle=90, pen=ZERO_PEN)
         self.zero_y = pg.InfiniteLine(0, angle=0, pen=ZERO_PEN)
         for line in (self.zero_x, self.zero_y):
@@ -131,8 +148,8 @@ class InfluencePlot(KeyedPointPlot):
     the model does not describe."""
 
     def __init__(self) -> None:
-        super().__init__("exploreInfluence", colour_bar=False)  # the scores plot has it
-        self.plot.setTitle("<span style='font-size:9pt'>Influence: T\u00b2 vs Q</span>")
+        # the scores plot has the colour bar: the same colours, and room for the limits here
+        super().__init__("exploreInfluence", "Influence: T\u00b2 vs Q", colour_bar=False)
         self.plot.setLabel("bottom", "Hotelling T\u00b2")
         self.plot.setLabel("left", "Q residual (SPE)")
         self.limit_lines: dict[tuple[str, float], pg.InfiniteLine] = {}

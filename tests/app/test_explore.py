@@ -18,6 +18,7 @@ from sklearn.decomposition import PCA
 
 from app.common.settings import AppSettings
 from app.explore import compute as C
+from app.explore.scatter import EXCLUDED_COLOUR
 from app.explore.view import ExploreView
 from app.model.spectra_data import SpectraData
 from app.model.state import PREPROCESSED, RAW, WorkbenchState
@@ -307,6 +308,12 @@ def test_window_explore_dock_actions_and_undo(qtbot, tmp_path, tecator_dir):
         qtbot.waitUntil(lambda: view.current().fit_rows.size == 214 and w.is_settled(),
                         timeout=WAIT)
         assert view.scores.excluded.x.size == 1
+        # drawn where it now lies (a grey cross), even though the view's range just grew
+        inf = view.influence
+        qtbot.wait(50)
+        image = inf.grab().toImage()
+        pos = inf.mapFromScene(inf.vb.mapViewToScene(_point(inf, row)))
+        assert image.pixelColor(pos.x(), pos.y()).name() == EXCLUDED_COLOUR
         w.bench.editor.actions()["undo"].trigger()
         assert w.state.excluded.size == 0
         qtbot.waitUntil(lambda: view.current().fit_rows.size == 215 and w.is_settled(),
