@@ -1,8 +1,9 @@
 """The Explore view (issue 16): its scores, T² / Q and limits are the engine's explore_pca and
 agree with scikit-learn's PCA and the F-distribution limit written out here; picking points
 (click, Ctrl+click, box) selects the same rows in the window's state and the selection table,
-and a selection made elsewhere is ringed in the plots; the PCA follows the branch, the
-component count and the exclusions off the GUI thread; 10,000 samples redraw at once."""
+and a selection made elsewhere (the results' diagnostics too) is ringed in the plots; the PCA
+follows the branch, the component count and the exclusions off the GUI thread; 10,000
+samples redraw at once."""
 from __future__ import annotations
 
 import json
@@ -314,6 +315,14 @@ def test_window_explore_dock_actions_and_undo(qtbot, tmp_path, tecator_dir):
         image = inf.grab().toImage()
         pos = inf.mapFromScene(inf.vb.mapViewToScene(_point(inf, row)))
         assert image.pixelColor(pos.x(), pos.y()).name() == EXCLUDED_COLOUR
+        # the results' diagnostics plots are linked both ways through the shell
+        w.bench.results.rows_selected.emit(np.array([3, 5]))
+        assert w.state.selection.tolist() == [3, 5]
+        assert np.array_equal(view.scores.rings.x, view.current().scores[[3, 5], 0])
+        w.state.set_selection([7])
+        assert w.bench.results.diagnostics.selected_rows().tolist() == [7]
+        w.bench.results.rows_selected.emit(np.array([2, 10_000]))   # another run's rows
+        assert w.state.selection.tolist() == [2]
         w.bench.editor.actions()["undo"].trigger()
         assert w.state.excluded.size == 0
         qtbot.waitUntil(lambda: view.current().fit_rows.size == 215 and w.is_settled(),
