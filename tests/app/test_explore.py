@@ -331,3 +331,29 @@ def test_window_explore_dock_actions_and_undo(qtbot, tmp_path, tecator_dir):
         w.bench.project.ask = lambda kind, **info: {"unsaved": "discard"}.get(kind)
         w.close()
         w.shutdown()
+
+
+def test_a_branch_that_does_not_suit_the_data_is_one_line_not_a_traceback(qtbot, tecator_dir,
+                                                                          tmp_path):
+    state = _state(load_dataset(tecator_dir))
+    spec = tmp_path / "wide.json"
+    spec.write_text(json.dumps({"steps": [{"class": "SavitzkyGolay",
+                                           "params": {"window_length": 501}},
+                                          {"class": "PLSRegression",
+                                           "params": {"n_components": 2}}]}))
+    state.set_pipeline(parse_pipeline(spec), str(spec))
+    view = _view(qtbot, state)
+    try:
+        _settled(qtbot, view)
+        state.set_display(PREPROCESSED, 1)
+        qtbot.waitUntil(lambda: view.controller.error != "" and view.is_settled(),
+                        timeout=WAIT)
+        text = view.message.text()
+        assert text.startswith("PCA of the branch 1: ") and "\n" not in text
+        assert "Traceback" not in text and view.current() is None
+        # back to raw: the plots return
+        state.set_display(RAW)
+        _settled(qtbot, view)
+        assert view.current().request.branch is None and view.controller.error == ""
+    finally:
+        view.shutdown()
