@@ -62,6 +62,10 @@ class PickViewBox(pg.ViewBox):
 
     clicked = Signal(object, object)
     boxed = Signal(object, object)
+    hovered = Signal(object)          # view point under the mouse (None: it left the plot)
+
+    def hoverEvent(self, ev: Any) -> None:
+        self.hovered.emit(None if ev.isExit() else self.mapToView(ev.pos()))
 
     def mouseClickEvent(self, ev: Any) -> None:
         if ev.button() == Qt.MouseButton.LeftButton:
@@ -491,6 +495,7 @@ class DiagnosticsPage(QWidget):
             return
         vb.clicked.connect(self._on_click)
         vb.boxed.connect(self._on_box)
+        vb.hovered.connect(self._on_hover)
         vb._nirdesk_connected = True
 
     def _on_click(self, point: QPointF, modifiers: Any) -> None:
@@ -509,6 +514,22 @@ class DiagnosticsPage(QWidget):
         else:
             rows = np.array([row])
         self.show_selection(rows, emit=True)
+
+    def _on_hover(self, point: QPointF | None) -> None:
+        """The sample under the mouse, named in the plot's tooltip."""
+        graphics = self.plot.graphics
+        i = self.plot.nearest(point) if point is not None and self.picks_samples() else None
+        if i is None or self.diag is None or graphics is None:
+            if graphics is not None:
+                graphics.setToolTip("")
+            return
+        row = int(self.plot.point_rows[i])
+        where = np.flatnonzero(self.diag.rows == row)
+        name = str(self.diag.sample_ids[where[0]]) if where.size else f"row {row + 1}"
+        x_label = self.plot.plot.getAxis("bottom").labelText
+        y_label = self.plot.plot.getAxis("left").labelText
+        graphics.setToolTip(f"Sample {name}\n{x_label}: {self.plot.px[i]:.4g}\n"
+                            f"{y_label}: {self.plot.py[i]:.4g}")
 
     def _on_box(self, rect: QRectF, modifiers: Any) -> None:
         if not self.picks_samples():

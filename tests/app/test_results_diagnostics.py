@@ -197,6 +197,12 @@ def test_picking_emits_dataset_rows_and_show_selection_highlights(tablet, panel,
     click_point(qtbot, plot, other, Qt.KeyboardModifier.ControlModifier)   # toggles it off
     assert emitted[-1].tolist() == [int(plot.point_rows[far])]
 
+    # hovering names the sample under the mouse
+    plot.viewbox.hovered.emit(QPointF(plot.px[far], plot.py[far]))
+    tip = plot.graphics.toolTip()
+    assert tip.startswith(f"Sample {ds.sample_ids[plot.point_rows[far]]}\n")
+    assert f"{plot.px[far]:.4g}" in tip and f"{plot.py[far]:.4g}" in tip
+
     # a box: every sample with T² and Q inside it, as dataset rows
     box = QRectF(0.0, 0.0, float(np.median(plot.px)), float(np.median(plot.py)))
     plot.viewbox.boxed.emit(box, Qt.KeyboardModifier.NoModifier)
