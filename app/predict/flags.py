@@ -67,7 +67,7 @@ def _label_position(angle: int, level: float) -> float:
     """Where along its line a limit's label sits: the horizontal Q lines at their right end,
     the vertical T² labels under the legend's band at the top."""
     if angle == 90:
-        return 0.82 if level >= 0.99 else 0.7
+        return 0.62 if level >= 0.99 else 0.5
     return 0.97 if level >= 0.99 else 0.85
 
 

@@ -446,7 +446,7 @@ class DiagnosticsPage(QWidget):
         t2_lim, q_lim = d.limits.get("t2", {}), d.limits.get("q", {})
         for level in sorted(t2_lim):
             p.add_line(t2_lim[level], 90, f"T\u00b2 {_pct(level)}", LIMIT_COLOURS.get(level,
-                       LINE_COLOUR), dashed=level < 0.99, where=0.82 if level >= 0.99 else 0.7)
+                       LINE_COLOUR), dashed=level < 0.99, where=0.62 if level >= 0.99 else 0.5)
         for level in sorted(q_lim):
             p.add_line(q_lim[level], 0, f"Q {_pct(level)}", LIMIT_COLOURS.get(level, LINE_COLOUR),
                        dashed=level < 0.99, where=0.97 if level >= 0.99 else 0.85)
@@ -468,7 +468,7 @@ class DiagnosticsPage(QWidget):
         if t2_99 is not None and n > 1:
             # the engine's leverage is 1/n + T²/(n-1): the T² 99 % limit on this axis
             p.add_line(1.0 / n + t2_99 / (n - 1), 90, f"T\u00b2 {_pct(0.99)}",
-                       LIMIT_COLOURS[0.99], dashed=True, where=0.82)
+                       LIMIT_COLOURS[0.99], dashed=True, where=0.62)
         p.set_outside(np.abs(r) > 3.0, f"|r| > 3 ({int((np.abs(r) > 3.0).sum())})")
         p.fit_view(y_max=3.0, y_min=-3.0, headroom=0.12)
 
