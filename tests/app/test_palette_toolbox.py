@@ -88,3 +88,38 @@ def test_screenshot_of_a_search(palette, tmp_path) -> None:
     assert image.save(str(out / "h5-palette-baseline.png"))
     palette.search.clear()
     assert palette.grab().save(str(out / "h5-palette-all.png"))
+
+
+def test_cards_and_inspector_of_toolbox_steps(qtbot) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLineEdit
+
+    from app.editor.widget import PipelineEditor
+
+    editor = PipelineEditor()
+    qtbot.addWidget(editor)
+    editor.set_spec([{"class": "SelectRanges", "params": {"ranges": [[700, 1000]]}},
+                     {"class": "NorrisWilliams", "params": {"gap": 3}}, "ArPLS",
+                     {"class": "PLSRegression", "params": {"n_components": 8}}])
+    editor.resize(900, 700)
+    editor.show()
+    qtbot.waitExposed(editor)
+    cards = editor.canvas.widgets
+    assert (cards[(0,)].title.text(), cards[(1,)].title.text(), cards[(2,)].title.text()) == (
+        "Windows", "Norris-Williams", "arPLS")
+    assert cards[(1,)].details.text() == "gap 3 seg 5 d1"
+    assert cards[(2,)].details.text() == "\u03bb=100000"
+    editor.canvas.select((0,))
+    ranges = editor.inspector.field_widget("ranges")
+    assert isinstance(ranges, QLineEdit)
+    ranges.setFocus()
+    ranges.selectAll()
+    QTest.keyClicks(ranges, "[[700, 1000], [1200, 1600]]")
+    QTest.keyClick(ranges, Qt.Key.Key_Return)
+    assert editor.spec()[0] == {"class": "SelectRanges",
+                                "params": {"ranges": [[700, 1000], [1200, 1600]]}}
+    out = Path(os.environ.get("NIRDESK_SHOTS", "")) if os.environ.get("NIRDESK_SHOTS") else None
+    if out is not None:
+        editor.canvas.select((0,))
+        qtbot.wait(300)
+        assert editor.grab().save(str(out / "h5-editor-toolbox.png"))
