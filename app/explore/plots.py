@@ -25,6 +25,7 @@ LOADING_COLOURS = ("#1f77b4", "#d62728")
 ZERO_PEN = pg.mkPen("#b0b0b0", width=1, style=Qt.PenStyle.DotLine)
 MAX_LEGEND_GROUPS = 10
 TITLE_KEY_ENTRIES = 3   # keys this short go in the title row (KeyedPointPlot)
+LEGEND_COLUMNS = 1      # longer ones: a compact legend box (wider ones spread over the plot)
 #: where each limit's label sits along its line (0 = bottom / left end of the view): T² limits
 #: are usually in the left half and Q labels to their right, clear of the T² lines
 LABEL_AT = {("t2", 0.95): 0.93, ("t2", 0.99): 0.8, ("q", 0.95): 0.72, ("q", 0.99): 0.88}
@@ -101,6 +102,7 @@ class KeyedPointPlot(PointPlot):
             self.legend.addItem(pg.ScatterPlotItem(symbol="x", size=8, brush=EXCLUDED_COLOUR,
                                                    pen=pg.mkPen(EXCLUDED_COLOUR)),
                                 f"excluded ({n_excluded})")
+        self.legend.setColumnCount(min(LEGEND_COLUMNS, max(1, len(entries))))
         self.legend.setVisible(bool(entries))
         if coloured.range is not None:
             self.colour_bar.setLevels(coloured.range)
@@ -150,6 +152,8 @@ class InfluencePlot(KeyedPointPlot):
     def __init__(self) -> None:
         # the scores plot has the colour bar: the same colours, and room for the limits here
         super().__init__("exploreInfluence", "Influence: T\u00b2 vs Q", colour_bar=False)
+        # top left: the limit labels sit in the top and right parts of the plot
+        self.legend.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(4, 4))
         self.plot.setLabel("bottom", "Hotelling T\u00b2")
         self.plot.setLabel("left", "Q residual (SPE)")
         self.limit_lines: dict[tuple[str, float], pg.InfiniteLine] = {}

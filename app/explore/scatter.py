@@ -85,8 +85,10 @@ class PointPlot(pg.GraphicsLayoutWidget):
         for z, item in enumerate((self.points, self.excluded, self.rings), start=10):
             item.setZValue(z)
             self.plot.addItem(item)
-        self.legend = pg.LegendItem(offset=(-6, 6), labelTextSize="8pt",
-                                    brush=pg.mkBrush(255, 255, 255, 210), pen=pg.mkPen("#999"))
+        # compact and see-through: in a ~230 px plot a legend of one row per class covered
+        # half the points
+        self.legend = pg.LegendItem(offset=(-4, 4), labelTextSize="7pt", verSpacing=-6,
+                                    brush=pg.mkBrush(255, 255, 255, 170), pen=pg.mkPen("#bbb"))
         self.legend.setParentItem(self.vb)
         self.legend.setZValue(50)
         self.x = np.zeros(0)

@@ -290,6 +290,7 @@ class ExploreView(QWidget):
         self.scree.show_result(result)
         self._draw_selection()
         self.status.setText(self._summary(result))
+        self.status.setToolTip(f"{self.status.text()}\n\n{HINT}")   # cut in a narrow dock
         self.last_draw_ms = 1000.0 * (time.perf_counter() - start)
 
     def _x_label(self, result: ExploreResult) -> str:
