@@ -106,7 +106,7 @@ class KeyedPointPlot(PointPlot):
         self.legend.setVisible(bool(entries))
         if coloured.range is not None:
             self.colour_bar.setLevels(coloured.range)
-            self.colour_bar.getAxis("left").setLabel(target or "target")
+            self.colour_bar.getAxis("right").setLabel(target or "target")  # beside its ticks
         self._show_bar(coloured.range is not None and self.with_bar)
 
     def _show_bar(self, on: bool) -> None:
