@@ -167,16 +167,16 @@ def read_pipeline(path: str, cancel: threading.Event | None = None) -> Any:
     return parse_pipeline(Path(path))
 
 
-def preprocess(X: np.ndarray, y: np.ndarray | None, test_mask: np.ndarray,
+def preprocess(X: np.ndarray, y: np.ndarray | None, held_out: np.ndarray,
                wavelengths: np.ndarray, wavelengths_known: bool, branch: Any, title: str,
                seed: int = 0, cancel: threading.Event | None = None, units: str = "nm"
                ) -> SpectraData:
-    """Every spectrum after a branch's preprocessing, fitted on the rows not held out for
-    test, ready to draw: engine.pipeline.preprocess_branch does the work (as a run builds
+    """Every spectrum after a branch's preprocessing, fitted on the rows a run fits on (not
+    ``held_out``: the test rows and the excluded ones), ready to draw: engine.pipeline.preprocess_branch does the work (as a run builds
     the branch; the x axis follows operators that change it)."""
     from engine.pipeline import preprocess_branch
 
-    Z, x = preprocess_branch(branch, X, wavelengths, train_indices=np.flatnonzero(~test_mask),
+    Z, x = preprocess_branch(branch, X, wavelengths, train_indices=np.flatnonzero(~held_out),
                              y=y, seed=seed, cancel=cancel)
     return SpectraData.build(Z, x, wavelengths_known=wavelengths_known, title=title,
                              units=units)

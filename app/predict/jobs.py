@@ -142,8 +142,7 @@ def load_training(path: str, run_id: int, branch_id: int, cancel: threading.Even
         model_wl = project.model_wavelengths(run_id, branch_id)
         latent = _saved_latent(project, run_id, branch_id)
         model = project.load_model(run_id, branch_id) if latent is not None else None
-    rows = (stored.train_indices if stored.train_indices is not None
-            else np.flatnonzero(~ds.test_mask))
+    rows = stored.train_indices if stored.train_indices is not None else ds.train_indices
     X = ds.X[rows]
     known = not ds.metadata.get("wavelengths_unknown")
     return TrainingSpectra(X=X, wavelengths=ds.wavelengths, model_wavelengths=model_wl,

@@ -368,7 +368,10 @@ class Workbench(QObject):
             self.predict_panel.set_project(self.project_path())
 
     def _show_stored_run(self, stored: Any) -> None:
-        self.results.set_run(stored.to_run_result(), self.state.dataset)
+        # where the run's fitted models are: the Diagnostics tab loads them (off-thread)
+        # instead of refitting the branch from its steps
+        self.results.set_run(stored.to_run_result(), self.state.dataset,
+                             project_file=self.project_path(), run_id=stored.id)
         self.raise_dock.emit("resultsDock")
 
     def _select_from_results(self, rows: Any) -> None:

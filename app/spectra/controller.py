@@ -69,6 +69,7 @@ class DatasetController(QObject):
         self._closed = False
         state.events.connect("dataset", self._on_dataset)
         state.events.connect("target", self._on_target)
+        state.events.connect("exclusions", self._on_target)  # the fit leaves them out
         state.events.connect("display", self._on_display)
 
     # -- opening ----------------------------------------------------------------------------
@@ -159,7 +160,8 @@ class DatasetController(QObject):
         st = self.state
         if st.dataset is None or st.branch_id is None:
             return None
-        return (id(st.dataset), st.branch_id, st.dataset.target)
+        excluded = st.dataset.excluded_rows.tobytes()  # a fit without the excluded rows
+        return (id(st.dataset), st.branch_id, st.dataset.target, excluded)
 
     def _on_display(self) -> None:
         """Raw: show the raw spectra. Preprocessed: compute the branch's preprocessing in the
@@ -185,7 +187,7 @@ class DatasetController(QObject):
         label = st.branch_label()
         title = f"branch {label} (fitted on {ds.n_train:,} training spectra)"
         handle = self.jobs.submit(
-            "preprocess", tasks.preprocess, ds.X, st.y, ds.test_mask.copy(), ds.wavelengths,
+            "preprocess", tasks.preprocess, ds.X, st.y, ds.test_mask | ds.excluded, ds.wavelengths,
             not ds.metadata.get("wavelengths_unknown"), branch, title,
             units=tasks.axis_units(ds), label=f"Preprocessing: branch {label}\u2026")
         handle.finished.connect(lambda shown: self._preprocessed(key, shown))

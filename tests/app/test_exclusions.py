@@ -190,6 +190,13 @@ def test_window_exclusions_run_save_reopen(qtbot, tmp_path, tecator_dir):
         # the run stored in the project has the same metrics
         stored = w2.bench.results.model.results()[0]
         assert stored.metrics["cv"]["rmse"] == pytest.approx(want["cv"]["rmse"], rel=1e-9)
+        # its Diagnostics come from the project's saved model (no refit, no note), on the
+        # calibration rows without the excluded ones
+        panel = w2.bench.results
+        panel.tabs.setCurrentWidget(panel.diagnostics)
+        qtbot.waitUntil(lambda: panel.diagnostics_data() is not None, timeout=WAIT)
+        assert panel.diagnostics.note.text() == ""
+        assert not np.isin(rows, panel.diagnostics_data().rows).any()
         # Include all in the reopened project is one undoable click
         w2.dataset_panel.include_button.click()
         assert w2.state.excluded.size == 0 and w2.isWindowModified()

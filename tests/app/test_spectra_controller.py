@@ -67,6 +67,14 @@ def test_preprocessed_spectra_equal_an_independent_msc_and_come_from_the_cache(c
     assert st.shown is raw
     st.set_display(PREPROCESSED, 2)
     assert st.shown is pre and not ctrl.is_busy()      # from the cache, at once
+    # excluded rows leave the fit as they leave a run's: MSC's mean spectrum changes
+    excluded = np.flatnonzero(~ds.test_mask)[:20]
+    with qtbot.waitSignal(ctrl.busy_changed, timeout=WAIT,
+                          check_params_cb=lambda busy, _label: not busy):
+        st.set_excluded(excluded)
+    fit_rows = np.setdiff1d(np.flatnonzero(~ds.test_mask), excluded)
+    expected = RefMSC().fit(ds.X[fit_rows]).transform(ds.X)
+    np.testing.assert_allclose(st.shown.Y, expected, rtol=1e-10, atol=1e-12)
 
 
 def test_failures_go_to_the_notifier_and_keep_what_is_open(ctrl, qtbot, tecator_dir, tmp_path,
