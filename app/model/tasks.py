@@ -172,8 +172,9 @@ def preprocess(X: np.ndarray, y: np.ndarray | None, held_out: np.ndarray,
                seed: int = 0, cancel: threading.Event | None = None, units: str = "nm"
                ) -> SpectraData:
     """Every spectrum after a branch's preprocessing, fitted on the rows a run fits on (not
-    ``held_out``: the test rows and the excluded ones), ready to draw: engine.pipeline.preprocess_branch does the work (as a run builds
-    the branch; the x axis follows operators that change it)."""
+    ``held_out``: the test rows and the excluded ones), ready to draw:
+    engine.pipeline.preprocess_branch does the work (as a run builds the branch; the x axis
+    follows operators that change it)."""
     from engine.pipeline import preprocess_branch
 
     Z, x = preprocess_branch(branch, X, wavelengths, train_indices=np.flatnonzero(~held_out),
