@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QSizePolicy
 
 from app.common import colours
+from app.common.plot_key import KeyEntry, LimitLabels, LimitLine, PlotKey
 from app.explore.compute import LEVELS, ExploreResult
 from app.explore.scatter import EXCLUDED_COLOUR, PointPlot, with_alpha
 from app.model.spectra_data import Group, colour_groups, is_numeric
@@ -22,13 +23,11 @@ pg.setConfigOptions(background="w", foreground="k", antialias=False)
 LIMIT_COLOURS = {0.95: "#e08000", 0.99: "#c00000"}
 LIMIT_STYLES = {0.95: Qt.PenStyle.DashLine, 0.99: Qt.PenStyle.SolidLine}
 LOADING_COLOURS = ("#1f77b4", "#d62728")
+KEPT_COLOUR, LEFT_OUT_COLOUR = "#1f77b4", "#c8c8c8"
 ZERO_PEN = pg.mkPen("#b0b0b0", width=1, style=Qt.PenStyle.DotLine)
-MAX_LEGEND_GROUPS = 10
-TITLE_KEY_ENTRIES = 3   # keys this short go in the title row (KeyedPointPlot)
-LEGEND_COLUMNS = 1      # longer ones: a compact legend box (wider ones spread over the plot)
-#: where each limit's label sits along its line (0 = bottom / left end of the view): T² limits
-#: are usually in the left half and Q labels to their right, clear of the T² lines
-LABEL_AT = {("t2", 0.95): 0.93, ("t2", 0.99): 0.8, ("q", 0.95): 0.72, ("q", 0.99): 0.88}
+MAX_KEY_GROUPS = 10     # classes named in a key; more are summed up as "+ k more"
+SCREE_DECADES = 8       # the scree's log axis spans at most this many decades under 100 %
+SCREE_LABELS = 10       # bars labelled with their share when at most this many are drawn
 
 
 def pc_label(result: ExploreResult, k: int) -> str:
@@ -64,13 +63,15 @@ class KeyedPointPlot(PointPlot):
     """A PointPlot with a key for classes / partition / excluded rows and a colour bar for a
     numeric target (in the plot's own grid, like the spectra view's).
 
-    A short key (at most TITLE_KEY_ENTRIES entries: train / test / excluded) is written in the
-    title row, where it covers no point: the dock is ~300 px tall at 1280 x 800 and a legend
-    box took a third of the plot. Many classes get the legend box."""
+    The key is written in the title row, above the points (app.common.plot_key.PlotKey),
+    wrapped to a second line when the plot is narrow: in a ~300 px dock a legend box over
+    the plot hid a corner full of points."""
 
     def __init__(self, name: str, title: str, colour_bar: bool = True) -> None:
         super().__init__(name)
         self.title = title
+        self.key = PlotKey(self.plot)
+        self.key.set([], title)
         self.with_bar = colour_bar
         self.colour_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=colours.colour_map(),
                                           interactive=False, width=10, colorMapMenu=False)
@@ -78,32 +79,16 @@ class KeyedPointPlot(PointPlot):
         self._bar_shown = False
 
     def set_key(self, coloured: ColouredPoints, target: str | None, n_excluded: int) -> None:
-        self.legend.clear()
         entries = [] if coloured.numeric else [
-            _swatch(QColor(c).name(), f"{g.label} ({g.rows.size})", "\u25cf")
-            for g, c in zip(coloured.groups, coloured.colours, strict=True)]
+            KeyEntry(QColor(c).name(), f"{g.label} ({g.rows.size:,})")
+            for g, c in list(zip(coloured.groups, coloured.colours,
+                                 strict=True))[:MAX_KEY_GROUPS]]
+        if not coloured.numeric and len(coloured.groups) > MAX_KEY_GROUPS:
+            entries.append(KeyEntry("#808080", f"{len(coloured.groups) - MAX_KEY_GROUPS} more",
+                                    "+"))
         if n_excluded:
-            entries.append(_swatch(EXCLUDED_COLOUR, f"excluded ({n_excluded})", "\u00d7"))
-        in_title = len(entries) <= TITLE_KEY_ENTRIES
-        key = " &nbsp;".join(entries) if entries and in_title else self.title
-        self.plot.setTitle(f"<span style='font-size:8pt'>{key}</span>")
-        if in_title:
-            entries = []
-        elif not coloured.numeric:
-            for g, colour in list(zip(coloured.groups, coloured.colours,
-                                      strict=True))[:MAX_LEGEND_GROUPS]:
-                sample = pg.ScatterPlotItem(symbol="o", size=8, pen=None,
-                                            brush=pg.mkBrush(colour))
-                self.legend.addItem(sample, f"{g.label} ({g.rows.size})")
-            if len(coloured.groups) > MAX_LEGEND_GROUPS:
-                self.legend.addItem(pg.PlotDataItem(pen=None),
-                                    f"+ {len(coloured.groups) - MAX_LEGEND_GROUPS} more")
-        if n_excluded:
-            self.legend.addItem(pg.ScatterPlotItem(symbol="x", size=8, brush=EXCLUDED_COLOUR,
-                                                   pen=pg.mkPen(EXCLUDED_COLOUR)),
-                                f"excluded ({n_excluded})")
-        self.legend.setColumnCount(min(LEGEND_COLUMNS, max(1, len(entries))))
-        self.legend.setVisible(bool(entries))
+            entries.append(KeyEntry(EXCLUDED_COLOUR, f"excluded ({n_excluded:,})", "\u00d7"))
+        self.key.set(entries, self.title)
         if coloured.range is not None:
             self.colour_bar.setLevels(coloured.range)
             self.colour_bar.getAxis("right").setLabel(target or "target")  # beside its ticks
@@ -152,25 +137,18 @@ class InfluencePlot(KeyedPointPlot):
     def __init__(self) -> None:
         # the scores plot has the colour bar: the same colours, and room for the limits here
         super().__init__("exploreInfluence", "Influence: T\u00b2 vs Q", colour_bar=False)
-        # top left: the limit labels sit in the top and right parts of the plot
-        self.legend.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(4, 4))
         self.plot.setLabel("bottom", "Hotelling T\u00b2")
         self.plot.setLabel("left", "Q residual (SPE)")
         self.limit_lines: dict[tuple[str, float], pg.InfiniteLine] = {}
         for stat, angle in (("t2", 90), ("q", 0)):
             for level in LEVELS:
                 pen = pg.mkPen(LIMIT_COLOURS[level], width=1.5, style=LIMIT_STYLES[level])
-                name = "T\u00b2" if stat == "t2" else "Q"
-                # labels at staggered places along their lines, so two close limits never
-                # print over each other (and clear of the legend in the top right corner)
-                line = pg.InfiniteLine(0, angle=angle, pen=pen,
-                                       label=f"{name} {level_text(level)}",
-                                       labelOpts={"position": LABEL_AT[(stat, level)],
-                                                  "color": LIMIT_COLOURS[level],
-                                                  "fill": (255, 255, 255, 210)})
+                line = pg.InfiniteLine(0, angle=angle, pen=pen)
                 line.setZValue(5)
                 self.plot.addItem(line, ignoreBounds=True)
                 self.limit_lines[(stat, level)] = line
+        # named at the view's edges, in a band and a strip kept free of points
+        self.limit_labels = LimitLabels(self.plot)
 
     def show_result(self, result: ExploreResult, coloured: ColouredPoints,
                     excluded: np.ndarray, target: str | None) -> None:
@@ -178,19 +156,24 @@ class InfluencePlot(KeyedPointPlot):
         for (stat, level), line in self.limit_lines.items():
             limits = result.t2_limits if stat == "t2" else result.q_limits
             line.setValue(limits[level])
-        # the limits are named on their lines (the legend keeps to what colours mean)
+        self.limit_labels.set(
+            [LimitLine(v, f"T\u00b2 {level_text(lv)}", LIMIT_COLOURS[lv])
+             for lv, v in result.t2_limits.items()],
+            [LimitLine(v, f"Q {level_text(lv)}", LIMIT_COLOURS[lv])
+             for lv, v in result.q_limits.items()])
         self.set_key(coloured, target, excluded.size)
-        self.fit_view(extra_x=(0.0, *result.t2_limits.values()),
-                      extra_y=(0.0, *result.q_limits.values()))
+        self.fit_view()
+
+    def fit_view(self, extra_x: tuple[float, ...] = (), extra_y: tuple[float, ...] = ()) -> None:
+        """Every point and limit, with the labels' band (top) and strip (right) free."""
+        # the origin in view too (T² and Q are >= 0: it is where the model's centre lies)
+        self.limit_labels.fit_range(np.concatenate([self.x, [0.0], np.asarray(extra_x, float)]),
+                                    np.concatenate([self.y, [0.0], np.asarray(extra_y, float)]))
 
     def outside(self, result: ExploreResult, level: float = 0.99) -> int:
         """How many rows lie beyond either limit at ``level`` (the status line says it)."""
         return int(((result.t2 > result.t2_limits[level])
                     | (result.q > result.q_limits[level])).sum())
-
-
-def _swatch(colour: str, text: str, mark: str = "\u25a0") -> str:
-    return f"<span style='color:{colour}'>{mark}</span>&nbsp;{text}"
 
 
 class _SmallPlot(pg.GraphicsLayoutWidget):
@@ -205,15 +188,14 @@ class _SmallPlot(pg.GraphicsLayoutWidget):
         self.plot: pg.PlotItem = self.addPlot(row=0, col=0)
         self.plot.hideButtons()
         self.title = title
+        self.key = PlotKey(self.plot)
         self.set_key([])
         for axis in ("left", "bottom"):
             self.plot.getAxis(axis).enableAutoSIPrefix(False)
 
-    def set_key(self, entries: list[str]) -> None:
-        """The key as the title (the tab names the plot; a title wider than the plot would
-        widen the plot beyond its widget)."""
-        key = " &nbsp; ".join(entries) if entries else self.title
-        self.plot.setTitle(f"<span style='font-size:8pt'>{key}</span>")
+    def set_key(self, entries: list[KeyEntry]) -> None:
+        """The key in the title row (the tab names the plot), wrapped when narrow."""
+        self.key.set(entries, self.title)
 
 
 class LoadingsPlot(_SmallPlot):
@@ -237,36 +219,69 @@ class LoadingsPlot(_SmallPlot):
                 curve.setData([], [])
                 continue
             curve.setData(result.axis, result.loadings[:, k])
-            key.append(_swatch(colour, pc_label(result, k), "\u2014"))
+            key.append(KeyEntry(colour, pc_label(result, k), "\u2014"))
         self.set_key(key)
         self.plot.enableAutoRange()
 
 
 class ScreePlot(_SmallPlot):
-    """Explained variance per component (bars; the components kept in colour) and its
-    cumulative share (line), both in % of the total variance."""
+    """Explained variance per component, in % of the total, as bars on a LOG axis (decades
+    labelled): NIR's first component often explains ~99 %, and on a linear axis the others
+    were invisible slivers; each bar is labelled with its share (all when at most
+    SCREE_LABELS are drawn, else the kept ones).
+    The components kept are blue, the others grey; the key says how much the kept ones
+    explain together."""
 
     def __init__(self) -> None:
         super().__init__("exploreScree", "Explained variance")
-        self.plot.setLabel("left", "Variance (%)")
+        self.plot.setLabel("left", "Variance (%, log)")
         self.plot.setLabel("bottom", "Component")
-        self.kept = pg.BarGraphItem(x=[], height=[], width=0.7, brush="#1f77b4", pen=None)
-        self.rest = pg.BarGraphItem(x=[], height=[], width=0.7, brush="#c8c8c8", pen=None)
-        self.cumulative = pg.PlotDataItem(pen=pg.mkPen("#202020", width=1.5), symbol="o",
-                                          symbolSize=5, symbolBrush="#202020", symbolPen=None)
-        for item in (self.kept, self.rest, self.cumulative):
+        self.kept = pg.BarGraphItem(x=[], y0=[], y1=[], width=0.7, brush=KEPT_COLOUR, pen=None)
+        self.rest = pg.BarGraphItem(x=[], y0=[], y1=[], width=0.7, brush=LEFT_OUT_COLOUR,
+                                    pen=None)
+        for item in (self.kept, self.rest):
             self.plot.addItem(item)
-        self.set_key([_swatch("#1f77b4", "kept"), _swatch("#b0b0b0", "left out"),
-                      _swatch("#202020", "cumulative", "\u25cf")])
+        self.values: list[pg.TextItem] = []
+        self.floor = -2.0           # log10 of the bars' base (a decade under the smallest)
+        self.set_key([KeyEntry(KEPT_COLOUR, "kept", "\u25a0"),
+                      KeyEntry(LEFT_OUT_COLOUR, "left out", "\u25a0")])
 
     def show_result(self, result: ExploreResult) -> None:
-        pct = 100.0 * result.explained
+        pct = 100.0 * np.asarray(result.explained, dtype=float)
         k = np.arange(1, pct.size + 1, dtype=float)
         a = result.n_components
-        self.kept.setOpts(x=k[:a], height=pct[:a], width=0.7)
-        self.rest.setOpts(x=k[a:], height=pct[a:], width=0.7)
-        self.cumulative.setData(k, np.cumsum(pct))
+        top = 2.0                 # 100 %
+        logs = np.log10(np.maximum(pct, 1e-300))
+        # at most SCREE_DECADES decades: round-off-sized components would squash the rest
+        self.floor = max(float(np.floor(logs.min())) if logs.size else -2.0,
+                         top - SCREE_DECADES)
+        logs = np.maximum(logs, self.floor)
+        self.kept.setOpts(x=k[:a], y0=np.full(min(a, k.size), self.floor), y1=logs[:a],
+                          width=0.7)
+        self.rest.setOpts(x=k[a:], y0=np.full(k[a:].size, self.floor), y1=logs[a:], width=0.7)
+        kept = float(np.sum(pct[:a]))
+        self.set_key([KeyEntry(KEPT_COLOUR, f"kept ({a}: {kept:.1f} %)", "\u25a0"),
+                      KeyEntry(LEFT_OUT_COLOUR, "left out", "\u25a0")])
+        for item in self.values:
+            self.plot.removeItem(item)
+        self.values = []
+        labelled = pct.size if pct.size <= SCREE_LABELS else a   # else the kept ones
+        if labelled:
+            for x, v, lg in zip(k[:labelled], pct[:labelled], logs[:labelled], strict=True):
+                text = pg.TextItem(f"{v:.2g}" if v < 10 else f"{v:.0f}", color="#303030",
+                                   anchor=(0.5, 1.0))
+                font = text.textItem.font()
+                font.setPointSizeF(7.0)
+                text.setFont(font)
+                text.setPos(float(x), float(lg))
+                self.plot.addItem(text, ignoreBounds=True)
+                self.values.append(text)
+        decades = range(int(self.floor), int(top) + 1)
+        self.plot.getAxis("left").setTicks([[(float(d), f"{10.0 ** d:g}") for d in decades],
+                                            [(d + np.log10(m), "") for d in decades
+                                             for m in range(2, 10) if d + np.log10(m) < top]])
         self.plot.getAxis("bottom").setTicks([[(int(v), str(int(v))) for v in k
                                                if pct.size <= 12 or int(v) % 2 == 1]])
         self.plot.setXRange(0.4, pct.size + 0.6, padding=0)
-        self.plot.setYRange(0, 102, padding=0)
+        # room above the tallest bar for its label
+        self.plot.setYRange(self.floor, top + 0.25 * (top - self.floor) / 2, padding=0)

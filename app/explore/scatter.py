@@ -85,12 +85,6 @@ class PointPlot(pg.GraphicsLayoutWidget):
         for z, item in enumerate((self.points, self.excluded, self.rings), start=10):
             item.setZValue(z)
             self.plot.addItem(item)
-        # compact and see-through: in a ~230 px plot a legend of one row per class covered
-        # half the points
-        self.legend = pg.LegendItem(offset=(-4, 4), labelTextSize="7pt", verSpacing=-6,
-                                    brush=pg.mkBrush(255, 255, 255, 170), pen=pg.mkPen("#bbb"))
-        self.legend.setParentItem(self.vb)
-        self.legend.setZValue(50)
         self.x = np.zeros(0)
         self.y = np.zeros(0)
         self._hover = -1

@@ -50,6 +50,42 @@ HINT = ("Click a point to select it, Ctrl+click to add or remove one, Shift+drag
         "select the points inside it; the spectra view and the Selection table follow")
 
 
+class Caption(QLabel):
+    """The status line: whole " \u00b7 "-separated parts dropped from its end (and "\u2026"
+    put instead) when the dock is too narrow, never a word cut in two; the full line is
+    always in the tooltip. A long line never widens the window either (ignored width)."""
+
+    SEPARATOR = " \u00b7 "
+
+    def __init__(self) -> None:
+        super().__init__("")
+        self.full = ""
+        self.hint = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def set_full(self, text: str, hint: str = "") -> None:
+        self.full, self.hint = text, hint
+        self.setToolTip(f"{text}\n\n{hint}" if text and hint else (text or hint))
+        self._fit()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        width = self.contentsRect().width()
+        metrics = self.fontMetrics()
+        parts = self.full.split(self.SEPARATOR)
+        text = self.full
+        while len(parts) > 1 and metrics.horizontalAdvance(text) > width > 0:
+            parts.pop()
+            text = self.SEPARATOR.join(parts) + self.SEPARATOR + "\u2026"
+        if width > 0 and metrics.horizontalAdvance(text) > width:
+            text = metrics.elidedText(self.full, Qt.TextElideMode.ElideRight, width)
+        if text != self.text():
+            self.setText(text)
+
+
 class ExploreView(QWidget):
     hover_changed = Signal(str)   # the point under the mouse, described ("" when none)
 
@@ -96,13 +132,11 @@ class ExploreView(QWidget):
             self.toolbar.addWidget(QLabel(label))
             self.toolbar.addWidget(widget)
         self.toolbar.addSeparator()
-        self.status = QLabel("")
+        self.status = Caption()
         self.status.setObjectName("exploreStatus")
         self.status.setStyleSheet("color: palette(mid);")
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status.setToolTip(HINT)
-        # a long line is cut in a narrow dock rather than widening the whole window
-        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.message = QLabel("Open a dataset to explore it")
         self.message.setObjectName("exploreMessage")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -254,7 +288,7 @@ class ExploreView(QWidget):
 
     def _on_failed(self, line: str) -> None:
         self._show_message(line)
-        self.status.setText("")
+        self.status.set_full("", HINT)
 
     def _show_message(self, text: str) -> None:
         self.message.setText(text)
@@ -289,8 +323,7 @@ class ExploreView(QWidget):
         self.loadings.show_result(result, kx, ky, self._x_label(result))
         self.scree.show_result(result)
         self._draw_selection()
-        self.status.setText(self._summary(result))
-        self.status.setToolTip(f"{self.status.text()}\n\n{HINT}")   # cut in a narrow dock
+        self.status.set_full(self._summary(result), HINT)
         self.last_draw_ms = 1000.0 * (time.perf_counter() - start)
 
     def _x_label(self, result: ExploreResult) -> str:

@@ -12,11 +12,12 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QRectF, Qt, QThread
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QThread
 from PySide6.QtTest import QTest
 from scipy import stats
 from sklearn.decomposition import PCA
 
+from app.common.plot_key import LimitLine
 from app.common.settings import AppSettings
 from app.explore import compute as C
 from app.explore.scatter import EXCLUDED_COLOUR
@@ -107,11 +108,15 @@ def test_scores_and_influence_equal_the_engine_and_sklearn(qtbot, view_of_tecato
         assert lines[("t2", level)].value() == pytest.approx(_t2_limit(keep.size, 4, level),
                                                              rel=1e-9)
         assert lines[("q", level)].value() == result.q_limits[level]
-        assert lines[("t2", level)].label.format.startswith("T\u00b2 " + f"{100 * level:g}")
+    # ... and are named (at the view's edges) by their level
+    names = {(line.text, line.value) for line in view.influence.limit_labels.vertical
+             + view.influence.limit_labels.horizontal}
+    assert names == {(f"{s} {100 * level:g} %", lines[(k, level)].value())
+                     for k, s in (("t2", "T\u00b2"), ("q", "Q")) for level in (0.95, 0.99)}
     # excluded rows are grey crosses, not coloured points; the status says what was fitted
     assert view.scores.excluded.x.size == 4
     assert view.scores.points.x.size == ds.n_samples - 4
-    assert "fitted on 211 of 215 spectra (4 excluded" in view.status.text()
+    assert "fitted on 211 of 215 spectra (4 excluded" in view.status.full
     # axis titles name the components and their share of the variance
     share = 100 * pca.explained_variance_ratio_[0]
     assert view.scores.plot.getAxis("bottom").labelText == f"PC1 ({share:.1f} %)"
@@ -138,7 +143,7 @@ def test_branch_preprocessing_and_choices_recompute_off_the_gui_thread(qtbot, te
     view = _view(qtbot, state)
     try:
         _settled(qtbot, view)
-        assert view.current().request.branch is None and "raw spectra" in view.status.text()
+        assert view.current().request.branch is None and "raw spectra" in view.status.full
         # the chooser is the window's display: choosing branch 1 shows SNV in both views
         view.source.activated.emit(view.source.findData(1))
         assert state.display == PREPROCESSED and state.branch_id == 1
@@ -150,12 +155,12 @@ def test_branch_preprocessing_and_choices_recompute_off_the_gui_thread(qtbot, te
         snv = centred / centred.std(axis=1, keepdims=True)
         pca = PCA(result.n_components, svd_solver="full").fit(snv)
         _same_up_to_sign(result.scores, pca.transform(snv))
-        assert "branch 1: SNV" in view.status.text()
+        assert "branch 1: SNV" in view.status.full
         # the component count is the user's; the scree colours the kept ones
         view.components.setValue(3)
         qtbot.waitUntil(lambda: view.current().n_components == 3 and view.is_settled(),
                         timeout=WAIT)
-        assert view.scree.kept.opts["height"].size == 3
+        assert view.scree.kept.opts["y1"].size == 3
         assert [view.pc_x.itemText(i) for i in range(view.pc_x.count())] == ["PC1", "PC2",
                                                                             "PC3"]
         view.pc_y.setCurrentIndex(2)
@@ -357,3 +362,166 @@ def test_a_branch_that_does_not_suit_the_data_is_one_line_not_a_traceback(qtbot,
         assert view.current().request.branch is None and view.controller.error == ""
     finally:
         view.shutdown()
+
+
+# -- what the user sees: keys, limit labels, caption, scree, mouse ------------------------------
+
+def _four_classes(n: int = 10_000) -> SpectralDataset:
+    rng = np.random.default_rng(0)
+    wl = np.linspace(1000, 2500, 200)
+    cls = rng.integers(0, 4, n)
+    X = 1.0 + (rng.normal(0, 0.3, (n, 1)) + 0.4 * cls[:, None]) * np.sin(wl / 200) \
+        + rng.normal(0, 0.01, (n, wl.size)).cumsum(axis=1)
+    return SpectralDataset(X=X, wavelengths=wl,
+                           targets={"grade": np.array(["A", "B", "C", "D"])[cls]},
+                           sample_ids=np.array([f"s{i}" for i in range(n)]),
+                           test_mask=np.arange(n) % 5 == 0, name="big", units="nm")
+
+
+def _scene_points(plot) -> np.ndarray:
+    """Scene positions of every drawn point (one matrix product, not 10,000 mappings)."""
+    t = plot.vb.childGroup.sceneTransform()
+    return np.column_stack([t.m11() * plot.x + t.m21() * plot.y + t.dx(),
+                            t.m12() * plot.x + t.m22() * plot.y + t.dy()])
+
+
+def _inside(rect, xy: np.ndarray) -> np.ndarray:
+    return ((xy[:, 0] >= rect.left()) & (xy[:, 0] <= rect.right())
+            & (xy[:, 1] >= rect.top()) & (xy[:, 1] <= rect.bottom()))
+
+
+def test_keys_and_limit_labels_never_cover_a_point(qtbot):
+    """10,000 samples in 4 classes with excluded rows, in a dock-sized view: each plot's key
+    is above its view box (so it covers no point, whatever the zoom), and the four limit
+    labels sit inside the view, over no point and over no other label."""
+    state = _state(_four_classes())
+    view = ExploreView(state)
+    qtbot.addWidget(view)
+    view.resize(908, 300)                       # the dock at 1280 x 800
+    view.show()
+    qtbot.waitExposed(view)
+    try:
+        _settled(qtbot, view)
+        state.set_excluded(np.argsort(view.current().q)[-20:])
+        qtbot.waitUntil(lambda: view.current().fit_rows.size == 9_980 and view.is_settled(),
+                        timeout=WAIT)
+        qtbot.wait(50)
+        for plot in (view.scores, view.influence):
+            assert plot.key.texts()[:4] == [f"{c} ({n:,})" for c, n in zip(
+                "ABCD", np.unique(state.y, return_counts=True)[1], strict=True)]
+            assert plot.key.texts()[4] == "excluded (20)"
+            key = plot.key.label.sceneBoundingRect()
+            assert key.height() > 0 and key.bottom() <= plot.vb.sceneBoundingRect().top()
+        inf = view.influence
+        vb = inf.vb.sceneBoundingRect()
+        xy = _scene_points(inf)
+        rects = [item.sceneBoundingRect() for item in inf.limit_labels.items.values()]
+        assert len(rects) == 4 and all(item.isVisible()
+                                       for item in inf.limit_labels.items.values())
+        for k, rect in enumerate(rects):
+            assert vb.contains(rect)
+            assert not _inside(rect, xy).any()
+            assert not any(rect.intersects(other) for other in rects[k + 1:])
+    finally:
+        view.shutdown()
+
+
+def test_close_limits_keep_their_labels_apart(qtbot, view_of_tecator):
+    """Two T² limits a pixel apart (and two Q limits): the labels still do not overlap."""
+    _, view = view_of_tecator
+    _settled(qtbot, view)
+    labels = view.influence.limit_labels
+    labels.set([LimitLine(5.0, "T\u00b2 95 %", "#e08000"),
+                LimitLine(5.01, "T\u00b2 99 %", "#c00000")],
+               [LimitLine(0.3, "Q 95 %", "#e08000"), LimitLine(0.301, "Q 99 %", "#c00000")])
+    labels.fit_range(view.influence.x, view.influence.y)
+    qtbot.wait(50)
+    rects = [item.sceneBoundingRect() for item in labels.items.values()]
+    assert len(rects) == 4
+    for k, rect in enumerate(rects):
+        assert not any(rect.intersects(other) for other in rects[k + 1:])
+
+
+def test_the_caption_drops_whole_parts_and_keeps_the_full_line_in_its_tooltip(qtbot,
+                                                                          view_of_tecator):
+    _, view = view_of_tecator
+    _settled(qtbot, view)
+    full = view.status.full
+    assert view.status.text() == full and full in view.status.toolTip()
+    view.resize(520, 460)
+    qtbot.waitUntil(lambda: view.status.text() != full, timeout=WAIT)
+    shown = view.status.text()
+    assert shown.endswith(" \u00b7 \u2026")
+    kept = shown.split(" \u00b7 ")[:-1]
+    assert kept and kept == full.split(" \u00b7 ")[:len(kept)]     # whole parts, no cut word
+    assert view.status.fontMetrics().horizontalAdvance(shown) \
+        <= view.status.contentsRect().width()
+    assert full in view.status.toolTip() and "Shift+drag" in view.status.toolTip()
+
+
+def test_scree_is_readable_when_the_first_component_explains_nearly_all(qtbot,
+                                                                        view_of_tecator):
+    """Tecator's PC1 explains ~99 %: on a log axis the second component's bar is still tens
+    of pixels tall, every bar top is log10 of the engine's share, and the bars are labelled."""
+    _, view = view_of_tecator
+    _settled(qtbot, view)
+    view.tabs.setCurrentWidget(view.scree)
+    qtbot.wait(50)
+    result, scree = view.current(), view.scree
+    pct = 100 * result.explained
+    assert pct[0] > 95
+    tops = np.concatenate([scree.kept.opts["y1"], scree.rest.opts["y1"]])
+    np.testing.assert_allclose(tops, np.maximum(np.log10(pct), scree.floor), rtol=1e-12)
+    assert scree.floor >= -6.0 and (np.log10(pct[:14]) > scree.floor).all()
+    vb = scree.plot.vb
+    base = vb.mapViewToScene(QPointF(2, scree.floor)).y()
+    top = vb.mapViewToScene(QPointF(2, np.log10(pct[1]))).y()
+    assert base - top > 20                         # PC2's bar: readable, not a sliver
+    texts = [item.textItem.toPlainText() for item in scree.values]
+    assert texts[:2] == [f"{pct[0]:.0f}", f"{pct[1]:.2g}"]
+    assert f"kept ({result.n_components}: " in scree.key.text()
+
+
+def test_mouse_shift_drag_selects_and_a_plain_drag_pans(qtbot, view_of_tecator):
+    state, view = view_of_tecator
+    _settled(qtbot, view)
+    plot = view.scores
+    qtbot.wait(50)
+    r = plot.vb.sceneBoundingRect()
+
+    def at(fx, fy):
+        p = plot.mapFromScene(QPointF(r.left() + fx * r.width(), r.top() + fy * r.height()))
+        return QPoint(p.x(), p.y())
+
+    a, b = at(0.2, 0.2), at(0.7, 0.8)
+    before = plot.vb.viewRange()
+    _mouse_drag(qtbot, plot, a, b)
+    assert state.selection.size == 0 and plot.vb.viewRange() != before
+    plot.vb.setRange(xRange=before[0], yRange=before[1], padding=0)
+    _mouse_drag(qtbot, plot, a, b, Qt.KeyboardModifier.ShiftModifier)
+    (x0, x1), (y0, y1) = ([min(v), max(v)] for v in zip(
+        *[(q.x(), q.y()) for q in (plot.vb.mapSceneToView(plot.mapToScene(p))
+                                   for p in (a, b))], strict=True))
+    boxed = np.flatnonzero((plot.x >= x0) & (plot.x <= x1) & (plot.y >= y0) & (plot.y <= y1))
+    assert boxed.size and state.selection.tolist() == boxed.tolist()
+    assert plot.vb.viewRange() == before
+
+
+def _mouse_drag(qtbot, plot, a: QPoint, b: QPoint, mods=Qt.KeyboardModifier.NoModifier):
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    viewport = plot.viewport()
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+
+    def send(kind, p, button, buttons):
+        QApplication.sendEvent(viewport, QMouseEvent(kind, QPointF(p), QPointF(
+            viewport.mapToGlobal(p)), button, buttons, mods))
+
+    qtbot.wait(QApplication.doubleClickInterval() + 50)
+    send(QEvent.Type.MouseButtonPress, a, left, left)
+    for k in range(1, 7):
+        qtbot.wait(12)
+        send(QEvent.Type.MouseMove, a + (b - a) * (k / 6), none, left)
+    send(QEvent.Type.MouseButtonRelease, b, left, none)
