@@ -14,10 +14,12 @@ A branch whose model is not PLS gets the T² vs Q of its latent model only, and 
 saying why. Every number comes from engine.diagnostics (app.results.diagnostics_task); this
 module draws them.
 
-Linked selection: in the scores and influence plots a click picks the nearest sample (within
-a few pixels), Ctrl+click adds or removes one, a left-button drag draws a box (Ctrl+drag adds
-to the selection), a click on empty space clears it; the middle button pans, the wheel and
-the right button zoom. The page emits ``rows_selected`` with DATASET rows and highlights
+Linked selection, with the mouse of the spectra view and the Explore view: in the scores and
+influence plots a click picks the nearest sample (within a few pixels), Ctrl+click adds or
+removes one, Shift+drag draws a box (Ctrl+Shift+drag adds to the selection), a click on empty
+space clears it; a plain drag pans, the wheel and the right button zoom. The key is written
+above the plot and the limits are named at its edges (app.common.plot_key): neither covers a
+sample. The page emits ``rows_selected`` with DATASET rows and highlights
 whatever ``show_selection`` is given. Each plot is one ScatterPlotItem fed numpy arrays
 (or a few, one per colour group of the scores plot: no per-point style), and picking is a
 vectorised distance
@@ -36,6 +38,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from app.common import colours
+from app.common.plot_key import KeyEntry, LimitLabels, LimitLine, PlotKey
 from app.results.diagnostics_task import BranchDiagnostics
 from app.results.plots import PlotPage
 
@@ -49,6 +52,13 @@ OUTSIDE_COLOUR = "#d62728"
 LIMIT_COLOURS = {0.95: "#e08000", 0.99: "#b00020"}
 LINE_COLOUR = "#606060"
 N_BINS = 8                       # colour levels of a reference value in the scores plot
+HINT = ("Click a sample to select it, Ctrl+click to add or remove one, Shift+drag a box to "
+        "select several (Ctrl+Shift+drag adds); drag pans, the wheel zooms")
+
+
+def palette_of(groups: tuple[np.ndarray, list[str]] | None, k: int) -> str:
+    """The colour of group ``k`` (the scores plot's key)."""
+    return groups[1][k] if groups is not None and k < len(groups[1]) else POINT_COLOUR
 
 
 def _pct(level: float) -> str:
@@ -56,9 +66,10 @@ def _pct(level: float) -> str:
 
 
 class PickViewBox(pg.ViewBox):
-    """A ViewBox whose left button selects instead of panning: ``clicked(view point,
-    modifiers)`` on a click, ``boxed(view rect, modifiers)`` when a drag ends (the box is
-    drawn meanwhile). Middle-drag pans, right-drag and the wheel zoom, as in pyqtgraph."""
+    """A ViewBox that selects as the spectra view and the Explore view do: ``clicked(view
+    point, modifiers)`` on a left click, ``boxed(view rect, modifiers)`` when a Shift+drag
+    ends (the box is drawn meanwhile). A plain drag pans, right-drag and the wheel zoom, as
+    in pyqtgraph."""
 
     clicked = Signal(object, object)
     boxed = Signal(object, object)
@@ -75,7 +86,8 @@ class PickViewBox(pg.ViewBox):
         super().mouseClickEvent(ev)
 
     def mouseDragEvent(self, ev: Any, axis: Any = None) -> None:
-        if ev.button() != Qt.MouseButton.LeftButton:
+        shift = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        if ev.button() != Qt.MouseButton.LeftButton or axis is not None or not shift:
             super().mouseDragEvent(ev, axis)
             return
         ev.accept()
@@ -124,10 +136,11 @@ class DiagnosticsPlot(PlotPage):
         for item in (self.points, self.outside, self.highlight):
             self.plot.addItem(item)
         self.highlight.setZValue(20)
-        self.legend = self.plot.addLegend(offset=(-8, 4), colCount=3, labelTextColor="k",
-                                          labelTextSize="8pt",
-                                          brush=pg.mkBrush(255, 255, 255, 220),
-                                          pen=pg.mkPen("#c0c0c0"))
+        self.key = PlotKey(self.plot)           # above the plot: it covers no sample
+        self.limit_labels = LimitLabels(self.plot)
+        self.key_entries: list[KeyEntry] = []
+        self.vertical: list[LimitLine] = []
+        self.horizontal: list[LimitLine] = []
 
     @property
     def viewbox(self) -> PickViewBox:
@@ -142,7 +155,8 @@ class DiagnosticsPlot(PlotPage):
         self.highlight.setData([], [])
         for item in self._groups:
             item.setData([], [])
-        self.legend.clear()
+        self.key_entries, self.vertical, self.horizontal = [], [], []
+        self.limit_labels.clear()
         self.px, self.py = np.zeros(0), np.zeros(0)
         self.point_rows = np.zeros(0, dtype=np.intp)
         self.lines, self.curves = {}, {}
@@ -155,25 +169,25 @@ class DiagnosticsPlot(PlotPage):
         self.plot.setLabel("left", y_label)
 
     def add_curve(self, x: np.ndarray, y: np.ndarray, name: str, colour: str) -> None:
-        item = pg.PlotDataItem(x, y, pen=pg.mkPen(colour, width=1.5), name=name)
+        item = pg.PlotDataItem(x, y, pen=pg.mkPen(colour, width=1.5))
         self.plot.addItem(item)
         self._extra.append(item)
         self.curves[name] = (np.asarray(x), np.asarray(y))
+        self.key_entries.append(KeyEntry(colour, name, "\u2014"))
 
     def add_line(self, pos: float, angle: int, label: str, colour: str = LINE_COLOUR,
-                 dashed: bool = True, where: float = 0.92) -> None:
-        """A horizontal (angle 0) or vertical (90) line at ``pos`` with its label on it."""
+                 dashed: bool = True) -> None:
+        """A horizontal (angle 0) or vertical (90) line at ``pos``; its label, if any, is
+        placed at the view's edge by ``fit_view`` (LimitLabels)."""
         style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
-        line = pg.InfiniteLine(pos=pos, angle=angle, pen=pg.mkPen(colour, width=1.3, style=style),
-                               label=label or None,
-                               labelOpts={"position": where, "color": colour, "movable": False,
-                                          "fill": pg.mkBrush(255, 255, 255, 200),
-                                          "anchors": [(0, 0), (0, 0)] if angle == 90 else
-                                          [(1, 1), (1, 1)]})
+        line = pg.InfiniteLine(pos=pos, angle=angle,
+                               pen=pg.mkPen(colour, width=1.3, style=style))
         self.plot.addItem(line, ignoreBounds=True)
         self._extra.append(line)
         if label:
             self.lines[label] = float(pos)
+            (self.vertical if angle == 90 else self.horizontal).append(
+                LimitLine(float(pos), label, colour))
 
     def set_points(self, x: np.ndarray, y: np.ndarray, rows: np.ndarray, name: str,
                    groups: tuple[np.ndarray, list[str]] | None = None) -> None:
@@ -199,7 +213,7 @@ class DiagnosticsPlot(PlotPage):
                 else:
                     item.setData([], [])
         if name:
-            self.legend.addItem(self.points, name)
+            self.key_entries.append(KeyEntry(POINT_COLOUR, name))
 
     def group_item(self, k: int) -> _Points:
         return self._groups[k]
@@ -207,29 +221,22 @@ class DiagnosticsPlot(PlotPage):
     def set_outside(self, mask: np.ndarray, name: str) -> None:
         self.outside.setData(self.px[mask], self.py[mask])
         if mask.any():
-            self.legend.addItem(self.outside, name)
+            self.key_entries.append(KeyEntry(OUTSIDE_COLOUR, name, "\u25c6"))
 
-
-    def fit_view(self, x_max: float | None = None, y_max: float | None = None,
-                 headroom: float = 0.0, y_min: float | None = None) -> None:
-        """Everything drawn in view, and the limit lines too (they ignore the bounds);
-        ``headroom`` (a fraction of the height) keeps a band free at the top for the legend."""
-        vb = self.plot.vb
-        vb.enableAutoRange()
-        vb.autoRange(padding=0.04)
-        (x0, x1), (y0, y1) = vb.viewRange()
-        if x_max is not None and x_max * 1.06 > x1:
-            x1 = x_max * 1.06
-        if y_max is not None and y_max * 1.06 > y1:
-            y1 = y_max * 1.06
-        if y_min is not None and y_min * 1.06 < y0:
-            y0 = y_min * 1.06
-        if headroom and self.legend.items and vb.height() > 0:
-            # the legend's own height (in pixels) kept free above the highest point
-            band = min(0.5, (self.legend.boundingRect().height() + 10) / vb.height())
-            headroom = max(headroom, band / (1.0 - band))
-        y1 += headroom * (y1 - y0)
-        vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+    def fit_view(self) -> None:
+        """The key written above the plot, the lines' labels at its edges, and everything
+        drawn in view (the limit lines too), with room for the labels where they would
+        cover a sample or a curve."""
+        self.key.set(self.key_entries)
+        self.limit_labels.set(self.vertical, self.horizontal)
+        if self.px.size:
+            xs, ys = self.px, self.py
+        elif self.curves:
+            xs = np.concatenate([np.asarray(x, dtype=float) for x, _ in self.curves.values()])
+            ys = np.concatenate([np.asarray(y, dtype=float) for _, y in self.curves.values()])
+        else:
+            xs = ys = np.zeros(0)
+        self.limit_labels.fit_range(xs, ys)
 
     def show_highlight(self, mask: np.ndarray) -> None:
         if mask.size != self.px.size:
@@ -297,8 +304,7 @@ class DiagnosticsPage(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.plot, 1)
         self._show_lv_choice(False)
-        self.setToolTip("Click a sample to select it, Ctrl+click to add or remove one, drag a "
-                        "box to select several (Ctrl+drag adds); middle button pans, wheel zooms")
+        self.setToolTip(HINT)
 
     # -- the PlotPage interface the results panel uses -----------------------------------------
     @property
@@ -395,14 +401,14 @@ class DiagnosticsPage(QWidget):
                 name = d.classes[j] if d.classes and j < len(d.classes) else f"column {j + 1}"
                 p.add_curve(d.wavelengths, b[:, j], f"class {name}",
                             colours.PALETTE[j % len(colours.PALETTE)])
-        p.fit_view(headroom=0.02)
+        p.fit_view()
 
     def _draw_vip(self, d: BranchDiagnostics) -> None:
         p = self.plot
         p.begin(d.x_label, "VIP")
         p.add_curve(d.wavelengths, np.asarray(d.vip), f"VIP ({d.n_components} LV)", POINT_COLOUR)
-        p.add_line(1.0, 0, "VIP = 1", colour=LIMIT_COLOURS[0.99], where=0.97)
-        p.fit_view(y_max=1.0, headroom=0.02)
+        p.add_line(1.0, 0, "VIP = 1", colour=LIMIT_COLOURS[0.99])
+        p.fit_view()
 
     def _draw_scores(self, d: BranchDiagnostics) -> None:
         p = self.plot
@@ -414,8 +420,8 @@ class DiagnosticsPage(QWidget):
         groups, legend = self._score_colours(d)
         p.set_points(scores[:, i], scores[:, j], d.rows, "", groups)
         for k, name in legend:
-            p.legend.addItem(p.group_item(k), name)
-        p.fit_view(headroom=0.12)
+            p.key_entries.append(KeyEntry(palette_of(groups, k), name))
+        p.fit_view()
 
     def _score_colours(self, d: BranchDiagnostics
                        ) -> tuple[tuple[np.ndarray, list[str]] | None, list[tuple[int, str]]]:
@@ -445,15 +451,14 @@ class DiagnosticsPage(QWidget):
         p.set_points(d.t2, d.q, d.rows, f"calibration ({d.rows.size:,})")
         t2_lim, q_lim = d.limits.get("t2", {}), d.limits.get("q", {})
         for level in sorted(t2_lim):
-            p.add_line(t2_lim[level], 90, f"T\u00b2 {_pct(level)}", LIMIT_COLOURS.get(level,
-                       LINE_COLOUR), dashed=level < 0.99, where=0.62 if level >= 0.99 else 0.5)
+            p.add_line(t2_lim[level], 90, f"T\u00b2 {_pct(level)}",
+                       LIMIT_COLOURS.get(level, LINE_COLOUR), dashed=level < 0.99)
         for level in sorted(q_lim):
             p.add_line(q_lim[level], 0, f"Q {_pct(level)}", LIMIT_COLOURS.get(level, LINE_COLOUR),
-                       dashed=level < 0.99, where=0.97 if level >= 0.99 else 0.85)
+                       dashed=level < 0.99)
         outside = (d.t2 > t2_lim.get(0.99, np.inf)) | (d.q > q_lim.get(0.99, np.inf))
         p.set_outside(outside, f"outside a 99 % limit ({int(outside.sum())})")
-        p.fit_view(x_max=max(t2_lim.values(), default=None),
-                   y_max=max(q_lim.values(), default=None), headroom=0.12)
+        p.fit_view()
 
     def _draw_residuals(self, d: BranchDiagnostics) -> None:
         p = self.plot
@@ -461,16 +466,15 @@ class DiagnosticsPage(QWidget):
         r = np.asarray(d.studentized)
         p.set_points(d.leverage, r, d.rows, f"calibration ({d.rows.size:,})")
         for value in (-3.0, 3.0):
-            p.add_line(value, 0, f"r = {value:+g}", LIMIT_COLOURS[0.99], dashed=False,
-                       where=0.97)
+            p.add_line(value, 0, f"r = {value:+g}", LIMIT_COLOURS[0.99], dashed=False)
         t2_99 = d.limits.get("t2", {}).get(0.99)
         n = d.rows.size
         if t2_99 is not None and n > 1:
             # the engine's leverage is 1/n + T²/(n-1): the T² 99 % limit on this axis
             p.add_line(1.0 / n + t2_99 / (n - 1), 90, f"T\u00b2 {_pct(0.99)}",
-                       LIMIT_COLOURS[0.99], dashed=True, where=0.62)
+                       LIMIT_COLOURS[0.99], dashed=True)
         p.set_outside(np.abs(r) > 3.0, f"|r| > 3 ({int((np.abs(r) > 3.0).sum())})")
-        p.fit_view(y_max=3.0, y_min=-3.0, headroom=0.12)
+        p.fit_view()
 
     # -- selection ------------------------------------------------------------------------------
     def picks_samples(self) -> bool:

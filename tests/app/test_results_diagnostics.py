@@ -16,7 +16,8 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from scipy import stats
@@ -141,9 +142,11 @@ def test_pls_branch_plots_equal_an_independent_computation(tablet, panel, qtbot)
         assert plot.lines[f"Q {pct}"] == pytest.approx(ref["q_lim"][level], rel=1e-9)
     outside = (ref["t2"] > ref["t2_lim"][0.99]) | (ref["q"] > ref["q_lim"][0.99])
     assert len(plot.outside.data) == outside.sum() > 0
-    legend = [label.text for _sample, label in plot.legend.items]
-    assert f"calibration ({rows.size})" in legend
-    assert f"outside a 99 % limit ({outside.sum()})" in legend
+    key = plot.key.texts()
+    assert f"calibration ({rows.size})" in key
+    assert f"outside a 99 % limit ({outside.sum()})" in key
+    qtbot.wait(50)                           # laid out and painted, as the user sees it
+    assert_nothing_covers_a_sample(plot)
 
     page.set_view("scores")
     page.lv_x.setValue(2)
@@ -167,16 +170,67 @@ def click_point(qtbot, plot, i: int, modifier=Qt.KeyboardModifier.NoModifier) ->
                      QPoint(round(pos.x()), round(pos.y())))
 
 
-def clear_points(plot) -> list[int]:
-    """Plotted points, loneliest first, that no legend covers."""
+def scene_points(plot) -> list[QPointF]:
     vb = plot.plot.vb
-    legend = plot.legend.sceneBoundingRect()
-    scene = [vb.mapViewToScene(QPointF(x, y)) for x, y in zip(plot.px, plot.py, strict=True)]
+    return [vb.mapViewToScene(QPointF(x, y)) for x, y in zip(plot.px, plot.py, strict=True)]
+
+
+def label_rects(plot) -> list[QRectF]:
+    return [item.sceneBoundingRect() for item in plot.limit_labels.items.values()
+            if item.isVisible()]
+
+
+def clear_points(plot) -> list[int]:
+    """Plotted points, loneliest first, that no label covers."""
+    scene = scene_points(plot)
+    labels = label_rects(plot)
     xy = np.array([[p.x(), p.y()] for p in scene])
     d = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=2))
     np.fill_diagonal(d, np.inf)
     order = np.argsort(-d.min(axis=1))
-    return [int(i) for i in order if not legend.contains(scene[i])]
+    return [int(i) for i in order if not any(r.contains(scene[i]) for r in labels)]
+
+
+def assert_nothing_covers_a_sample(plot) -> None:
+    """The key is above the view box (never over a sample); every limit's label is shown,
+    inside the view box, over no sample and over no other label."""
+    vb = plot.plot.vb.sceneBoundingRect()
+    key = plot.key.label.sceneBoundingRect()
+    assert key.height() > 0 and not key.intersects(vb) and key.bottom() <= vb.top()
+    labels = label_rects(plot)
+    assert len(labels) == len(plot.lines)
+    for k, rect in enumerate(labels):
+        assert vb.contains(rect), f"label {k} is cut by the plot's edge"
+        assert not any(rect.intersects(other) for other in labels[k + 1:])
+        assert not any(rect.contains(p) for p in scene_points(plot))
+
+
+def pixel(plot, fx: float, fy: float) -> QPoint:
+    """The widget pixel at fractions (fx from the left, fy from the top) of the view box."""
+    r = plot.plot.vb.sceneBoundingRect()
+    p = plot.graphics.mapFromScene(QPointF(r.left() + fx * r.width(), r.top() + fy * r.height()))
+    return QPoint(p.x(), p.y())
+
+
+def view_at(plot, p: QPoint) -> QPointF:
+    return plot.plot.vb.mapSceneToView(plot.graphics.mapToScene(p))
+
+
+def mouse_drag(qtbot, plot, a: QPoint, b: QPoint, mods=Qt.KeyboardModifier.NoModifier):
+    """Press, move in steps, release (pyqtgraph drops moves closer than 10 ms apart)."""
+    viewport = plot.graphics.viewport()
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+
+    def send(kind, p, button, buttons):
+        QApplication.sendEvent(viewport, QMouseEvent(kind, QPointF(p), QPointF(
+            viewport.mapToGlobal(p)), button, buttons, mods))
+
+    qtbot.wait(QApplication.doubleClickInterval() + 50)
+    send(QEvent.Type.MouseButtonPress, a, left, left)
+    for k in range(1, 7):
+        qtbot.wait(12)
+        send(QEvent.Type.MouseMove, a + (b - a) * (k / 6), none, left)
+    send(QEvent.Type.MouseButtonRelease, b, left, none)
 
 
 def test_picking_emits_dataset_rows_and_show_selection_highlights(tablet, panel, qtbot):
@@ -208,6 +262,31 @@ def test_picking_emits_dataset_rows_and_show_selection_highlights(tablet, panel,
     plot.viewbox.boxed.emit(box, Qt.KeyboardModifier.NoModifier)
     inside = (plot.px <= box.right()) & (plot.py <= box.bottom())
     np.testing.assert_array_equal(emitted[-1], np.sort(ds.train_indices[inside]))
+
+    # with the mouse, as in the spectra view and Explore: a plain drag pans (no selection),
+    # Shift+drag selects the samples in the box, Ctrl+Shift+drag adds to them
+    n_emitted = len(emitted)
+    before = plot.plot.vb.viewRange()
+    a, b = pixel(plot, 0.3, 0.35), pixel(plot, 0.6, 0.75)
+    mouse_drag(qtbot, plot, a, b)
+    assert len(emitted) == n_emitted and plot.plot.vb.viewRange() != before
+    plot.plot.vb.setRange(xRange=before[0], yRange=before[1], padding=0)
+    mouse_drag(qtbot, plot, a, b, Qt.KeyboardModifier.ShiftModifier)
+    assert len(emitted) == n_emitted + 1
+    x0, x1 = sorted(view_at(plot, p).x() for p in (a, b))
+    y0, y1 = sorted(view_at(plot, p).y() for p in (a, b))
+    boxed = (plot.px >= x0) & (plot.px <= x1) & (plot.py >= y0) & (plot.py <= y1)
+    assert boxed.any()
+    np.testing.assert_array_equal(emitted[-1], np.sort(plot.point_rows[boxed]))
+    assert plot.plot.vb.viewRange() == before             # a selection does not pan
+    c, e = pixel(plot, 0.05, 0.5), pixel(plot, 0.3, 0.95)
+    mouse_drag(qtbot, plot, c, e, Qt.KeyboardModifier.ShiftModifier
+               | Qt.KeyboardModifier.ControlModifier)
+    x0, x1 = sorted(view_at(plot, p).x() for p in (c, e))
+    y0, y1 = sorted(view_at(plot, p).y() for p in (c, e))
+    added = (plot.px >= x0) & (plot.px <= x1) & (plot.py >= y0) & (plot.py <= y1)
+    np.testing.assert_array_equal(emitted[-1], np.sort(plot.point_rows[boxed | added]))
+    assert "Shift+drag" in page.toolTip()
 
     # the window's selection drawn here: only rows of the calibration can be highlighted
     chosen = np.array([ds.train_indices[3], ds.train_indices[10], ds.test_indices[0]])
@@ -285,8 +364,10 @@ def test_plsda_branch_has_one_regression_vector_per_class(tablet_dir, panel, qtb
     page.set_view("coef")
     assert list(plot.curves) == ["class high", "class low", "class mid"]
     page.set_view("scores")
-    legend = [label.text for _sample, label in plot.legend.items]
-    assert legend == ["class high", "class low", "class mid"]
+    assert plot.key.texts() == ["class high", "class low", "class mid"]
+    # each class in the colour of its points (the key is the only place that says which)
+    colours_drawn = [plot.group_item(k).opts["brush"].color().name() for k in range(3)]
+    assert [e.colour for e in plot.key.entries] == colours_drawn
 
 
 def test_export_of_the_diagnostics_plot_while_another_tab_is_shown(tablet, panel, tmp_path):
