@@ -11,7 +11,8 @@ Why not pyqtgraph's LegendItem: it floats over the view box, so in a 200-300 px 
   the view: the vertical lines' labels in a band along the top, the lower one left of its
   line and the higher one right of it (so two close limits never print over each other); the
   horizontal lines' labels in a strip along the right edge, the lower one under its line and
-  the higher one over it. Each has a white background. ``fit_range`` keeps that band and
+  the higher one over it (the left edge when only that one is free). Each has a white
+  background. ``fit_range`` keeps that band and
   strip free of points, so a label never covers a sample either.
 """
 from __future__ import annotations
@@ -126,6 +127,7 @@ class LimitLabels:
         self.vertical: list[LimitLine] = []
         self.horizontal: list[LimitLine] = []
         self.items: dict[str, pg.TextItem] = {}
+        self.side = "right"          # where the horizontal lines' labels sit (fit_range)
         self.vb.sigRangeChanged.connect(lambda *_: self.place())
         self.vb.sigResized.connect(lambda *_: self.place())
 
@@ -207,8 +209,9 @@ class LimitLabels:
             placed.append(rect)
             item.setAnchor((0, 0))
             item.setPos(x0 + rect.left() * sx, y1 - rect.top() * sy)
-        # horizontal lines: labels at the right edge, the lowest under its line, the others
-        # over theirs
+        # horizontal lines: labels at the right (or left) edge, the lowest under its line,
+        # the others over theirs; in a plot too short for that, a label that would touch one
+        # already placed moves along its line instead
         for k, line in enumerate(self.horizontal):
             item = self.items[line.text]
             w, h = size(line)
@@ -217,11 +220,19 @@ class LimitLabels:
             item.setVisible(visible)
             if not visible:
                 continue
-            below = k == 0 and len(self.horizontal) > 1
+            below = k == 0 and len(self.horizontal) > 1 and q + 1 + h <= h_px
             top = q + 1 if below else q - 1 - h
             top = min(max(top, 0.0), h_px - h)
+            x_px = 3.0 if self.side == "left" else w_px - w - 3
+            step = (w + 4) if self.side == "left" else -(w + 4)
+            rect = QRectF(x_px, top, w, h)
+            for _ in range(len(self.items)):
+                if not any(rect.intersects(r) for r in placed):
+                    break
+                rect.translate(step, 0)
+            placed.append(rect)
             item.setAnchor((0, 0))
-            item.setPos(x1 - (w + 3) * sx, y1 - top * sy)
+            item.setPos(x0 + rect.left() * sx, y1 - rect.top() * sy)
 
     def fit_range(self, xs: np.ndarray, ys: np.ndarray, padding: float = 0.04) -> None:
         """Show every point (``xs``/``ys``) and every limit line; when a label would cover a
@@ -259,16 +270,22 @@ class LimitLabels:
                 near |= np.abs(fx - v) <= (lw + 4) * (x1 - x0) / w_px
             if np.any(near & (fy >= top)):
                 y1 = grown(y0, y1, band, h_px)
-        # the right strip: would a horizontal line's label cover a point?
+        # the horizontal lines' labels: at the right edge, or the left one when only that
+        # is free of points there, else in a strip added along the right edge
         strip = lw + 8
+        self.side = "right"
         if self.horizontal and fx.size:
-            right = x1 - strip * (x1 - x0) / w_px
+            edge = strip * (x1 - x0) / w_px
             near = np.zeros(fy.size, dtype=bool)
             for h in lines_y:
                 near |= np.abs(fy - h) <= (lh + 2) * (y1 - y0) / h_px
-            if np.any(near & (fx >= right)):
-                x1 = grown(x0, x1, strip, w_px)
+            if np.any(near & (fx >= x1 - edge)):
+                if np.any(near & (fx <= x0 + edge)):
+                    x1 = grown(x0, x1, strip, w_px)
+                else:
+                    self.side = "left"
         # the highest horizontal label sits over its line, under the vertical ones' band
         if lines_y and self.vertical:
             y1 = max(y1, grown(y0, max(lines_y), band + lh, h_px))
         self.vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+        self.place()                 # the side may change while the range does not

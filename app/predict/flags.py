@@ -6,7 +6,9 @@ Q means a spectrum the model's components cannot rebuild (another instrument, a 
 contaminant); high T² one that is rebuilt but lies far from the calibration's centre
 (extrapolation). The calibration spectra (grey), the new ones inside the 99 % limits (blue)
 and the flagged ones (red diamonds) are one scatter item each, fed arrays; the 95 % (dashed)
-and 99 % (solid) limits of T² and Q are labelled lines. Every number comes from the engine
+and 99 % (solid) limits of T² and Q are lines named at the view's edges, and the key is
+written above the plot (app.common.plot_key, as in the Explore view and the Results
+diagnostics): neither covers a spectrum. Every number comes from the engine
 (the PredictionResult's t2/q/flags, the saved LatentModel's limits); nothing is recomputed.
 """
 from __future__ import annotations
@@ -26,6 +28,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from app.common.plot_key import KeyEntry, LimitLabels, LimitLine, PlotKey
 
 __all__ = ["FlagFilterProxy", "InfluencePlot"]
 
@@ -61,14 +65,6 @@ class FlagFilterProxy(QSortFilterProxyModel):
         if not self._only:
             return True
         return bool(self.sourceModel().is_flagged(source_row))
-
-
-def _label_position(angle: int, level: float) -> float:
-    """Where along its line a limit's label sits: the horizontal Q lines at their right end,
-    the vertical T² labels under the legend's band at the top."""
-    if angle == 90:
-        return 0.62 if level >= 0.99 else 0.5
-    return 0.97 if level >= 0.99 else 0.85
 
 
 def _pct(level: float) -> str:
@@ -110,10 +106,10 @@ class InfluencePlot(QWidget):
             axis.enableAutoSIPrefix(False)
         item.setLabel("bottom", "Hotelling T\u00b2")
         item.setLabel("left", "Q residual (SPE)")
-        self.legend = item.addLegend(offset=(-8, 4), colCount=3, labelTextColor="k",
-                                     labelTextSize="8pt",
-                                     brush=pg.mkBrush(255, 255, 255, 220),
-                                     pen=pg.mkPen("#c0c0c0"))
+        self.key = PlotKey(item)                  # above the plot: it covers no spectrum
+        self.limit_labels = LimitLabels(item)
+        self.plot.setToolTip("Drag to pan, the wheel zooms; the table's Flag column names "
+                             "the limit each spectrum broke")
         self.calibration = _scatter(CAL_COLOUR, "o", 5, 110)
         self.inside = _scatter(NEW_COLOUR, "o", 7, 190)
         self.outside = _scatter(FLAG_COLOUR, "d", 9, 230)
@@ -121,6 +117,7 @@ class InfluencePlot(QWidget):
             item.addItem(scatter)
         self.lines: dict[str, float] = {}           # label -> limit (T² or Q, not logged)
         self._line_items: list[pg.InfiniteLine] = []
+        self.line_of: dict[str, pg.InfiniteLine] = {}   # label -> its line (as drawn)
         self._raw: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.log_box = QCheckBox("Log axes")
         self.log_box.setObjectName("predictInfluenceLog")
@@ -215,58 +212,51 @@ class InfluencePlot(QWidget):
             scatter.setData(tx(x), tx(y))
         for line in self._line_items:
             self.plot.removeItem(line)
-        self._line_items, self.lines = [], {}
+        self._line_items, self.lines, self.line_of = [], {}, {}
+        named: dict[int, list[LimitLine]] = {90: [], 0: []}
         if self._influence is not None:
             for name, angle in (("t2", 90), ("q", 0)):
                 for level, value in sorted(self._influence.limits.get(name, {}).items()):
                     label = f"{STAT_NAMES[name]} {_pct(level)}"
-                    self._add_line(float(tx(np.array([value]))[0]), angle, label, level)
+                    pos = float(tx(np.array([value]))[0])
+                    self._add_line(pos, angle, label, level)
                     self.lines[label] = float(value)
-        self._refresh_legend()
+                    named[angle].append(LimitLine(pos, label,
+                                                  LIMIT_COLOURS.get(level, "#606060")))
+        self.limit_labels.set(named[90], named[0])
+        self._refresh_key()
         self._fit(tx)
 
     def _add_line(self, pos: float, angle: int, label: str, level: float) -> None:
         colour = LIMIT_COLOURS.get(level, "#606060")
         style = Qt.PenStyle.SolidLine if level >= 0.99 else Qt.PenStyle.DashLine
-        line = pg.InfiniteLine(
-            pos=pos, angle=angle, pen=pg.mkPen(colour, width=1.3, style=style), label=label,
-            labelOpts={"position": _label_position(angle, level), "color": colour,
-                       "movable": False, "fill": pg.mkBrush(255, 255, 255, 200),
-                       "anchors": [(0, 0), (0, 0)] if angle == 90 else [(1, 1), (1, 1)]})
+        line = pg.InfiniteLine(pos=pos, angle=angle,
+                               pen=pg.mkPen(colour, width=1.3, style=style))
         self.plot.addItem(line, ignoreBounds=True)
         self._line_items.append(line)
+        self.line_of[label] = line
 
-    def _refresh_legend(self) -> None:
-        self.legend.clear()
-        for scatter, name in ((self.calibration, "calibration"), (self.inside, "new, inside"),
-                              (self.outside, "new, outside (99 %)")):
+    def _refresh_key(self) -> None:
+        entries = []
+        for scatter, name, colour, mark in (
+                (self.calibration, "calibration", CAL_COLOUR, "\u25cf"),
+                (self.inside, "new, inside", NEW_COLOUR, "\u25cf"),
+                (self.outside, "new, outside (99 %)", FLAG_COLOUR, "\u25c6")):
             n = len(scatter.data)
             if n:
-                self.legend.addItem(scatter, f"{name} ({n:,})")
+                entries.append(KeyEntry(colour.name(), f"{name} ({n:,})", mark))
+        self.key.set(entries)
 
     def _fit(self, tx: Any) -> None:
-        """All points and every limit line in view, the legend's height free at the top."""
-        xs = [x for x, _ in self._raw.values() if x.size]
-        ys = [y for _, y in self._raw.values() if y.size]
-        lim = self._influence.limits if self._influence is not None else {}
-        x_all = np.concatenate(xs + [np.array(list(lim.get("t2", {}).values()) or [1.0])])
-        y_all = np.concatenate(ys + [np.array(list(lim.get("q", {}).values()) or [1.0])])
-        vb = self.plot.getPlotItem().vb
-        band = 0.15
-        if self.legend.items and vb.height() > 0:
-            band = min(0.5, (self.legend.boundingRect().height() + 10) / vb.height())
-        if self.log_box.isChecked():
-            (x0, x1), (y0, y1) = ((float(tx(a).min()), float(tx(a).max()))
-                                  for a in (x_all, y_all))
-            pad_x, pad_y = 0.05 * (x1 - x0 or 1.0), 0.05 * (y1 - y0 or 1.0)
-            y_top = y1 + pad_y
-            y_top += band / (1.0 - band) * (y_top - (y0 - pad_y))
-            vb.setRange(xRange=(x0 - pad_x, x1 + pad_x), yRange=(y0 - pad_y, y_top),
-                        padding=0)
-            return
-        x_hi, y_hi = max(float(x_all.max()), 1e-12), max(float(y_all.max()), 1e-12)
-        vb.setRange(xRange=(0.0, x_hi * 1.06), yRange=(0.0, y_hi * 1.04 / (1.0 - band)),
-                    padding=0.02)
+        """All points and every limit line in view (in the plotted, maybe logged, units),
+        room for the limits' labels where they would cover a spectrum."""
+        xs = [tx(x) for x, _ in self._raw.values() if x.size]
+        ys = [tx(y) for _, y in self._raw.values() if y.size]
+        x_all = np.concatenate(xs) if xs else np.zeros(0)
+        y_all = np.concatenate(ys) if ys else np.zeros(0)
+        if not self.log_box.isChecked():     # T² and Q are >= 0: the origin in view
+            x_all, y_all = np.append(x_all, 0.0), np.append(y_all, 0.0)
+        self.limit_labels.fit_range(x_all, y_all, padding=0.03)
 
     def points(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """What is drawn: name -> (T², Q) in the data's units (also with log axes)."""

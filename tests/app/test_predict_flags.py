@@ -196,15 +196,34 @@ def test_the_influence_tab_plots_new_spectra_on_the_calibration(setup, panel, qt
     # another instrument's spectra lie far beyond the limits: log axes, the same points
     assert plot.log_box.isChecked()
     np.testing.assert_allclose(plot.outside.data["x"], np.log10(ref["t2"][flagged]), rtol=1e-9)
-    line = next(i for i in plot._line_items if i.label.format == "Q 99 %")
+    line = plot.line_of["Q 99 %"]
     assert line.value() == pytest.approx(np.log10(ref["q_lim"][0.99]), rel=1e-9)
     plot.log_box.setChecked(False)
     np.testing.assert_allclose(plot.outside.data["x"], ref["t2"][flagged], rtol=1e-9)
     assert line not in plot._line_items      # lines redrawn on the linear axes
-    legend = [label.text for _sample, label in plot.legend.items]
-    assert legend == [f"calibration ({ref['cal_t2'].size})",
-                      f"new, inside ({(~flagged).sum()})",
-                      f"new, outside (99 %) ({flagged.sum()})"]
+    assert plot.key.texts() == [f"calibration ({ref['cal_t2'].size})",
+                                f"new, inside ({(~flagged).sum()})",
+                                f"new, outside (99 %) ({flagged.sum()})"]
+    # the key above the plot, the four limits named inside it, over no point and no label
+    for log in (False, True):
+        plot.log_box.setChecked(log)
+        qtbot.wait(50)
+        vb = plot.plot.getPlotItem().vb
+        area = vb.sceneBoundingRect()
+        key = plot.key.label.sceneBoundingRect()
+        assert key.height() > 0 and key.bottom() <= area.top()
+        t = vb.childGroup.sceneTransform()
+        xy = np.vstack([np.column_stack([x, y]) for x, y in (
+            (s.data["x"], s.data["y"]) for s in (plot.calibration, plot.inside, plot.outside))])
+        xy = np.column_stack([t.m11() * xy[:, 0] + t.m21() * xy[:, 1] + t.dx(),
+                              t.m12() * xy[:, 0] + t.m22() * xy[:, 1] + t.dy()])
+        rects = [item.sceneBoundingRect() for item in plot.limit_labels.items.values()]
+        assert len(rects) == 4
+        for k, rect in enumerate(rects):
+            assert area.contains(rect)
+            assert not any(rect.intersects(other) for other in rects[k + 1:])
+            assert not ((xy[:, 0] >= rect.left()) & (xy[:, 0] <= rect.right())
+                        & (xy[:, 1] >= rect.top()) & (xy[:, 1] <= rect.bottom())).any()
 
 
 def test_a_model_saved_without_diagnostics_predicts_with_a_note(setup, panel, qtbot,
