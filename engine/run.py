@@ -139,7 +139,8 @@ def merge_branch(prep: PreparedBranch, results: list[FoldResult],
     y = dataset.y
     idx = np.concatenate([r.predict_idx for r in cv])
     pred = np.concatenate([r.predictions for r in cv])
-    out.metrics = {"cv": M.score(y[idx], pred, classification), "test": None}
+    out.metrics = {"cal": calibration_metrics(refit.model, dataset),
+                   "cv": M.score(y[idx], pred, classification), "test": None}
     out.oof_predictions = _per_row(dataset.train_indices, idx, pred, classification)
     if refit.predict_idx.size:
         out.test_predictions = refit.predictions
@@ -150,6 +151,24 @@ def merge_branch(prep: PreparedBranch, results: list[FoldResult],
     out.seconds = sum(out.fold_seconds) + refit.seconds
     out.warnings = _distinct_warnings(w for r in cv + [refit] for w in r.warnings)
     return out
+
+
+def calibration_metrics(model: Any, dataset: SpectralDataset) -> dict[str, float | None]:
+    """The refitted model's figures on its own calibration rows (RMSEC, R2 cal, ...).
+
+    Why: RMSEC beside RMSECV is how a chemometrician sees over-fitting at a glance (RMSEC far
+    below RMSECV: too many components). The refit already fitted on exactly these rows, so
+    predicting them is all it costs; done here in the main process, on one BLAS thread, so a
+    parallel run reports bit for bit what a sequential one does.
+    """
+    from threadpoolctl import threadpool_limits
+
+    train = dataset.train_indices
+    with threadpool_limits(limits=1):
+        predicted = np.asarray(model.predict(dataset.X[train]))
+    if predicted.ndim == 2 and predicted.shape[1] == 1:
+        predicted = predicted[:, 0]
+    return M.score(dataset.y[train], predicted, dataset.is_classification)
 
 
 def attach_diagnostics(result: BranchResult, dataset: SpectralDataset) -> None:

@@ -25,6 +25,9 @@ from engine.registry import get_entry
 
 # (key, header, metric block, metric name, tooltip)
 REGRESSION_COLUMNS = (
+    ("rmsec", "RMSEC", "cal", "rmse", "root mean squared error of calibration: the refitted "
+                                      "model on its own training rows (far below RMSECV: "
+                                      "over-fitted)"),
     ("rmsecv", "RMSECV", "cv", "rmse", "root mean squared error of the out-of-fold predictions"),
     ("r2cv", "R\u00b2 CV", "cv", "r2", "coefficient of determination, cross-validation"),
     ("rmsep", "RMSEP", "test", "rmse", "root mean squared error on the held-out test rows"),
@@ -34,6 +37,8 @@ REGRESSION_COLUMNS = (
     ("bias", "Bias CV", "cv", "bias", "mean(predicted - observed), cross-validation"),
 )
 CLASSIFICATION_COLUMNS = (
+    ("bacccal", "BAcc cal", "cal", "balanced_accuracy", "balanced accuracy of the refitted "
+                                                        "model on its own training rows"),
     ("acccv", "Acc CV", "cv", "accuracy", "accuracy of the out-of-fold predictions"),
     ("bacccv", "BAcc CV", "cv", "balanced_accuracy", "balanced accuracy, cross-validation"),
     ("f1cv", "F1 CV", "cv", "f1_macro", "macro-averaged F1, cross-validation"),
