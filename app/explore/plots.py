@@ -242,12 +242,15 @@ class ScreePlot(_SmallPlot):
         for item in (self.kept, self.rest):
             self.plot.addItem(item)
         self.values: list[pg.TextItem] = []
+        self.n_bars = 0
+        self.plot.vb.sigResized.connect(lambda *_: self._show_values())
         self.floor = -2.0           # log10 of the bars' base (a decade under the smallest)
         self.set_key([KeyEntry(KEPT_COLOUR, "kept", "\u25a0"),
                       KeyEntry(LEFT_OUT_COLOUR, "left out", "\u25a0")])
 
     def show_result(self, result: ExploreResult) -> None:
         pct = 100.0 * np.asarray(result.explained, dtype=float)
+        self.n_bars = pct.size
         k = np.arange(1, pct.size + 1, dtype=float)
         a = result.n_components
         top = 2.0                 # 100 %
@@ -262,20 +265,29 @@ class ScreePlot(_SmallPlot):
         kept = float(np.sum(pct[:a]))
         self.set_key([KeyEntry(KEPT_COLOUR, f"kept ({a}: {kept:.1f} %)", "\u25a0"),
                       KeyEntry(LEFT_OUT_COLOUR, "left out", "\u25a0")])
+        # every share and the running total, whatever room the bars' labels have
+        total = np.cumsum(pct)
+        self.setToolTip("Explained variance (cumulative)\n" + "\n".join(
+            f"PC{j + 1}: {v:.3g} % ({c:.4g} %)" for j, (v, c) in enumerate(
+                zip(pct, total, strict=True))))
         for item in self.values:
             self.plot.removeItem(item)
         self.values = []
         labelled = pct.size if pct.size <= SCREE_LABELS else a   # else the kept ones
         if labelled:
             for x, v, lg in zip(k[:labelled], pct[:labelled], logs[:labelled], strict=True):
+                # upright along the bar: 20 bars share ~300 px
                 text = pg.TextItem(f"{v:.2g}" if v < 10 else f"{v:.0f}", color="#303030",
-                                   anchor=(0.5, 1.0))
+                                   anchor=(0.0, 0.5), angle=90)
                 font = text.textItem.font()
                 font.setPointSizeF(7.0)
                 text.setFont(font)
+                text.textItem.document().setDocumentMargin(1)
+                text.updateTextPos()
                 text.setPos(float(x), float(lg))
                 self.plot.addItem(text, ignoreBounds=True)
                 self.values.append(text)
+        self._show_values()
         decades = range(int(self.floor), int(top) + 1)
         self.plot.getAxis("left").setTicks([[(float(d), f"{10.0 ** d:g}") for d in decades],
                                             [(d + np.log10(m), "") for d in decades
@@ -283,5 +295,13 @@ class ScreePlot(_SmallPlot):
         self.plot.getAxis("bottom").setTicks([[(int(v), str(int(v))) for v in k
                                                if pct.size <= 12 or int(v) % 2 == 1]])
         self.plot.setXRange(0.4, pct.size + 0.6, padding=0)
-        # room above the tallest bar for its label
-        self.plot.setYRange(self.floor, top + 0.25 * (top - self.floor) / 2, padding=0)
+        # room above the tallest bar for its label (~14 px of a ~150 px plot)
+        self.plot.setYRange(self.floor, top + 0.2 * (top - self.floor), padding=0)
+
+    def _show_values(self) -> None:
+        """The bars' values only where a bar is wide enough for its (upright) label: they
+        would print over each other in a very narrow tab."""
+        width = float(self.plot.vb.width())
+        pitch = width / (self.n_bars + 0.2) if self.n_bars and width > 0 else 0.0
+        for item in self.values:
+            item.setVisible(item.textItem.boundingRect().height() <= pitch)

@@ -479,7 +479,11 @@ def test_scree_is_readable_when_the_first_component_explains_nearly_all(qtbot,
     assert base - top > 20                         # PC2's bar: readable, not a sliver
     texts = [item.textItem.toPlainText() for item in scree.values]
     assert texts[:2] == [f"{pct[0]:.0f}", f"{pct[1]:.2g}"]
+    shown = [item.sceneBoundingRect() for item in scree.values if item.isVisible()]
+    assert shown and all(vb.sceneBoundingRect().contains(r) for r in shown)
+    assert not any(r.intersects(o) for i, r in enumerate(shown) for o in shown[i + 1:])
     assert f"kept ({result.n_components}: " in scree.key.text()
+    assert f"PC2: {pct[1]:.3g} % ({pct[0] + pct[1]:.4g} %)" in scree.toolTip()
 
 
 def test_mouse_shift_drag_selects_and_a_plain_drag_pans(qtbot, view_of_tecator):
