@@ -441,6 +441,24 @@ _BUILTIN_ENTRIES = (
                   "One split: Kennard-Stone picks a training set spanning the spectra.",
                   title="Kennard-Stone", abbrev="KS",
                   synonyms=("calibration set", "sample selection", "Kennard-Stone")),
+    RegistryEntry("SPXYSplit", "engine.splitters.SPXYSplit", "splitter", "regression",
+                  "One split: Kennard-Stone on joint spectra and reference-value distances.",
+                  title="SPXY", abbrev="SPXY",
+                  synonyms=("calibration set", "sample selection", "Kennard-Stone", "Galvao")),
+    RegistryEntry("VenetianBlinds", "engine.splitters.VenetianBlinds", "splitter", "any",
+                  "K folds dealt out in data order: row i is tested in fold i mod k.",
+                  title="Venetian blinds", abbrev="VB", summary=("{n_splits} folds",),
+                  synonyms=("cross-validation", "CV", "folds", "interleaved", "systematic")),
+    RegistryEntry("ContiguousBlocks", "engine.splitters.ContiguousBlocks", "splitter", "any",
+                  "K folds of consecutive rows in data order (KFold without shuffling).",
+                  title="Contiguous blocks", abbrev="Blocks", summary=("{n_splits} folds",),
+                  synonyms=("cross-validation", "CV", "folds", "blocks", "drift")),
+    RegistryEntry("LeaveOneGroupOut", "sklearn.model_selection.LeaveOneGroupOut", "splitter",
+                  "any", "One fold per group: each sample's replicate scans (or batch) held "
+                  "out together.",
+                  title="Leave one group out", abbrev="LOGO",
+                  synonyms=("cross-validation", "replicates", "groups", "batches",
+                            "leave-one-out", "LOGO")),
 )
 
 #: Allow-listed classes that are no palette entry but whose cost the policy must still know

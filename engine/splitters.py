@@ -3,10 +3,18 @@
 Why Kennard-Stone: with few reference samples, chemometricians pick the calibration set so
 that it spans the spectral space (each new sample is the one farthest from those already
 chosen); the rest becomes the validation set. It is deterministic, so it is one split.
+SPXY (Galvao et al. 2005) is the same selection on a distance that also looks at the
+reference values, so the calibration set spans y as well as the spectra.
+
+Why venetian blinds and contiguous blocks: they are the two deterministic K-fold schemes of
+the chemometrics packages (PLS_Toolbox, Unscrambler). Venetian blinds deals the rows out in
+data order (row i to fold i mod k), so each fold spans a sorted or time-ordered set evenly;
+contiguous blocks keeps consecutive rows together (k blocks in data order), so drift or
+replicate scans stored side by side never sit on both sides of a split.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from numbers import Integral
 from typing import Any, ClassVar
 
@@ -20,7 +28,8 @@ from sklearn.utils.validation import check_array
 
 from engine.constraints import Choices, check_constraints
 
-__all__ = ["KennardStoneSplit", "kennard_stone"]
+__all__ = ["ContiguousBlocks", "KennardStoneSplit", "SPXYSplit", "VenetianBlinds",
+           "kennard_stone", "spxy"]
 
 #: Metrics accepted by name (sklearn's own plus common scipy ones pairwise_distances takes).
 #: ("precomputed", "haversine" and "nan_euclidean" make no sense for whole spectra.)
@@ -29,11 +38,15 @@ KS_METRICS: tuple[str, ...] = tuple(sorted(
     | {"braycurtis", "canberra", "chebyshev", "correlation", "minkowski", "sqeuclidean"}))
 
 
-def _farthest_pair(X: np.ndarray, metric: str) -> tuple[int, int]:
-    """Indices (i, j), i < j, of the two most distant rows; first pair in row-major order on
-    ties. Chunked so memory stays bounded for many samples."""
+Distances = Callable[[int], np.ndarray]
+
+
+def _farthest_pair(chunks: Iterable[np.ndarray]) -> tuple[int, int]:
+    """Indices (i, j), i < j, of the two most distant rows, from row chunks of the pairwise
+    distance matrix; first pair in row-major order on ties. Chunked so memory stays bounded
+    for many samples."""
     best, pair, start = -np.inf, (0, 1), 0
-    for chunk in pairwise_distances_chunked(X, metric=metric):
+    for chunk in chunks:
         flat = int(np.argmax(chunk))
         r, c = divmod(flat, chunk.shape[1])
         if chunk[r, c] > best:
@@ -41,6 +54,27 @@ def _farthest_pair(X: np.ndarray, metric: str) -> tuple[int, int]:
         start += chunk.shape[0]
     i, j = pair
     return (i, j) if i < j else (j, i)
+
+
+def _select(n: int, n_select: int, pair: tuple[int, int], distance_to: Distances
+            ) -> np.ndarray:
+    """The Kennard-Stone loop: start with ``pair``; then repeatedly add the row whose distance
+    to its nearest selected row is largest (ties: lowest index). ``distance_to(row)`` is the
+    distance of every row to that one. O(n_select * n) distances, no n x n matrix kept."""
+    if not 2 <= n_select <= n:
+        raise ValueError(f"Kennard-Stone needs 2 <= n_select <= n_samples ({n}); "
+                         f"got {n_select}")
+    first, second = pair
+    selected = np.empty(n_select, dtype=np.intp)
+    selected[:2] = first, second
+    nearest = np.minimum(distance_to(first), distance_to(second))
+    nearest[[first, second]] = -np.inf
+    for k in range(2, n_select):
+        new = int(np.argmax(nearest))
+        selected[k] = new
+        nearest = np.minimum(nearest, distance_to(new))
+        nearest[new] = -np.inf
+    return selected
 
 
 def kennard_stone(X: Any, n_select: int, metric: str = "euclidean") -> np.ndarray:
@@ -55,18 +89,39 @@ def kennard_stone(X: Any, n_select: int, metric: str = "euclidean") -> np.ndarra
     if not 2 <= n_select <= n:
         raise ValueError(f"Kennard-Stone needs 2 <= n_select <= n_samples ({n}); "
                          f"got {n_select}")
-    first, second = _farthest_pair(X, metric)
-    selected = np.empty(n_select, dtype=np.intp)
-    selected[:2] = first, second
-    nearest = np.minimum(pairwise_distances(X, X[[first]], metric=metric)[:, 0],
-                         pairwise_distances(X, X[[second]], metric=metric)[:, 0])
-    nearest[[first, second]] = -np.inf
-    for k in range(2, n_select):
-        new = int(np.argmax(nearest))
-        selected[k] = new
-        nearest = np.minimum(nearest, pairwise_distances(X, X[[new]], metric=metric)[:, 0])
-        nearest[new] = -np.inf
-    return selected
+    pair = _farthest_pair(pairwise_distances_chunked(X, metric=metric))
+    return _select(n, n_select, pair,
+                   lambda row: pairwise_distances(X, X[[row]], metric=metric)[:, 0])
+
+
+def spxy(X: Any, y: Any, n_select: int, metric: str = "euclidean") -> np.ndarray:
+    """SPXY selection (Galvao et al. 2005) of ``n_select`` rows, in selection order.
+
+    Kennard-Stone on d(i, j) = dx(i, j) / max(dx) + dy(i, j) / max(dy): the spectral distance
+    (``metric``) and the distance between reference values (Euclidean over y's columns),
+    each divided by its largest value over all pairs so both weigh the same.
+    """
+    X = check_array(X, dtype=np.float64)
+    Y = check_array(np.asarray(y, dtype=np.float64).reshape(X.shape[0], -1), dtype=np.float64)
+    n = X.shape[0]
+    if not 2 <= n_select <= n:
+        raise ValueError(f"SPXY needs 2 <= n_select <= n_samples ({n}); got {n_select}")
+    max_x = max(float(c.max()) for c in pairwise_distances_chunked(X, metric=metric))
+    max_y = max(float(c.max()) for c in pairwise_distances_chunked(Y))
+    if max_x == 0 or max_y == 0:
+        which = "spectra" if max_x == 0 else "reference values"
+        raise ValueError(f"SPXY needs distinct {which}: all {n} are identical")
+
+    def joint(start_rows: tuple[int, int]) -> np.ndarray:
+        a, b = start_rows
+        return (pairwise_distances(X[a:b], X, metric=metric) / max_x
+                + pairwise_distances(Y[a:b], Y) / max_y)
+
+    step = 256
+    pair = _farthest_pair(joint((a, min(a + step, n))) for a in range(0, n, step))
+    return _select(n, n_select, pair,
+                   lambda row: (pairwise_distances(X, X[[row]], metric=metric)[:, 0] / max_x
+                                + pairwise_distances(Y, Y[[row]])[:, 0] / max_y))
 
 
 class KennardStoneSplit(BaseCrossValidator):
@@ -115,10 +170,13 @@ class KennardStoneSplit(BaseCrossValidator):
         X, y, groups = indexable(X, y, groups)
         X = check_array(X, dtype=np.float64)
         n = X.shape[0]
-        train = kennard_stone(X, n - self._n_test(n), self.metric)
+        train = self._select_train(X, y, n - self._n_test(n))
         mask = np.zeros(n, dtype=bool)
         mask[train] = True
         yield np.flatnonzero(mask), np.flatnonzero(~mask)
+
+    def _select_train(self, X: np.ndarray, y: Any, n_train: int) -> np.ndarray:
+        return kennard_stone(X, n_train, self.metric)
 
     def _iter_test_indices(self, X: Any = None, y: Any = None, groups: Any = None
                            ) -> Iterator[np.ndarray]:
@@ -128,3 +186,88 @@ class KennardStoneSplit(BaseCrossValidator):
     def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
         """Always 1: the selection is deterministic."""
         return 1
+
+
+class SPXYSplit(KennardStoneSplit):
+    """One (train, test) split: train = the SPXY selection (Kennard-Stone on the joint
+    normalised spectral and reference-value distances, Galvao et al. 2005), test = the rest.
+
+    Parameters as :class:`KennardStoneSplit` (``metric`` is the spectral distance); ``y``
+    is required and must be numeric (reference values, not class labels).
+    """
+
+    def check_params(self) -> None:
+        check_constraints("SPXYSplit", self._parameter_constraints,
+                          {"test_size": self.test_size, "metric": self.metric})
+
+    def _select_train(self, X: np.ndarray, y: Any, n_train: int) -> np.ndarray:
+        if y is None:
+            raise ValueError("SPXYSplit needs the reference values y (it spans X and y)")
+        values = np.asarray(y)
+        if values.dtype.kind not in "biuf":
+            raise ValueError("SPXYSplit needs numeric reference values; these are class "
+                             "labels (use KennardStoneSplit or a stratified split)")
+        return spxy(X, values, n_train, self.metric)
+
+
+class _OrderedFolds(BaseCrossValidator):
+    """k deterministic folds of the rows in data order (shared by the two schemes below)."""
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "n_splits": [Interval(Integral, 2, None, closed="left")],
+    }
+
+    def __init__(self, n_splits: int = 5) -> None:
+        self.n_splits = n_splits
+
+    def check_params(self) -> None:
+        """Raise ValueError for an n_splits that can never work (no data needed)."""
+        check_constraints(type(self).__name__, self._parameter_constraints,
+                          {"n_splits": self.n_splits})
+
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
+        return int(self.n_splits)
+
+    def split(self, X: Any, y: Any = None, groups: Any = None
+              ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield (train, test) index arrays, fold 0 first; ``y`` and ``groups`` are ignored."""
+        self.check_params()
+        X, y, groups = indexable(X, y, groups)
+        n = len(X)
+        if self.n_splits > n:
+            raise ValueError(f"{type(self).__name__}: cannot make {self.n_splits} folds of "
+                             f"{n} samples")
+        yield from super().split(X, y, groups)
+
+    def _fold_of_rows(self, n: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def _iter_test_indices(self, X: Any = None, y: Any = None, groups: Any = None
+                           ) -> Iterator[np.ndarray]:
+        fold = self._fold_of_rows(len(X))
+        for k in range(self.n_splits):
+            yield np.flatnonzero(fold == k)
+
+
+class VenetianBlinds(_OrderedFolds):
+    """Venetian blinds cross-validation: row i (in data order) is tested in fold i mod k.
+
+    Each fold takes every k-th row, so with rows sorted by y or by time every fold spans the
+    whole range. Deterministic: no shuffle, no random state.
+    """
+
+    def _fold_of_rows(self, n: int) -> np.ndarray:
+        return np.arange(n) % self.n_splits
+
+
+class ContiguousBlocks(_OrderedFolds):
+    """Contiguous blocks cross-validation: k blocks of consecutive rows in data order, the
+    first n mod k blocks one row longer (the same folds as KFold(k) without shuffling,
+    named as chemometricians know it). Rows stored side by side (replicates, a drifting
+    run) stay together on one side of each split."""
+
+    def _fold_of_rows(self, n: int) -> np.ndarray:
+        k = self.n_splits
+        sizes = np.full(k, n // k)
+        sizes[: n % k] += 1
+        return np.repeat(np.arange(k), sizes)

@@ -33,7 +33,8 @@ EXPECTED = {
     "model": {"PLSRegression", "Ridge", "Lasso", "ElasticNet", "SVR", "KNeighborsRegressor",
               "RandomForestRegressor", "MLPRegressor", "LogisticRegression", "PLSDA",
               "RandomForestClassifier"},
-    "splitter": {"KFold", "ShuffleSplit", "GroupKFold", "KennardStoneSplit"},
+    "splitter": {"KFold", "ShuffleSplit", "GroupKFold", "KennardStoneSplit", "SPXYSplit",
+                 "VenetianBlinds", "ContiguousBlocks", "LeaveOneGroupOut"},
 }
 
 
