@@ -1,9 +1,14 @@
-"""Models nirdesk adds to scikit-learn's.
+"""Models nirdesk adds to scikit-learn's: PLS-DA, PCR, MLR and SIMCA, and the OPLS filter
+(a supervised preprocessing step that goes before a PLS model).
 
 All are plain sklearn estimators (docs/design.md decision 6).
 """
 from __future__ import annotations
 
+from engine.models.mlr import MLR
+from engine.models.opls import OPLS
+from engine.models.pcr import PCR
 from engine.models.plsda import PLSDA
+from engine.models.simca import SIMCA
 
-__all__ = ["PLSDA"]
+__all__ = ["MLR", "OPLS", "PCR", "PLSDA", "SIMCA"]

@@ -36,7 +36,7 @@ def test_every_preprocessing_step_has_a_category_with_a_palette_group() -> None:
 
 
 def test_groups_by_job_and_hides_the_empty_fallback(palette) -> None:
-    assert palette.visible_entries("Scatter & normalisation") == SCATTER + ["Normalize"]
+    assert palette.visible_entries("Scatter & normalisation") == SCATTER + ["Normalize", "OPLS"]
     assert palette.visible_entries("Baseline") == BASELINES
     assert palette.visible_entries("Derivatives & smoothing") == DERIVATIVES + [
         "Whittaker", "GaussianSmooth"]

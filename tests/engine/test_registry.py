@@ -28,11 +28,11 @@ EXPECTED = {
                       # issue 18's toolbox
                       "RNV", "EMSC", "NorrisWilliams", "Whittaker", "GaussianSmooth",
                       "SelectRanges", "Resample", "AirPLS", "ArPLS", "Rubberband", "ModPoly",
-                      "Absorbance", "KubelkaMunk"},
+                      "Absorbance", "KubelkaMunk", "OPLS"},
     "scaling": {"StandardScaler", "MinMaxScaler"},
     "model": {"PLSRegression", "Ridge", "Lasso", "ElasticNet", "SVR", "KNeighborsRegressor",
               "RandomForestRegressor", "MLPRegressor", "LogisticRegression", "PLSDA",
-              "RandomForestClassifier"},
+              "RandomForestClassifier", "PCR", "MLR", "SIMCA"},
     "splitter": {"KFold", "ShuffleSplit", "GroupKFold", "KennardStoneSplit", "SPXYSplit",
                  "VenetianBlinds", "ContiguousBlocks", "LeaveOneGroupOut"},
 }
@@ -75,7 +75,7 @@ def test_entries_cover_the_palette_and_resolve():
 
 def test_entries_filter_by_kind_and_task():
     models = {e.name for e in registry_entries(kind="model", task="classification")}
-    assert models == {"LogisticRegression", "PLSDA", "RandomForestClassifier"}
+    assert models == {"LogisticRegression", "PLSDA", "RandomForestClassifier", "SIMCA"}
     splitters = registry_entries(kind="splitter", task="regression")
     assert {e.name for e in splitters} == EXPECTED["splitter"]  # task "any" is kept
 
