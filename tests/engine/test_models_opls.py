@@ -89,3 +89,27 @@ def test_refusals_name_what_is_wrong():
         OPLS().fit(X, np.ones(len(X)))
     with pytest.raises(ValueError, match="n_components=60 must be <"):
         OPLS(60).fit(X[:, :30], y)
+
+
+def test_an_opls_branch_runs_with_pls_diagnostics_in_the_filtered_space(tablet_dir):
+    """A PLS after the filter is still a PLS model: its diagnostics come from its own latent
+    space, on the spectra as it received them (filtered); the spectra view's preprocessing
+    fits the filter with the target, and says so when there is none."""
+    from engine.diagnostics import is_pls_family
+    from engine.io import load_dataset
+    from engine.pipeline import preprocess_branch
+    from engine.run import run
+
+    ds = load_dataset(tablet_dir)
+    steps = [{"class": "OPLS", "params": {"n_components": 3}},
+             {"class": "PLSRegression", "params": {"n_components": 1, "scale": False}}]
+    [branch] = run(steps, ds, verbose=0).branches
+    assert branch.status == "ok", branch.error
+    assert is_pls_family(branch.model) and branch.diagnostics.kind == "pls"
+    assert isinstance(branch.outliers, list)
+    train = ds.train_indices
+    Z, _ = preprocess_branch(steps, ds.X, ds.wavelengths, train_indices=train, y=ds.y)
+    expected = OPLS(3).fit(ds.X[train], ds.y[train]).transform(ds.X)
+    np.testing.assert_allclose(Z, expected, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="OPLS requires y"):
+        preprocess_branch(steps, ds.X, ds.wavelengths, train_indices=train, y=None)
