@@ -54,14 +54,18 @@ def test_regression_pipeline_runs_saves_reopens_and_predicts_identically(name, t
     assert np.sqrt(np.mean((again.predictions - y) ** 2)) < np.std(y)
 
 
-def test_simca_pipeline_runs_saves_reopens_and_predicts_identically(tablets, tmp_path):
+@pytest.mark.parametrize("name", ["SIMCA", "PLSDAOneVsRest"])
+def test_class_pipeline_runs_saves_reopens_and_predicts_identically(name, tablets, tmp_path):
     y = tablets.targets["api_mg"]
     labels = np.where(y > np.median(y), "high", "low").astype(str)
     data = SpectralDataset(X=tablets.X, wavelengths=tablets.wavelengths,
                            targets={"grade": labels}, sample_ids=tablets.sample_ids,
                            test_mask=tablets.test_mask, name="tablet grades")
-    branch, again, model = _roundtrip(["SNV", {"class": "SIMCA",
-                                               "params": {"n_components": 3}}], data, tmp_path)
+    branch, again, model = _roundtrip(["SNV", {"class": name, "params": {"n_components": 3}}],
+                                      data, tmp_path)
     np.testing.assert_array_equal(again.predictions, branch.model.predict(data.X))
-    np.testing.assert_array_equal(model[-1].distances(model[:-1].transform(data.X)),
-                                  branch.model[-1].distances(branch.model[:-1].transform(data.X)))
+    Z = branch.model[:-1].transform(data.X)
+    np.testing.assert_array_equal(model[-1].membership(model[:-1].transform(data.X)),
+                                  branch.model[-1].membership(Z))
+    np.testing.assert_array_equal(model[-1].decision_function(Z),
+                                  branch.model[-1].decision_function(Z))

@@ -32,7 +32,7 @@ EXPECTED = {
     "scaling": {"StandardScaler", "MinMaxScaler"},
     "model": {"PLSRegression", "Ridge", "Lasso", "ElasticNet", "SVR", "KNeighborsRegressor",
               "RandomForestRegressor", "MLPRegressor", "LogisticRegression", "PLSDA",
-              "RandomForestClassifier", "PCR", "MLR", "SIMCA"},
+              "RandomForestClassifier", "PCR", "MLR", "SIMCA", "PLSDAOneVsRest"},
     "splitter": {"KFold", "ShuffleSplit", "GroupKFold", "KennardStoneSplit", "SPXYSplit",
                  "VenetianBlinds", "ContiguousBlocks", "LeaveOneGroupOut"},
 }
@@ -75,7 +75,8 @@ def test_entries_cover_the_palette_and_resolve():
 
 def test_entries_filter_by_kind_and_task():
     models = {e.name for e in registry_entries(kind="model", task="classification")}
-    assert models == {"LogisticRegression", "PLSDA", "RandomForestClassifier", "SIMCA"}
+    assert models == {"LogisticRegression", "PLSDA", "RandomForestClassifier", "SIMCA",
+                      "PLSDAOneVsRest"}
     splitters = registry_entries(kind="splitter", task="regression")
     assert {e.name for e in splitters} == EXPECTED["splitter"]  # task "any" is kept
 
