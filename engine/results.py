@@ -32,6 +32,8 @@ class BranchResult:
     name: str
     steps: list[Any]
     status: str = "ok"
+    # "cal": the refit on its own calibration rows (RMSEC; absent for a failed branch),
+    # "cv": out-of-fold (RMSECV), "test": the held-out rows (RMSEP) or None
     metrics: dict[str, Any] = field(default_factory=lambda: {"cv": None, "test": None})
     best_params: dict[str, Any] | None = None
     seconds: float = 0.0
