@@ -146,6 +146,8 @@ class LimitLabels:
             font = QFont(item.textItem.font())
             font.setPointSizeF(self.point_size)
             item.setFont(font)
+            item.textItem.document().setDocumentMargin(2)   # compact: short plots
+            item.updateTextPos()
             item.setZValue(40)
             self.plot.addItem(item, ignoreBounds=True)
             self.items[line.text] = item
@@ -161,6 +163,7 @@ class LimitLabels:
             font = QFont(probe.textItem.font())
             font.setPointSizeF(self.point_size)
             probe.setFont(font)
+            probe.textItem.document().setDocumentMargin(2)
             r = probe.textItem.boundingRect()
             return r.width(), r.height()
         rects = [item.textItem.boundingRect() for item in self.items.values()]
@@ -220,7 +223,9 @@ class LimitLabels:
             item.setVisible(visible)
             if not visible:
                 continue
-            below = k == 0 and len(self.horizontal) > 1 and q + 1 + h <= h_px
+            # (a lowest label with no room under its line is pushed up ONTO its own line,
+            # never above it, where the next line could run through it)
+            below = k == 0 and len(self.horizontal) > 1
             top = q + 1 if below else q - 1 - h
             top = min(max(top, 0.0), h_px - h)
             x_px = 3.0 if self.side == "left" else w_px - w - 3
