@@ -43,14 +43,17 @@ def _cell(value: Any) -> str:
 
 def leaderboard_rows(results: Iterable[Any], task: str, best: int | None) -> list[list[str]]:
     keys = CLASSIFICATION_KEYS if task == "classification" else REGRESSION_KEYS
-    header = (["branch_id", "branch", "status", "best"] + [f"cv_{k}" for k in keys]
-              + [f"test_{k}" for k in keys] + ["best_params", "seconds", "error"])
+    header = (["branch_id", "branch", "status", "best"] + [f"cal_{k}" for k in keys]
+              + [f"cv_{k}" for k in keys] + [f"test_{k}" for k in keys]
+              + ["best_params", "seconds", "error"])
     rows = [header]
     for r in results:
         metrics = r.metrics or {}
-        cv, test = metrics.get("cv") or {}, metrics.get("test") or {}
+        cal, cv = metrics.get("cal") or {}, metrics.get("cv") or {}
+        test = metrics.get("test") or {}
         params = json.dumps(r.best_params, sort_keys=True, default=str) if r.best_params else ""
         rows.append([_cell(r.id), r.name, r.status, "1" if r.id == best else "0"]
+                    + [_cell(cal.get(k)) for k in keys]
                     + [_cell(cv.get(k)) for k in keys] + [_cell(test.get(k)) for k in keys]
                     + [params, _cell(float(r.seconds or 0.0)), r.error or ""])
     return rows

@@ -2,6 +2,7 @@
 with a tooltip saying what it is, and BAcc cal for classes; numbers from the engine's result."""
 from __future__ import annotations
 
+import csv
 import os
 
 import numpy as np
@@ -31,7 +32,8 @@ def _fill(panel, ds, result):
         panel.add_branch(b)
 
 
-def test_rmsec_column_sits_before_rmsecv_with_the_refit_error(panel, tecator_dir):
+def test_rmsec_column_sits_before_rmsecv_with_the_refit_error(panel, tecator_dir,
+                                                              tmp_path):
     from engine.io import load_dataset
     from engine.run import run
 
@@ -50,6 +52,13 @@ def test_rmsec_column_sits_before_rmsecv_with_the_refit_error(panel, tecator_dir
         assert float(text) == pytest.approx(b.metrics["cal"]["rmse"], rel=1e-3)
     # more components fit the calibration rows more closely
     assert result.branches[1].metrics["cal"]["rmse"] < result.branches[0].metrics["cal"]["rmse"]
+    # the leaderboard CSV carries the calibration figures beside the CV ones
+    with open(panel.export_leaderboard_csv(tmp_path / "board.csv"), newline="",
+              encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        cal = result.branch(int(row["branch_id"])).metrics["cal"]
+        assert {k: float(row[f"cal_{k}"]) for k in cal} == cal
     if os.environ.get("NIRDESK_SHOTS"):
         panel.grab().save("/tmp/shots/H7-rmsec.png")
 
