@@ -614,9 +614,11 @@ def _branch_line(b: BranchResult, classification: bool) -> str:
         return f"[{b.id}] {b.name}: {b.status.upper()} - {b.error}"
     key = "balanced_accuracy" if classification else "rmse"
     label = "BAcc CV" if classification else "RMSECV"
-    test = b.metrics["test"]
+    test, cal = b.metrics["test"], b.metrics.get("cal")
     tail = f", {'BAcc test' if classification else 'RMSEP'} {_fmt(test[key])}" if test else ""
-    line = f"[{b.id}] {b.name}: {label} {_fmt(b.metrics['cv'][key])}{tail} ({b.seconds:.2f} s)"
+    head = f"{'BAcc cal' if classification else 'RMSEC'} {_fmt(cal[key])}, " if cal else ""
+    line = (f"[{b.id}] {b.name}: {head}{label} {_fmt(b.metrics['cv'][key])}{tail} "
+            f"({b.seconds:.2f} s)")
     if b.warnings:
         more = f" (+{len(b.warnings) - 1} more)" if len(b.warnings) > 1 else ""
         line += f"\n    warning: {b.warnings[0]}{more}"

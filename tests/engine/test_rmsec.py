@@ -82,3 +82,14 @@ def test_rmsec_is_saved_in_the_project_and_read_back(tecator_dir, tmp_path):
     with Project.open(path, readonly=True) as project:
         again = project.load_run(run_id).to_run_result()
     assert again.branches[0].metrics["cal"] == result.branches[0].metrics["cal"]
+
+
+def test_the_run_log_names_rmsec_before_rmsecv(tecator_dir):
+    ds = load_dataset(tecator_dir)
+    lines: list[str] = []
+    result = run([{"class": "PLSRegression", "params": {"n_components": 5}}], ds, verbose=1,
+                 log=lines.append)
+    metrics = result.branches[0].metrics
+    line = next(text for text in lines if text.startswith("[1] "))
+    assert (f"RMSEC {metrics['cal']['rmse']:.4g}, RMSECV {metrics['cv']['rmse']:.4g}, "
+            f"RMSEP {metrics['test']['rmse']:.4g}") in line
