@@ -163,9 +163,10 @@ def test_pls_branch_plots_equal_an_independent_computation(tablet, panel, qtbot)
 
 
 def click_point(qtbot, plot, i: int, modifier=Qt.KeyboardModifier.NoModifier) -> None:
+    qtbot.wait(QApplication.doubleClickInterval() + 50)   # two clicks, not a double click
+    # where the point is once pending layout and range changes have run (mapped after the wait)
     scene = plot.plot.vb.mapViewToScene(QPointF(plot.px[i], plot.py[i]))
     pos = plot.graphics.mapFromScene(scene)
-    qtbot.wait(QApplication.doubleClickInterval() + 50)   # two clicks, not a double click
     QTest.mouseClick(plot.graphics.viewport(), Qt.MouseButton.LeftButton, modifier,
                      QPoint(round(pos.x()), round(pos.y())))
 
