@@ -17,6 +17,7 @@ from app.shell.main_window import MainWindow
 from app.spectra.dataset_panel import DatasetPanel
 from app.spectra.selection_table import SelectionTable
 from app.spectra.view import EXCLUDED_RGB, SpectraView
+from engine.cli import main as cli_main
 from engine.dataset import SpectralDataset
 from engine.io import load_dataset
 
@@ -187,9 +188,20 @@ def test_window_exclusions_run_save_reopen(qtbot, tmp_path, tecator_dir):
         assert w2.dataset_panel.excluded.text() == "5 excluded"
         assert w2.dataset_panel.include_button.isVisible()
         assert not w2.isWindowModified()
-        # the run stored in the project has the same metrics
+        # the run stored in the project has the same metrics, and so has the command line
+        # told to leave the same samples out (nirdesk run --exclude IDS)
         stored = w2.bench.results.model.results()[0]
         assert stored.metrics["cv"]["rmse"] == pytest.approx(want["cv"]["rmse"], rel=1e-9)
+        out = tmp_path / "cli.json"
+        ids = ",".join(str(ds.sample_ids[r]) for r in rows)
+        assert cli_main(["run", str(spec), "--data", str(tecator_dir), "--exclude", ids,
+                         "--out", str(out), "--verbose", "0"]) == 0
+        cli = json.loads(out.read_text())
+        assert cli["dataset"]["excluded"] == result.dataset["excluded"]
+        for block in ("cv", "test"):
+            for key in ("rmse", "r2"):
+                assert cli["branches"][0]["metrics"][block][key] == pytest.approx(
+                    stored.metrics[block][key], rel=1e-9, abs=1e-12)
         # its Diagnostics come from the project's saved model (no refit, no note), on the
         # calibration rows without the excluded ones
         panel = w2.bench.results
