@@ -2,7 +2,7 @@
 T² vs Q influence plot are both one of these.
 
 Why three array items and no per-point objects: 10,000 samples must redraw at once. All
-included points are ONE app.explore.dots.Dots item (a sprite per colour, an index per point,
+included points are ONE app.common.dots.Dots item (a sprite per colour, an index per point,
 one drawPixmapFragments call per paint); excluded rows are a second (grey crosses), the
 selection a third (red rings) drawn on top. Picking is numpy over the arrays
 (compute.nearest_point / points_in_box), in pixels, never per item.
@@ -21,8 +21,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QSizePolicy
 
 from app.common import colours
+from app.common.dots import Dots
 from app.explore.compute import nearest_point, points_in_box
-from app.explore.dots import Dots
 
 PICK_PIXELS = 8
 POINT_SIZE = 7
