@@ -4,7 +4,8 @@ paint is ONE QPainter.drawPixmapFragments call fed from numpy arrays.
 Why not pyqtgraph's ScatterPlotItem: measured on 10,000 points, its setData costs 70-90 ms on
 the GUI thread even with a single brush (it builds a record per spot and looks its sprite up
 in Python), and with a brush per point ~90 ms more, per plot. The Explore view redraws two
-such plots on every colour switch, exclusion or recomputation, so a redraw took 0.2-0.5 s.
+such plots on every colour switch, exclusion or recomputation, so a redraw took 0.2-0.5 s;
+the Results diagnostics and the Predict influence plot draw the same clouds (shared here).
 Painting is not the cost (pyqtgraph's fragment drawing is fast, and this item draws the same
 way), building is: here ``set_points`` only stores the arrays, and each paint maps them to
 pixels with one matrix product, as ScatterPlotItem's own paint does.
@@ -32,6 +33,7 @@ class Dots(pg.GraphicsObject):
         self.x = np.zeros(0)
         self.y = np.zeros(0)
         self.kind = np.zeros(0, dtype=np.intp)
+        self.sprites: list[Sprite] = []        # what point i looks like: sprites[kind[i]]
         self._atlas: QPixmap | None = None
         self._source = np.zeros((0, 4))     # (k, 4) sx, sy, sw, sh of each sprite
         self._pad = 0.0                      # half the largest sprite, in pixels
@@ -41,6 +43,7 @@ class Dots(pg.GraphicsObject):
     # -- content -----------------------------------------------------------------------------
     def set_sprites(self, sprites: list[Sprite]) -> None:
         """Render the sprites side by side into one atlas pixmap."""
+        self.sprites = list(sprites)
         images = [renderSymbol(symbol, size, pen, brush) for symbol, size, pen, brush in sprites]
         width = sum(im.width() for im in images) or 1
         height = max((im.height() for im in images), default=1)

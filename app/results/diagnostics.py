@@ -20,13 +20,19 @@ removes one, Shift+drag draws a box (Ctrl+Shift+drag adds to the selection), a c
 space clears it; a plain drag pans, the wheel and the right button zoom. The key is written
 above the plot and the limits are named at its edges (app.common.plot_key): neither covers a
 sample. The page emits ``rows_selected`` with DATASET rows and highlights
-whatever ``show_selection`` is given. Each plot is one ScatterPlotItem fed numpy arrays
-(or a few, one per colour group of the scores plot: no per-point style), and picking is a
-vectorised distance
-in pixels, so 10,000 calibration samples stay fluid.
+whatever ``show_selection`` is given.
+
+Why no pyqtgraph ScatterPlotItem: at 10,000 samples its setData builds a record per point in
+Python, and a view switch cost 54-280 ms on the GUI thread (measured). The samples are ONE
+app.common.dots.Dots item (a sprite per colour, the colour of each point an index into them:
+the scores plot's classes or reference levels need no item per group), the marks outside a
+99 % limit a second, the selection's rings a third; each paint is one array-fed draw call,
+and picking is a vectorised distance in pixels. A view switch, a highlight or a box stays
+within ~50 ms at 10,000 samples.
 """
 from __future__ import annotations
 
+import functools
 import html
 from pathlib import Path
 from typing import Any
@@ -38,6 +44,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from app.common import colours
+from app.common.dots import Dots, Sprite
 from app.common.plot_key import KeyEntry, LimitLabels, LimitLine, PlotKey
 from app.results.diagnostics_task import BranchDiagnostics
 from app.results.plots import PlotPage
@@ -47,6 +54,7 @@ __all__ = ["VIEWS", "DiagnosticsPage", "PickViewBox"]
 VIEWS = {"coef": "Regression vector", "vip": "VIP", "scores": "Scores",
          "influence": "T\u00b2 vs Q (influence)", "residuals": "Studentized residuals vs leverage"}
 PICK_PIXELS = 8                  # a click picks the nearest sample within this many pixels
+POINT_SIZE = 6                   # pixels
 POINT_COLOUR = "#1f77b4"
 OUTSIDE_COLOUR = "#d62728"
 LIMIT_COLOURS = {0.95: "#e08000", 0.99: "#b00020"}
@@ -100,17 +108,28 @@ class PickViewBox(pg.ViewBox):
             self.updateScaleBox(p0, p1)
 
 
-class _Points(pg.ScatterPlotItem):
-    """A scatter that leaves clicks to the PickViewBox (pyqtgraph's own would take a click
-    on a point and search all points in Python)."""
+@functools.cache
+def _level_palette() -> tuple[str, ...]:
+    """The N_BINS colours of the reference levels (built once: the colour map costs ~12 ms
+    on the GUI thread, on every switch to the scores plot before)."""
+    cmap = colours.colour_map()
+    return tuple(cmap.map(v, mode="qcolor").name()
+                 for v in np.linspace(*colours.MAP_SPAN, N_BINS))
 
-    def mouseClickEvent(self, ev: Any) -> None:
-        ev.ignore()
+
+def _dot(colour: str, alpha: int, symbol: str = "o", size: float = POINT_SIZE,
+         outline: QColor | None = None) -> Sprite:
+    """One sprite of a Dots item: a filled mark, outlined only when ``outline`` is given."""
+    c = QColor(colour)
+    c.setAlpha(alpha)
+    return (symbol, size, pg.mkPen(outline) if outline is not None else pg.mkPen(None),
+            pg.mkBrush(c))
 
 
 class DiagnosticsPlot(PlotPage):
-    """The one plot of the tab: curves against wavelength, or one scatter of samples with
-    the selection drawn over it as a second scatter (the subset's arrays)."""
+    """The one plot of the tab: curves against wavelength, or the samples as one Dots item
+    with the marks outside a limit and the selection's rings drawn over it (the subsets'
+    arrays)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("diagnostics", parent)
@@ -120,19 +139,18 @@ class DiagnosticsPlot(PlotPage):
         self.lines: dict[str, float] = {}              # label -> position of each line drawn
         self.curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._extra: list[Any] = []
-        self._groups: list[_Points] = []               # the scores' colour groups
+        self.point_colours: list[str] = []             # sprite k of ``points``: this colour
+        self._sprites: tuple[tuple[str, int], ...] = ()
 
     def _make_viewbox(self) -> pg.ViewBox:
         return PickViewBox()
 
     def _build_items(self) -> None:
-        c = QColor(POINT_COLOUR)
-        self.points = _Points(size=6, pen=None,
-                                         brush=pg.mkBrush(c.red(), c.green(), c.blue(), 170))
-        self.outside = _Points(size=7, symbol="d", pen=pg.mkPen(
-            QColor(OUTSIDE_COLOUR).darker(130)), brush=pg.mkBrush(OUTSIDE_COLOUR))
-        self.highlight = _Points(size=11, pen=pg.mkPen(colours.SELECTION, width=2),
-                                            brush=None)
+        self.points, self.outside, self.highlight = Dots(), Dots(), Dots()
+        self.outside.set_sprites([_dot(OUTSIDE_COLOUR, 255, "d", POINT_SIZE + 1,
+                                       QColor(OUTSIDE_COLOUR).darker(130))])
+        self.highlight.set_sprites([("o", POINT_SIZE + 5, pg.mkPen(colours.SELECTION, width=2),
+                                     pg.mkBrush(None))])
         for item in (self.points, self.outside, self.highlight):
             self.plot.addItem(item)
         self.highlight.setZValue(20)
@@ -150,11 +168,8 @@ class DiagnosticsPlot(PlotPage):
         for item in self._extra:
             self.plot.removeItem(item)
         self._extra = []
-        self.points.setData([], [])
-        self.outside.setData([], [])
-        self.highlight.setData([], [])
-        for item in self._groups:
-            item.setData([], [])
+        for item in (self.points, self.outside, self.highlight):
+            item.set_points(np.zeros(0), np.zeros(0))
         self.key_entries, self.vertical, self.horizontal = [], [], []
         self.limit_labels.clear()
         self.px, self.py = np.zeros(0), np.zeros(0)
@@ -191,35 +206,30 @@ class DiagnosticsPlot(PlotPage):
 
     def set_points(self, x: np.ndarray, y: np.ndarray, rows: np.ndarray, name: str,
                    groups: tuple[np.ndarray, list[str]] | None = None) -> None:
-        """The samples: one scatter, or with ``groups`` = (colour code per point, colours)
-        one scatter per colour (a uniform style per item keeps pyqtgraph on its fast path)."""
+        """The samples, in one colour, or with ``groups`` = (colour code per point, colours)
+        point i in ``colours[code[i]]``: one Dots item either way (a sprite per colour)."""
         self.px, self.py = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
         self.point_rows = np.asarray(rows, dtype=np.intp)
         if groups is None:
-            self.points.setData(self.px, self.py)
+            self._use_colours([POINT_COLOUR], 170)
+            self.points.set_points(self.px, self.py)
         else:
-            self.points.setData([], [])
             codes, palette = groups
-            while len(self._groups) < len(palette):
-                item = _Points(size=6, pen=None)
-                self.plot.addItem(item)
-                self._groups.append(item)
-            for k, item in enumerate(self._groups):
-                if k < len(palette):
-                    c = QColor(palette[k])
-                    item.setBrush(pg.mkBrush(c.red(), c.green(), c.blue(), 200))
-                    mask = codes == k
-                    item.setData(self.px[mask], self.py[mask])
-                else:
-                    item.setData([], [])
+            self._use_colours(list(palette), 200)
+            self.points.set_points(self.px, self.py, np.asarray(codes, dtype=np.intp))
         if name:
             self.key_entries.append(KeyEntry(POINT_COLOUR, name))
 
-    def group_item(self, k: int) -> _Points:
-        return self._groups[k]
+    def _use_colours(self, palette: list[str], alpha: int) -> None:
+        """The points' sprites, re-rendered only when the colours change (a few ms each)."""
+        key = tuple((QColor(c).name(), alpha) for c in palette)
+        if key != self._sprites:
+            self._sprites = key
+            self.points.set_sprites([_dot(c, alpha) for c in palette])
+        self.point_colours = [QColor(c).name() for c in palette]
 
     def set_outside(self, mask: np.ndarray, name: str) -> None:
-        self.outside.setData(self.px[mask], self.py[mask])
+        self.outside.set_points(self.px[mask], self.py[mask])
         if mask.any():
             self.key_entries.append(KeyEntry(OUTSIDE_COLOUR, name, "\u25c6"))
 
@@ -228,6 +238,10 @@ class DiagnosticsPlot(PlotPage):
         drawn in view (the limit lines too), with room for the labels where they would
         cover a sample or a curve."""
         self.key.set(self.key_entries)
+        # the key's row may have changed height: lay the plot out now, so the range is fitted
+        # to the view box's real size and the plot is painted once (not again after a layout)
+        self.plot.layout.activate()
+        self.graphics.ci.layout.activate()
         self.limit_labels.set(self.vertical, self.horizontal)
         if self.px.size:
             xs, ys = self.px, self.py
@@ -237,12 +251,15 @@ class DiagnosticsPlot(PlotPage):
         else:
             xs = ys = np.zeros(0)
         self.limit_labels.fit_range(xs, ys)
+        # pyqtgraph moves the items to the new range at the start of the next paint, and
+        # they then ask for a second paint: moved now, one paint draws the view
+        self.plot.vb.updateMatrix()
 
     def show_highlight(self, mask: np.ndarray) -> None:
         if mask.size != self.px.size:
-            self.highlight.setData([], [])
+            self.highlight.set_points(np.zeros(0), np.zeros(0))
             return
-        self.highlight.setData(self.px[mask], self.py[mask])
+        self.highlight.set_points(self.px[mask], self.py[mask])
 
     # -- picking ----------------------------------------------------------------------------
     def nearest(self, point: QPointF) -> int | None:
@@ -434,9 +451,7 @@ class DiagnosticsPage(QWidget):
         if d.y is None or d.y.size == 0 or not np.isfinite(d.y).all():
             return None, []
         lo, hi = float(d.y.min()), float(d.y.max())
-        cmap = colours.colour_map()
-        palette = [cmap.map(v, mode="qcolor").name()
-                   for v in np.linspace(*colours.MAP_SPAN, N_BINS)]
+        palette = list(_level_palette())
         codes = np.zeros(d.y.size, dtype=np.intp) if hi == lo else \
             np.minimum(((d.y - lo) / (hi - lo) * N_BINS).astype(np.intp), N_BINS - 1)
         name = self.target or "reference"
