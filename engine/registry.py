@@ -24,6 +24,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import inspect
+import math
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -59,8 +60,10 @@ KINDS = ("preprocessing", "scaling", "model", "splitter")
 #: What a preprocessing step does, for the palette's groups (a step without one is listed
 #: under its kind): scatter correction and normalisation, derivatives and smoothing,
 #: baseline removal, signal conversion (reflectance to absorbance...), column selection and
-#: axis changes (crop, windows, resampling).
-CATEGORIES = ("scatter", "derivatives", "baseline", "conversion", "selection")
+#: axis changes (crop, windows, resampling), orthogonalisation (filters that project out a
+#: subspace: OPLS, OSC, EPO).
+CATEGORIES = ("scatter", "derivatives", "baseline", "conversion", "selection",
+              "orthogonalisation")
 TASKS = ("regression", "classification", "any")
 #: Cost classes the parallel policy reads (None = light: plain single-threaded numpy work).
 #: "blas": dominated by multi-threaded BLAS (one process already uses every core on large
@@ -336,7 +339,25 @@ _BUILTIN_ENTRIES = (
                   cost="blas",
                   synonyms=("orthogonal", "O-PLS", "OPLS", "OSC", "orthogonal signal",
                             "filter", "Trygg"),
-                  trusted=("engine.models.opls.OPLS",), category="scatter", work=4),
+                  trusted=("engine.models.opls.OPLS",), category="orthogonalisation", work=4),
+    RegistryEntry("OSC", f"{_OPS}.OSC", "preprocessing", "regression",
+                  "Orthogonal signal correction (Fearn 2000): removes the largest variation "
+                  "orthogonal to y.",
+                  title="OSC", abbrev="OSC", summary=("{n_components} orth.",), cost="blas",
+                  synonyms=("orthogonal", "orthogonal signal correction", "OSC", "filter",
+                            "Fearn", "Wold"),
+                  trusted=("engine.operators.orthogonal.OSC",), category="orthogonalisation",
+                  work=4),
+    RegistryEntry("EPO", f"{_OPS}.EPO", "preprocessing", "any",
+                  "External parameter orthogonalisation: projects out what an instrument or "
+                  "temperature changes.",
+                  title="EPO", abbrev="EPO", summary=("{n_components} dir.",), cost="blas",
+                  synonyms=("orthogonal", "external parameter", "EPO", "transfer",
+                            "instrument", "temperature", "calibration transfer", "Roger"),
+                  trusted=("engine.operators.orthogonal.EPO",), category="orthogonalisation",
+                  work=2, samples=({"n_components": 1,
+                                    "differences": [[math.sin(i / 3.0) for i in range(24)],
+                                                    [0.01 * i for i in range(24)]]},)),
     # scaling (per wavelength, learnt on the training rows)
     RegistryEntry("StandardScaler", "sklearn.preprocessing.StandardScaler", "scaling", "any",
                   "Centre each wavelength and scale it to unit variance.",

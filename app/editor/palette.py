@@ -7,10 +7,10 @@ our own mime type, so a drop from anywhere else (files, text) is never mistaken 
 
 Why groups by job: with forty-odd steps a flat "Preprocessing" list is too long to scan, so
 preprocessing steps are grouped by their registry ``category`` (scatter, derivatives and
-smoothing, baseline, conversion, selection and axis); a step without one (a plugin) falls
-back to a "Preprocessing" group, and empty groups are hidden. The search box matches names,
-titles, descriptions and synonyms, so "scatter", "baseline" or "derivative" find the steps
-that do it whatever their group.
+smoothing, baseline, conversion, selection and axis, orthogonalisation); a step without one
+(a plugin) falls back to a "Preprocessing" group, and empty groups are hidden. The search box
+matches names, titles, descriptions and synonyms, so "scatter", "baseline" or "derivative"
+find the steps that do it whatever their group.
 """
 from __future__ import annotations
 
@@ -41,7 +41,8 @@ MIME = "application/x-nirdesk-step"
 #: (heading, registry group: a preprocessing category, else the kind) in palette order.
 GROUPS = (("Scatter & normalisation", "scatter"), ("Derivatives & smoothing", "derivatives"),
           ("Baseline", "baseline"), ("Conversion", "conversion"),
-          ("Selection & axis", "selection"), ("Preprocessing", "preprocessing"),
+          ("Selection & axis", "selection"), ("Orthogonalisation", "orthogonalisation"),
+          ("Preprocessing", "preprocessing"),
           ("Scaling", "scaling"), ("Models", "model"), ("Splitters", "splitter"))
 
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1       # the RegistryEntry of a leaf item

@@ -35,14 +35,17 @@ from engine.operators.derivatives import (
 )
 from engine.operators.emsc import EMSC
 from engine.operators.normalize import Normalize
+from engine.operators.orthogonal import EPO, OSC
 from engine.operators.resample import Resample
 from engine.operators.scatter import MSC, RNV, SNV
 from engine.operators.smoothing import GaussianSmooth, Whittaker
 
 __all__ = [
     "EMSC",
+    "EPO",
     "MSC",
     "OPERATORS",
+    "OSC",
     "RNV",
     "SNV",
     "Absorbance",
@@ -67,7 +70,9 @@ __all__ = [
     "als_baseline",
 ]
 
-#: Short name -> class, for every operator of this package.
+#: Short name -> class, for every operator of this package but the orthogonalisation filters
+#: (OSC needs y, EPO the user's difference spectra: their contract is tested with those in
+#: tests/engine/test_operators_orthogonal.py and by sklearn's checks).
 OPERATORS: dict[str, type[SpectralOperator]] = {
     cls.__name__: cls
     for cls in (SNV, MSC, Detrend, SavitzkyGolay, FirstDerivative, SecondDerivative,

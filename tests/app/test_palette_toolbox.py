@@ -36,7 +36,8 @@ def test_every_preprocessing_step_has_a_category_with_a_palette_group() -> None:
 
 
 def test_groups_by_job_and_hides_the_empty_fallback(palette) -> None:
-    assert palette.visible_entries("Scatter & normalisation") == SCATTER + ["Normalize", "OPLS"]
+    assert palette.visible_entries("Scatter & normalisation") == SCATTER + ["Normalize"]
+    assert palette.visible_entries("Orthogonalisation") == ["OPLS", "OSC", "EPO"]
     assert palette.visible_entries("Baseline") == BASELINES
     assert palette.visible_entries("Derivatives & smoothing") == DERIVATIVES + [
         "Whittaker", "GaussianSmooth"]
@@ -47,8 +48,8 @@ def test_groups_by_job_and_hides_the_empty_fallback(palette) -> None:
              for i in range(palette.tree.topLevelItemCount())
              if not palette.tree.topLevelItem(i).isHidden()]
     assert "Preprocessing" not in shown          # no plugin step: the fallback group hides
-    assert shown[:5] == ["Scatter & normalisation", "Derivatives & smoothing", "Baseline",
-                         "Conversion", "Selection & axis"]
+    assert shown[:6] == ["Scatter & normalisation", "Derivatives & smoothing", "Baseline",
+                         "Conversion", "Selection & axis", "Orthogonalisation"]
     assert set(palette.visible_entries()) == {e.name for e in registry_entries()}
 
 
@@ -63,6 +64,8 @@ def test_groups_by_job_and_hides_the_empty_fallback(palette) -> None:
     ("interpolate", ["Resample"]),
     ("windows", ["SelectRanges"]),
     ("gap segment", ["NorrisWilliams"]),
+    ("orthogonal", ["OPLS", "OSC", "EPO"]),
+    ("external parameter", ["EPO"]),
 ])
 def test_search_finds_steps_by_synonym(palette, words, expected) -> None:
     QTest.keyClicks(palette.search, words)

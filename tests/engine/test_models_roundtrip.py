@@ -1,6 +1,6 @@
-"""Each new model (and the OPLS filter) in a real pipeline: engine.run fits it, a project saves
-the run, and predictions from the reopened project equal the in-memory model's exactly (the
-fitted state reloads through the trusted-type list, with nothing unpickled)."""
+"""Each new model (and the OPLS, OSC and EPO filters) in a real pipeline: engine.run fits it,
+a project saves the run, and predictions from the reopened project equal the in-memory model's
+exactly (the fitted state reloads through the trusted-type list, with nothing unpickled)."""
 from __future__ import annotations
 
 import numpy as np
@@ -17,6 +17,8 @@ REGRESSION = {
             "MLR"],
     "OPLS": [{"class": "OPLS", "params": {"n_components": 2}},
              {"class": "PLSRegression", "params": {"n_components": 1, "scale": False}}],
+    "OSC": [{"class": "OSC", "params": {"n_components": 2}},
+            {"class": "PLSRegression", "params": {"n_components": 4, "scale": False}}],
 }
 
 
@@ -52,6 +54,22 @@ def test_regression_pipeline_runs_saves_reopens_and_predicts_identically(name, t
     assert any(type(step).__name__ == name for _, step in model.steps)
     y = tablets.targets["api_mg"]
     assert np.sqrt(np.mean((again.predictions - y) ** 2)) < np.std(y)
+
+
+def test_epo_pipeline_runs_saves_reopens_and_predicts_identically(tablets, tablet_dir,
+                                                                   tmp_path):
+    """EPO's difference spectra travel in the spec (instrument 1 - instrument 2 of the
+    same 80 tablets); the reopened model projects with the same directions."""
+    other = np.loadtxt(tablet_dir / "X_instrument2.csv", delimiter=",", skiprows=1,
+                       max_rows=80)
+    spec = [{"class": "EPO", "params": {"n_components": 3,
+                                        "differences": (tablets.X - other).tolist()}},
+            {"class": "PLSRegression", "params": {"n_components": 6, "scale": False}}]
+    branch, again, model = _roundtrip(spec, tablets, tmp_path)
+    np.testing.assert_array_equal(again.predictions, np.ravel(branch.model.predict(tablets.X)))
+    np.testing.assert_array_equal(model[0].projection_, branch.model[0].projection_)
+    np.testing.assert_array_equal(np.ravel(model.predict(other)),
+                                  np.ravel(branch.model.predict(other)))
 
 
 @pytest.mark.parametrize("name", ["SIMCA", "PLSDAOneVsRest"])

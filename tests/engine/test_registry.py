@@ -28,7 +28,7 @@ EXPECTED = {
                       # issue 18's toolbox
                       "RNV", "EMSC", "NorrisWilliams", "Whittaker", "GaussianSmooth",
                       "SelectRanges", "Resample", "AirPLS", "ArPLS", "Rubberband", "ModPoly",
-                      "Absorbance", "KubelkaMunk", "OPLS"},
+                      "Absorbance", "KubelkaMunk", "OPLS", "OSC", "EPO"},
     "scaling": {"StandardScaler", "MinMaxScaler"},
     "model": {"PLSRegression", "Ridge", "Lasso", "ElasticNet", "SVR", "KNeighborsRegressor",
               "RandomForestRegressor", "MLPRegressor", "LogisticRegression", "PLSDA",
