@@ -5,7 +5,9 @@ Why the plot: a flag says "outside the model"; the plot says how far and in whic
 Q means a spectrum the model's components cannot rebuild (another instrument, a spike, a
 contaminant); high T² one that is rebuilt but lies far from the calibration's centre
 (extrapolation). The calibration spectra (grey), the new ones inside the 99 % limits (blue)
-and the flagged ones (red diamonds) are one scatter item each, fed arrays; the 95 % (dashed)
+and the flagged ones (red diamonds) are one app.common.dots.Dots item each, fed arrays (one
+draw call per paint: pyqtgraph's ScatterPlotItem builds a record per point, ~70 ms on the GUI
+thread for a 10,000-sample calibration, on every redraw and log switch); the 95 % (dashed)
 and 99 % (solid) limits of T² and Q are lines named at the view's edges, and the key is
 written above the plot (app.common.plot_key, as in the Explore view and the Results
 diagnostics): neither covers a spectrum. Every number comes from the engine
@@ -29,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.common.dots import Dots
 from app.common.plot_key import KeyEntry, LimitLabels, LimitLine, PlotKey
 
 __all__ = ["FlagFilterProxy", "InfluencePlot"]
@@ -71,10 +74,12 @@ def _pct(level: float) -> str:
     return f"{level * 100:g} %"
 
 
-def _scatter(colour: QColor, symbol: str, size: int, alpha: int) -> pg.ScatterPlotItem:
-    return pg.ScatterPlotItem(size=size, symbol=symbol, pen=pg.mkPen(colour.darker(130)),
-                              brush=pg.mkBrush(colour.red(), colour.green(), colour.blue(),
-                                               alpha))
+def _dots(colour: QColor, symbol: str, size: int, alpha: int) -> Dots:
+    """One cloud of points, all in one outlined, slightly transparent mark."""
+    item = Dots()
+    item.set_sprites([(symbol, size, pg.mkPen(colour.darker(130)),
+                       pg.mkBrush(colour.red(), colour.green(), colour.blue(), alpha))])
+    return item
 
 
 def _decade_ticks(values: np.ndarray) -> list[list[tuple[float, str]]]:
@@ -110,9 +115,9 @@ class InfluencePlot(QWidget):
         self.limit_labels = LimitLabels(item)
         self.plot.setToolTip("Drag to pan, the wheel zooms; the table's Flag column names "
                              "the limit each spectrum broke")
-        self.calibration = _scatter(CAL_COLOUR, "o", 5, 110)
-        self.inside = _scatter(NEW_COLOUR, "o", 7, 190)
-        self.outside = _scatter(FLAG_COLOUR, "d", 9, 230)
+        self.calibration = _dots(CAL_COLOUR, "o", 5, 110)
+        self.inside = _dots(NEW_COLOUR, "o", 7, 190)
+        self.outside = _dots(FLAG_COLOUR, "d", 9, 230)
         for scatter in (self.calibration, self.inside, self.outside):
             item.addItem(scatter)
         self.lines: dict[str, float] = {}           # label -> limit (T² or Q, not logged)
@@ -209,7 +214,7 @@ class InfluencePlot(QWidget):
         for name, scatter in (("calibration", self.calibration), ("inside", self.inside),
                               ("outside", self.outside)):
             x, y = self._raw.get(name, (np.zeros(0), np.zeros(0)))
-            scatter.setData(tx(x), tx(y))
+            scatter.set_points(tx(x), tx(y))
         for line in self._line_items:
             self.plot.removeItem(line)
         self._line_items, self.lines, self.line_of = [], {}, {}
@@ -242,7 +247,7 @@ class InfluencePlot(QWidget):
                 (self.calibration, "calibration", CAL_COLOUR, "\u25cf"),
                 (self.inside, "new, inside", NEW_COLOUR, "\u25cf"),
                 (self.outside, "new, outside (99 %)", FLAG_COLOUR, "\u25c6")):
-            n = len(scatter.data)
+            n = scatter.x.size
             if n:
                 entries.append(KeyEntry(colour.name(), f"{name} ({n:,})", mark))
         self.key.set(entries)
@@ -256,7 +261,12 @@ class InfluencePlot(QWidget):
         y_all = np.concatenate(ys) if ys else np.zeros(0)
         if not self.log_box.isChecked():     # T² and Q are >= 0: the origin in view
             x_all, y_all = np.append(x_all, 0.0), np.append(y_all, 0.0)
+        item = self.plot.getPlotItem()
+        item.layout.activate()     # the key's row may have changed: fit the real view box
         self.limit_labels.fit_range(x_all, y_all, padding=0.03)
+        # pyqtgraph would move the items to the new range at the start of the next paint,
+        # and they would then ask for a second paint: moved now, one paint draws it
+        item.vb.updateMatrix()
 
     def points(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """What is drawn: name -> (T², Q) in the data's units (also with log axes)."""

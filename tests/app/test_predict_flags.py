@@ -195,11 +195,11 @@ def test_the_influence_tab_plots_new_spectra_on_the_calibration(setup, panel, qt
         assert plot.lines[f"Q {pct}"] == pytest.approx(ref["q_lim"][level], rel=1e-9)
     # another instrument's spectra lie far beyond the limits: log axes, the same points
     assert plot.log_box.isChecked()
-    np.testing.assert_allclose(plot.outside.data["x"], np.log10(ref["t2"][flagged]), rtol=1e-9)
+    np.testing.assert_allclose(plot.outside.x, np.log10(ref["t2"][flagged]), rtol=1e-9)
     line = plot.line_of["Q 99 %"]
     assert line.value() == pytest.approx(np.log10(ref["q_lim"][0.99]), rel=1e-9)
     plot.log_box.setChecked(False)
-    np.testing.assert_allclose(plot.outside.data["x"], ref["t2"][flagged], rtol=1e-9)
+    np.testing.assert_allclose(plot.outside.x, ref["t2"][flagged], rtol=1e-9)
     assert line not in plot._line_items      # lines redrawn on the linear axes
     assert plot.key.texts() == [f"calibration ({ref['cal_t2'].size})",
                                 f"new, inside ({(~flagged).sum()})",
@@ -214,7 +214,7 @@ def test_the_influence_tab_plots_new_spectra_on_the_calibration(setup, panel, qt
         assert key.height() > 0 and key.bottom() <= area.top()
         t = vb.childGroup.sceneTransform()
         xy = np.vstack([np.column_stack([x, y]) for x, y in (
-            (s.data["x"], s.data["y"]) for s in (plot.calibration, plot.inside, plot.outside))])
+            (s.x, s.y) for s in (plot.calibration, plot.inside, plot.outside))])
         xy = np.column_stack([t.m11() * xy[:, 0] + t.m21() * xy[:, 1] + t.dx(),
                               t.m12() * xy[:, 0] + t.m22() * xy[:, 1] + t.dy()])
         rects = [item.sceneBoundingRect() for item in plot.limit_labels.items.values()]
@@ -241,3 +241,40 @@ def test_a_model_saved_without_diagnostics_predicts_with_a_note(setup, panel, qt
         "diagnostics" in panel.flag_line.text().lower()
     assert not panel.influence.is_plot_shown()
     assert "diagnostics" in panel.influence.message.text()
+
+
+def test_ten_thousand_calibration_and_new_spectra_are_three_array_items(qtbot):
+    """A 10,000-sample calibration and 10,000 new spectra: the plot holds three array items
+    (calibration, new inside, new flagged), never an item per point, with or without log
+    axes; the key counts what each draws."""
+    import pyqtgraph as pg
+
+    from app.common.dots import Dots
+    from app.predict.flags import InfluencePlot
+    from app.predict.jobs import CalibrationInfluence
+
+    rng = np.random.default_rng(1)
+    n = 10_000
+    limits = {"t2": {0.95: 7.8, 0.99: 11.3}, "q": {0.95: 11.0, 0.99: 15.0}}
+    plot = InfluencePlot()
+    qtbot.addWidget(plot)
+    plot.resize(900, 600)
+    plot.show()
+    plot.set_calibration(CalibrationInfluence(limits, 3, "pls", rng.chisquare(3, n),
+                                              rng.chisquare(5, n)))
+    t2, q = rng.chisquare(3, n) * 3, rng.chisquare(5, n) * 3
+    flagged = (t2 > 11.3) | (q > 15.0)
+    for log in (False, True):
+        plot.set_new(t2, q, flagged)
+        plot.log_box.setChecked(log)
+        qtbot.wait(1)
+        drawn = [item for item in plot.plot.getPlotItem().items
+                 if isinstance(item, (pg.ScatterPlotItem, Dots))]
+        assert drawn == [plot.calibration, plot.inside, plot.outside]
+        tx = np.log10 if log else (lambda v: v)
+        np.testing.assert_allclose(plot.outside.x, tx(t2[flagged]))
+        np.testing.assert_allclose(plot.inside.y, tx(q[~flagged]))
+        assert plot.calibration.x.size == n
+    assert plot.key.texts() == [f"calibration ({n:,})", f"new, inside ({(~flagged).sum():,})",
+                                f"new, outside (99 %) ({flagged.sum():,})"]
+    plot.close_plot()
