@@ -193,10 +193,13 @@ class DiagnosticsPlot(PlotPage):
     def add_line(self, pos: float, angle: int, label: str, colour: str = LINE_COLOUR,
                  dashed: bool = True) -> None:
         """A horizontal (angle 0) or vertical (90) line at ``pos``; its label, if any, is
-        placed at the view's edge by ``fit_view`` (LimitLabels)."""
+        placed at the view's edge by ``fit_view`` (LimitLabels). An unlabelled line (the
+        zero axes) is a guide drawn under the samples and curves; a limit is drawn over them."""
         style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
         line = pg.InfiniteLine(pos=pos, angle=angle,
                                pen=pg.mkPen(colour, width=1.3, style=style))
+        if not label:
+            line.setZValue(-1)
         self.plot.addItem(line, ignoreBounds=True)
         self._extra.append(line)
         if label:
