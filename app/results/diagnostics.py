@@ -139,6 +139,8 @@ class DiagnosticsPlot(PlotPage):
         self.lines: dict[str, float] = {}              # label -> position of each line drawn
         self.curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._extra: list[Any] = []
+        self._line_pool: list[pg.InfiniteLine] = []   # reused: a new line costs ~1 ms
+        self._lines_used = 0
         self.point_colours: list[str] = []             # sprite k of ``points``: this colour
         self._sprites: tuple[tuple[str, int], ...] = ()
 
@@ -168,6 +170,9 @@ class DiagnosticsPlot(PlotPage):
         for item in self._extra:
             self.plot.removeItem(item)
         self._extra = []
+        for line in self._line_pool:
+            line.hide()
+        self._lines_used = 0
         for item in (self.points, self.outside, self.highlight):
             item.set_points(np.zeros(0), np.zeros(0))
         self.key_entries, self.vertical, self.horizontal = [], [], []
@@ -196,12 +201,19 @@ class DiagnosticsPlot(PlotPage):
         placed at the view's edge by ``fit_view`` (LimitLabels). An unlabelled line (the
         zero axes) is a guide drawn under the samples and curves; a limit is drawn over them."""
         style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
-        line = pg.InfiniteLine(pos=pos, angle=angle,
-                               pen=pg.mkPen(colour, width=1.3, style=style))
-        if not label:
-            line.setZValue(-1)
-        self.plot.addItem(line, ignoreBounds=True)
-        self._extra.append(line)
+        pen = pg.mkPen(colour, width=1.3, style=style)
+        if self._lines_used < len(self._line_pool):
+            line = self._line_pool[self._lines_used]
+            line.setAngle(angle)
+            line.setPen(pen)
+            line.setValue(pos)
+            line.show()
+        else:
+            line = pg.InfiniteLine(pos=pos, angle=angle, pen=pen)
+            self.plot.addItem(line, ignoreBounds=True)
+            self._line_pool.append(line)
+        self._lines_used += 1
+        line.setZValue(0 if label else -1)
         if label:
             self.lines[label] = float(pos)
             (self.vertical if angle == 90 else self.horizontal).append(
