@@ -20,9 +20,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 __all__ = ["IKPLS"]
 
@@ -64,9 +63,8 @@ class IKPLS(RegressorMixin, BaseEstimator):
     def fit(self, X: Any, y: Any) -> IKPLS:
         """Centre (and scale) X and y, form X'X and X'Y, extract the components."""
         self._validate_params()
-        check_consistent_length(X, y)
-        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
-        Y = check_array(y, input_name="y", dtype=np.float64, ensure_2d=False)
+        X, Y = validate_data(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True,
+                             ensure_min_samples=2)
         self._predict_1d = Y.ndim == 1
         Y = Y.reshape(len(Y), -1)
         n, p = X.shape
@@ -92,13 +90,6 @@ class IKPLS(RegressorMixin, BaseEstimator):
         X = validate_data(self, X, dtype=np.float64, reset=False)
         pred: np.ndarray = (X - self.x_mean_) @ self.coef_.T + self.intercept_
         return pred.ravel() if self._predict_1d else pred
-
-    def transform(self, X: Any) -> np.ndarray:
-        """X scores: the standardised X times the rotations (as PLSRegression.transform)."""
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        scores: np.ndarray = ((X - self.x_mean_) / self.x_std_) @ self.x_rotations_
-        return scores
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
