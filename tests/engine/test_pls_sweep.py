@@ -158,3 +158,59 @@ def test_is_sweepable_reports_unknown_keys():
     cfg = parse_finetune({"model_params": {**NC, "MSC__reference": ["mean", "median"]}})
     with pytest.raises(SpecError, match="'MSC__reference' names no step"):
         is_sweepable(cfg, _snv_pls(scale=False))
+
+
+# --- the sweep fits IKPLS, not PLSRegression: its answers must be the sklearn path's ---------
+
+def _tuned_or(n_jobs: int) -> list:
+    """SNV or MSC into a finetuned PLS (exact sweep over 1..25 components)."""
+    return [{"branch": {"_or_": ["SNV", "MSC"]}, "n_jobs": n_jobs},
+            {"model": {"class": "PLSRegression", "params": {"scale": False}},
+             "finetune_params": {"n_trials": 25,
+                                 "model_params": {"n_components": ["int", 1, 25]}}}]
+
+
+def _sklearn_rmsecv_per_k(pre: Pipeline, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Plain sklearn, independent of the sweep: per fold, one PLSRegression(k) fit per k;
+    pooled out-of-fold RMSECV per k (KFold(5, shuffle, 0), run()'s default splitter)."""
+    oof = np.full((len(y), K), np.nan)
+    for fit_rows, val_rows in KFold(5, shuffle=True, random_state=0).split(X):
+        pipe = Pipeline([*clone(pre).steps, ("pls", PLSRegression(scale=False))])
+        oof[val_rows] = _per_k_refits(pipe, X[fit_rows], y[fit_rows], X[val_rows],
+                                      range(1, K + 1))
+    return np.sqrt(np.mean((oof - y[:, None]) ** 2, axis=0))
+
+
+@pytest.mark.parametrize("folder, target", [("tablet_dir", None), ("tecator_dir", "fat")],
+                         ids=["tablet", "tecator"])
+@pytest.mark.parametrize("n_jobs", [1, 2], ids=["sequential", "parallel"])
+def test_finetuned_sweep_rmsecv_per_k_equals_sklearn_refits(folder, target, n_jobs, request,
+                                                            monkeypatch):
+    """engine.run's exact sweep (IKPLS inside) gives, per branch, the RMSECV of every k that
+    sklearn's PLSRegression(k) refits give (1e-8 relative) and so chooses the same k; the
+    refitted model stays sklearn's PLSRegression."""
+    import engine.policy as policy
+    from engine.executor import TaskPool
+    from engine.operators import MSC
+    from engine.run import run
+
+    for name in ("COLD_START_SECONDS", "WARM_START_SECONDS", "TASK_OVERHEAD_SECONDS"):
+        monkeypatch.setattr(policy, name, 0.0)     # small data: force the parallel path
+    data = load_dataset(request.getfixturevalue(folder), target=target)
+    pool = TaskPool()
+    try:
+        result = run(_tuned_or(n_jobs), data, verbose=0, pool=pool)
+    finally:
+        pool.shutdown()
+    assert result.parallel[0]["mode"] == ("parallel" if n_jobs == 2 else "sequential")
+    train = ~data.test_mask
+    X, y = data.X[train], data.y[train]
+    for branch, pre in zip(result.branches, (SNV(), MSC()), strict=True):
+        assert branch.status == "ok", branch.error
+        assert branch.tuning["method"] == "exact_sweep"
+        expected = _sklearn_rmsecv_per_k(Pipeline([("pre", pre)]), X, y)
+        got = np.asarray(branch.curve["rmsecv"])
+        assert got.shape == expected.shape
+        assert float(np.max(np.abs(got - expected) / expected)) < 1e-8
+        assert branch.best_params == {"n_components": int(np.argmin(expected)) + 1}
+        assert type(branch.model[-1]) is PLSRegression
