@@ -1,10 +1,11 @@
 """Exact PLS component sweep: the predictions of every n_components from ONE fit.
 
-The fit is IKPLS (``engine.models.IKPLS``, Dayal & MacGregor 1997 algorithm 1), not sklearn's
-PLSRegression: the same model (same weights, loadings, rotations up to rounding) computed from
-X'X without deflating X, 3 to 5 times faster for a 20-25 component fit (bench/
-pls_sweep_ikpls.py). Only the per-k predictions of the search come from IKPLS; the model a
-finetuned branch refits at the chosen k and saves is still the user's PLSRegression.
+The fit is IKPLS (``engine.models.IKPLS``, Dayal & MacGregor 1997, algorithm 2: X'X r as
+X'(X r)), not sklearn's PLSRegression: the same model (same weights, loadings, rotations up to
+rounding) computed without deflating X, several times faster for a 20-25 component fit
+(bench/pls_sweep_ikpls.py, engine/models/ikpls.py for the measurements). Only the per-k
+predictions of the search come from IKPLS; the model a finetuned branch refits at the chosen
+k and saves is still the user's PLSRegression.
 
 Why this is exact (sklearn's NIPALS PLSRegression, engine/.venv sklearn 1.9 ``_pls.py``):
 fit(k) runs the same deflation loop as fit(K) for its first k components, so the weights W,
@@ -91,8 +92,8 @@ def sweep_predictions(pipeline: Pipeline, X_train: np.ndarray, y_train: np.ndarr
                       X_pred: np.ndarray, k_max: int) -> np.ndarray:
     """Predictions for X_pred of the pipeline with n_components = 1..k for every k.
 
-    Fits a clone of the preprocessing on (X_train, y_train) once and IKPLS (with the PLS
-    model's ``scale``) with min(k_max, max_components) components once. Returns shape
+    Fits a clone of the preprocessing on (X_train, y_train) once and IKPLS (algorithm 2,
+    with the PLS model's ``scale``) with min(k_max, max_components) components once. Returns shape
     (n_pred, k_evaluated): column j is the prediction with j + 1 components (see the module
     doc for the clamping rule).
     The pipeline itself is not modified. ``y_train`` must be one target (1-D or one column).
@@ -104,7 +105,7 @@ def sweep_predictions(pipeline: Pipeline, X_train: np.ndarray, y_train: np.ndarr
     Xt = pre.fit_transform(X_train, y) if pre is not None else np.asarray(X_train, float)
     Xp = pre.transform(X_pred) if pre is not None else np.asarray(X_pred, float)
     k = min(int(k_max), max_components(pipeline, Xt.shape[0], Xt.shape[1]))
-    ikpls = IKPLS(n_components=k, scale=bool(model.scale)).fit(Xt, y)
+    ikpls = IKPLS(n_components=k, scale=bool(model.scale), algorithm=2).fit(Xt, y)
     return _cumulative_predictions(ikpls, Xp)
 
 

@@ -3,8 +3,9 @@
 Why: IKPLS replaces sklearn's PLS fits inside the component sweep, so it must be the SAME
 model: predictions for every component count 1..20, on real NIR spectra (tests/data/tablet,
 read with plain numpy) and on random data, one and several targets, with and without
-scaling. For one target NIPALS and IKPLS differ only by rounding (reached: ~1e-13 relative
-on the tablets; asserted 1e-8). For several targets sklearn's NIPALS finds each weight by a
+scaling, by both of Dayal & MacGregor's algorithms (X'X formed, or X'(X r)). For one
+target NIPALS and IKPLS differ only by rounding (reached: ~1e-13 relative on the tablets;
+asserted 1e-8). For several targets sklearn's NIPALS finds each weight by a
 power iteration that stops at ``tol`` (1e-6 by default: up to ~1e-3 apart on random data
 whose X'Y has close singular values); run to its fixed point (tol=0, 3000 iterations) it
 meets IKPLS's exact singular vector (reached ~1e-14, asserted 1e-8).
@@ -38,13 +39,14 @@ def _rel(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
 
 
+@pytest.mark.parametrize("algorithm", [1, 2])
 @pytest.mark.parametrize("scale", [False, True])
-def test_equals_sklearn_pls_for_every_component_count_on_tablets(tablet, scale):
+def test_equals_sklearn_pls_for_every_component_count_on_tablets(tablet, scale, algorithm):
     X, y, _ = tablet
     fit_rows, new_rows = slice(0, 500), slice(500, None)
     for k in KS:
         ref = PLSRegression(k, scale=scale).fit(X[fit_rows], y[fit_rows])
-        got = IKPLS(k, scale=scale).fit(X[fit_rows], y[fit_rows])
+        got = IKPLS(k, scale=scale, algorithm=algorithm).fit(X[fit_rows], y[fit_rows])
         assert got.predict(X[new_rows]).shape == (len(y) - 500,)
         assert _rel(got.predict(X[new_rows]), ref.predict(X[new_rows])) < 1e-8, k
         assert _rel(got.coef_, ref.coef_) < 1e-8, k
@@ -54,7 +56,8 @@ def test_equals_sklearn_pls_for_every_component_count_on_tablets(tablet, scale):
     assert _rel(IKPLS(9).fit(X, y).predict(X), IKPLS(10).fit(X, y).predict(X)) > 1e-4
 
 
-def test_equals_sklearn_pls_on_random_data_one_target():
+@pytest.mark.parametrize("algorithm", [1, 2])
+def test_equals_sklearn_pls_on_random_data_one_target(algorithm):
     rng = np.random.default_rng(1)
     X = rng.normal(size=(60, 40)) @ rng.normal(size=(40, 40))
     y = X[:, :5] @ rng.normal(size=5) + rng.normal(size=60)
@@ -62,18 +65,20 @@ def test_equals_sklearn_pls_on_random_data_one_target():
     for scale in (False, True):
         for k in KS:
             ref = PLSRegression(k, scale=scale).fit(X, y).predict(X_new)
-            assert _rel(IKPLS(k, scale=scale).fit(X, y).predict(X_new), ref) < 1e-8
+            got = IKPLS(k, scale=scale, algorithm=algorithm).fit(X, y).predict(X_new)
+            assert _rel(got, ref) < 1e-8
 
 
+@pytest.mark.parametrize("algorithm", [1, 2])
 @pytest.mark.parametrize("scale", [False, True])
-def test_equals_sklearn_pls_with_several_targets(scale):
+def test_equals_sklearn_pls_with_several_targets(scale, algorithm):
     rng = np.random.default_rng(2)
     X = rng.normal(size=(80, 30))
     Y = X[:, :4] @ rng.normal(size=(4, 3)) + 0.1 * rng.normal(size=(80, 3))
     X_new = rng.normal(size=(10, 30))
     worst_default = 0.0
     for k in KS:
-        got = IKPLS(k, scale=scale).fit(X, Y).predict(X_new)
+        got = IKPLS(k, scale=scale, algorithm=algorithm).fit(X, Y).predict(X_new)
         assert got.shape == (10, 3)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)   # tol=0 never "converges"
