@@ -6,7 +6,7 @@ in-process (one branch, sequential) with one BLAS thread; "before" swaps the swe
 function for the previous one (one sklearn PLSRegression(K) fit per fold, its rotations and
 y loadings cumulated: the code as it was before IKPLS), "after" is the sweep as it is.
 Both must give the same RMSECV per k and the same k. "run" is engine.run's wall time (the
-search, the CV of the refit model, the refit, the test predictions); "search" is the sweep
+search, the refit at the chosen k, the test predictions, the bookkeeping); "search" is the sweep
 alone (branch.tuning["seconds"]). Medians of 3 runs each, on
 1. tablet (430 training rows x 597 wavelengths)
 2. tablet's training rows replicated 8 times with 1e-4 noise (3440 x 597, as bench/parallel.py)
