@@ -13,8 +13,9 @@ Algorithm 2 of the same paper is the same recursion with X'X r evaluated as X'(X
 centred X, never forming X'X: 2np operations per component instead of np^2 once. Measured
 with one BLAS thread and 25 components it is the faster of the two from 344 x 597 (3 vs 13 ms)
 to 8000 x 1000 (290 vs 436 ms), and it does not square X's condition number, so the
-component sweep uses it; ``algorithm=1`` (the default, the kernel form the paper is known
-for) stays for data with many more rows than columns.
+component sweep uses it. ``algorithm=1`` stays the default: the kernel form the paper is
+known for, whose cost per component does not grow with the rows (it should win when rows far
+outnumber columns and components are many; not measured here).
 
 The fitted attributes follow sklearn's PLSRegression names and shapes, so code written for
 PLSRegression (``x_rotations_``, ``y_loadings_``, ``coef_`` of shape (n_targets, n_features))
@@ -46,7 +47,7 @@ class IKPLS(RegressorMixin, BaseEstimator):
         does. False (centring only) is how nirdesk uses PLS on spectra.
     algorithm : {1, 2}, default 1
         Dayal & MacGregor's algorithm: 1 forms X'X once, 2 multiplies by X twice per
-        component (faster unless rows far outnumber columns); the same model either way.
+        component (faster at every size measured, see above); the same model either way.
 
     Attributes
     ----------
