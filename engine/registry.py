@@ -377,8 +377,8 @@ _BUILTIN_ENTRIES = (
                   synonyms=("PLS", "PLSR", "latent variables", "linear"),
                   trusted=(_PLS,), samples=({}, {"scale": True})),
     RegistryEntry("IKPLS", "engine.models.IKPLS", "model", "regression",
-                  "PLS regression by improved kernel PLS (Dayal & MacGregor 1997): the same "
-                  "model as PLS, computed from X'X, faster on many samples.",
+                  "Improved kernel PLS (Dayal & MacGregor 1997): the same model as PLS, "
+                  "faster on many samples.",
                   title="Kernel PLS (IKPLS)", abbrev="IKPLS",
                   summary=("{n_components} comp.", ("scaled", "scale=true")), cost="blas",
                   synonyms=("ikpls", "kernel pls", "fast pls", "PLS", "latent variables",

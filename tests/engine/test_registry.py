@@ -32,7 +32,7 @@ EXPECTED = {
     "scaling": {"StandardScaler", "MinMaxScaler"},
     "model": {"PLSRegression", "Ridge", "Lasso", "ElasticNet", "SVR", "KNeighborsRegressor",
               "RandomForestRegressor", "MLPRegressor", "LogisticRegression", "PLSDA",
-              "RandomForestClassifier", "PCR", "MLR", "SIMCA", "PLSDAOneVsRest"},
+              "RandomForestClassifier", "PCR", "MLR", "SIMCA", "PLSDAOneVsRest", "IKPLS"},
     "splitter": {"KFold", "ShuffleSplit", "GroupKFold", "KennardStoneSplit", "SPXYSplit",
                  "VenetianBlinds", "ContiguousBlocks", "LeaveOneGroupOut"},
 }
