@@ -53,7 +53,11 @@ def fit_predict(branch_id: int, fold: int, pipeline: Any, X: np.ndarray, y: np.n
                 predictions = predictions[:, 0]
         else:
             predictions = np.empty(0, dtype=y.dtype)
+    # ResourceWarnings are the garbage collector's report on objects of earlier work (an
+    # unclosed file collected during this fit), never about the fit: recording them made a
+    # branch's warnings depend on when the collector ran.
     messages = list(dict.fromkeys(f"{w.category.__name__}: {str(w.message).splitlines()[0]}"
-                                  for w in caught))
+                                  for w in caught
+                                  if not issubclass(w.category, ResourceWarning)))
     return FoldResult(branch_id, fold, predict_idx, predictions, time.perf_counter() - start,
                       model if fold == REFIT else None, messages)

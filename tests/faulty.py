@@ -44,6 +44,20 @@ class MemoryHogRegressor(_MeanRegressor):
         raise MemoryError("Unable to allocate 512 GiB for an array")
 
 
+class LeakyRegressor(_MeanRegressor):
+    """Warns during fit as a garbage-collected unclosed file of earlier work does (a
+    ResourceWarning), next to a warning about the fit itself."""
+
+    def fit(self, X, y):
+        import warnings
+
+        warnings.warn("unclosed file <_io.TextIOWrapper name='other.csv'>", ResourceWarning,
+                      stacklevel=2)
+        warnings.warn("the fit itself had a problem", UserWarning, stacklevel=2)
+        self.mean_ = float(np.mean(y))
+        return self
+
+
 class SlowRegressor(_MeanRegressor):
     """Takes ``seconds`` per fit: long enough to cancel in the middle."""
 

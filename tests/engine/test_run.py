@@ -214,3 +214,16 @@ def test_fit_warnings_are_collected_once_per_branch(tecator_dir):
     assert b.status == "ok"
     assert len(b.warnings) == 1 and b.warnings[0].startswith("ConvergenceWarning")
     assert b.to_json()["warnings"] == b.warnings
+
+
+def test_resource_warnings_of_earlier_work_are_not_the_branch_warnings(tecator_dir):
+    """A ResourceWarning is the garbage collector's report on an object of earlier work that
+    happens to be collected during a fit: it says nothing about the branch, and recording it
+    made sequential and parallel runs differ by when the collector ran."""
+    from engine.registry import allow_module_prefix
+    from tests.faulty import LeakyRegressor
+
+    allow_module_prefix("tests")
+    b = run([LeakyRegressor()], load_dataset(tecator_dir), verbose=0).branches[0]
+    assert b.status == "ok"
+    assert b.warnings == ["UserWarning: the fit itself had a problem"]
