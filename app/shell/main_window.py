@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
         self.selection_table = SelectionTable(self.state)
         self.selection_table.row_activated.connect(self.view.show_row)
         self.docks: dict[str, QDockWidget] = {}
+        self.import_dialog: ImportDialog | None = None   # File > Import while it is open
         self.bench = Workbench(self.state, self.settings, self.notifier, self)
         self.addToolBar(self.bench.run_toolbar)
         self.bench.attach_actions([self.actions["clear_selection"]])
@@ -442,11 +443,18 @@ class MainWindow(QMainWindow):
                               start_dir=self._start_dir())
         dialog.setModal(True)
         self.import_dialog = dialog
-        dialog.finished.connect(lambda _r: dialog.deleteLater())
+        dialog.finished.connect(lambda _r: self._import_closed(dialog))
         if source:
             dialog.set_source(source, sheet)
         dialog.show()
         return dialog
+
+    def _import_closed(self, dialog: ImportDialog) -> None:
+        """A closed Import dialog is deleted; the window forgets it first, so nothing holds a
+        wrapper whose Qt object is gone (an import that succeeds closes the dialog itself)."""
+        if self.import_dialog is dialog:
+            self.import_dialog = None
+        dialog.deleteLater()
 
     def _ask_open_pipeline(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open pipeline", self._start_dir(),
