@@ -22,40 +22,13 @@ from PySide6.QtWidgets import QSizePolicy
 
 from app.common import colours
 from app.common.dots import Dots
+from app.common.pick_viewbox import PickViewBox
 from app.explore.compute import nearest_point, points_in_box
 
 PICK_PIXELS = 8
 POINT_SIZE = 7
 EXCLUDED_COLOUR = "#8a8a8a"
 REPLACE, ADD, TOGGLE = "replace", "add", "toggle"
-
-
-class PickViewBox(pg.ViewBox):
-    """pyqtgraph's ViewBox plus click and Shift+drag box picking (data coordinates)."""
-
-    sigClicked = Signal(object, object)       # QPointF, modifiers
-    sigBoxPicked = Signal(object, object)     # QRectF, modifiers
-
-    def mouseClickEvent(self, ev) -> None:
-        if ev.button() == Qt.MouseButton.LeftButton:
-            ev.accept()
-            self.sigClicked.emit(self.mapSceneToView(ev.scenePos()), ev.modifiers())
-            return
-        super().mouseClickEvent(ev)
-
-    def mouseDragEvent(self, ev, axis=None) -> None:
-        shift = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-        if ev.button() == Qt.MouseButton.LeftButton and axis is None and shift:
-            ev.accept()
-            start = ev.buttonDownPos(ev.button())
-            if ev.isFinish():
-                self.rbScaleBox.hide()
-                rect = self.childGroup.mapRectFromParent(QRectF(start, ev.pos())).normalized()
-                self.sigBoxPicked.emit(rect, ev.modifiers())
-            else:
-                self.updateScaleBox(start, ev.pos())
-            return
-        super().mouseDragEvent(ev, axis)
 
 
 class PointPlot(pg.GraphicsLayoutWidget):
@@ -90,8 +63,8 @@ class PointPlot(pg.GraphicsLayoutWidget):
         self._hover = -1
         self._mouse = pg.SignalProxy(self.plot.scene().sigMouseMoved, rateLimit=30,
                                      slot=self._on_mouse_moved)
-        self.vb.sigClicked.connect(self._on_click)
-        self.vb.sigBoxPicked.connect(self._on_box)
+        self.vb.clicked.connect(self._on_click)
+        self.vb.boxed.connect(self._on_box)
 
     # -- data --------------------------------------------------------------------------------
     def set_points(self, x: np.ndarray, y: np.ndarray, point_colours: list[QColor],

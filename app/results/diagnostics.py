@@ -45,6 +45,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLay
 
 from app.common import colours
 from app.common.dots import Dots, Sprite
+from app.common.pick_viewbox import PickViewBox
 from app.common.plot_key import KeyEntry, LimitLabels, LimitLine, PlotKey
 from app.results.diagnostics_task import BranchDiagnostics
 from app.results.plots import PlotPage
@@ -71,41 +72,6 @@ def palette_of(groups: tuple[np.ndarray, list[str]] | None, k: int) -> str:
 
 def _pct(level: float) -> str:
     return f"{level * 100:g} %"
-
-
-class PickViewBox(pg.ViewBox):
-    """A ViewBox that selects as the spectra view and the Explore view do: ``clicked(view
-    point, modifiers)`` on a left click, ``boxed(view rect, modifiers)`` when a Shift+drag
-    ends (the box is drawn meanwhile). A plain drag pans, right-drag and the wheel zoom, as
-    in pyqtgraph."""
-
-    clicked = Signal(object, object)
-    boxed = Signal(object, object)
-    hovered = Signal(object)          # view point under the mouse (None: it left the plot)
-
-    def hoverEvent(self, ev: Any) -> None:
-        self.hovered.emit(None if ev.isExit() else self.mapToView(ev.pos()))
-
-    def mouseClickEvent(self, ev: Any) -> None:
-        if ev.button() == Qt.MouseButton.LeftButton:
-            ev.accept()
-            self.clicked.emit(self.mapToView(ev.pos()), ev.modifiers())
-            return
-        super().mouseClickEvent(ev)
-
-    def mouseDragEvent(self, ev: Any, axis: Any = None) -> None:
-        shift = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-        if ev.button() != Qt.MouseButton.LeftButton or axis is not None or not shift:
-            super().mouseDragEvent(ev, axis)
-            return
-        ev.accept()
-        p0, p1 = ev.buttonDownPos(), ev.pos()
-        if ev.isFinish():
-            self.rbScaleBox.hide()
-            rect = self.childGroup.mapRectFromParent(QRectF(p0, p1)).normalized()
-            self.boxed.emit(rect, ev.modifiers())
-        else:
-            self.updateScaleBox(p0, p1)
 
 
 @functools.cache

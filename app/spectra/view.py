@@ -24,6 +24,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from app.common import colours
+from app.common.pick_viewbox import PickViewBox
 from app.common.render import Content, DrawGroup, Renderer
 from app.common.spectra_layer import SpectraLayer
 from app.model.spectra_data import colour_groups, format_value, is_numeric
@@ -34,38 +35,6 @@ pg.setConfigOptions(background="w", foreground="k", antialias=False)
 HOVER_PIXELS = 8                  # how close (vertically) the mouse must be to a spectrum
 EXCLUDED_RGB = (150, 150, 150)    # grey: spectra left out of runs
 OVERLAY_MAX_POINTS = 300_000      # larger selections are drawn by the layer, off-thread
-
-
-class SelectViewBox(pg.ViewBox):
-    """pyqtgraph's ViewBox plus click and box selection."""
-
-    sigClicked = Signal(object, object)        # QPointF in data coordinates, modifiers
-    sigBoxSelected = Signal(object, object)    # QRectF in data coordinates, modifiers
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.box_mode = False
-
-    def mouseClickEvent(self, ev) -> None:
-        if ev.button() == Qt.MouseButton.LeftButton:
-            ev.accept()
-            self.sigClicked.emit(self.mapSceneToView(ev.scenePos()), ev.modifiers())
-            return
-        super().mouseClickEvent(ev)
-
-    def mouseDragEvent(self, ev, axis=None) -> None:
-        box = self.box_mode or bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-        if ev.button() == Qt.MouseButton.LeftButton and axis is None and box:
-            ev.accept()
-            start = ev.buttonDownPos(ev.button())
-            if ev.isFinish():
-                self.rbScaleBox.hide()
-                rect = self.childGroup.mapRectFromParent(QRectF(start, ev.pos())).normalized()
-                self.sigBoxSelected.emit(rect, ev.modifiers())
-            else:
-                self.updateScaleBox(start, ev.pos())
-            return
-        super().mouseDragEvent(ev, axis)
 
 
 class SpectraView(QWidget):
@@ -83,7 +52,7 @@ class SpectraView(QWidget):
         self.graphics.setObjectName("spectraGraphics")
         self.graphics.setAcceptDrops(False)  # files dropped here go to the main window
         self.graphics.viewport().setAcceptDrops(False)
-        self.vb = SelectViewBox()
+        self.vb = PickViewBox()
         self.plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0, viewBox=self.vb)
         # no grid by default: it costs ~15 ms per repaint (the plot's right-click menu has it)
         self.plot.showGrid(x=False, y=False)
@@ -136,8 +105,8 @@ class SpectraView(QWidget):
 
         self._mouse_proxy = pg.SignalProxy(self.plot.scene().sigMouseMoved, rateLimit=60,
                                            slot=self._on_mouse_moved)
-        self.vb.sigClicked.connect(self._on_click)
-        self.vb.sigBoxSelected.connect(self._on_box)
+        self.vb.clicked.connect(self._on_click)
+        self.vb.boxed.connect(self._on_box)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -113,7 +113,7 @@ def test_click_and_ctrl_click_select_spectra(window, qtbot):
 def test_shift_drag_selects_every_spectrum_crossing_the_box(window, qtbot):
     view, st, data = window.view, window.state, window.state.shown
     boxes = []
-    view.vb.sigBoxSelected.connect(lambda rect, mods: boxes.append(rect))
+    view.vb.boxed.connect(lambda rect, mods: boxes.append(rect))
     px_x, px_y = view.vb.viewPixelSize()
 
     def check_box(a: QPoint, b: QPoint):

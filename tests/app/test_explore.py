@@ -222,10 +222,10 @@ def test_picking_points_selects_rows_everywhere_and_back(qtbot, view_of_tecator)
     x0, x1 = np.quantile(plot.x, [0.2, 0.6])
     y0, y1 = np.quantile(plot.y, [0.1, 0.9])
     inside = np.flatnonzero((plot.x >= x0) & (plot.x <= x1) & (plot.y >= y0) & (plot.y <= y1))
-    plot.vb.sigBoxPicked.emit(QRectF(x0, y0, x1 - x0, y1 - y0), Qt.KeyboardModifier.NoModifier)
+    plot.vb.boxed.emit(QRectF(x0, y0, x1 - x0, y1 - y0), Qt.KeyboardModifier.NoModifier)
     assert state.selection.tolist() == inside.tolist()
     assert table.model.rows.tolist() == inside.tolist()
-    plot.vb.sigBoxPicked.emit(QRectF(x0, y0, x1 - x0, y1 - y0),
+    plot.vb.boxed.emit(QRectF(x0, y0, x1 - x0, y1 - y0),
                               Qt.KeyboardModifier.ControlModifier
                               | Qt.KeyboardModifier.ShiftModifier)
     assert state.selection.tolist() == inside.tolist()
@@ -234,7 +234,7 @@ def test_picking_points_selects_rows_everywhere_and_back(qtbot, view_of_tecator)
     assert np.array_equal(plot.rings.x, view.current().scores[[3, 9], 0])
     assert np.array_equal(inf.rings.y, view.current().q[[3, 9]])
     # a click on empty space clears it
-    plot.vb.sigClicked.emit(_far_corner(plot), Qt.KeyboardModifier.NoModifier)
+    plot.vb.clicked.emit(_far_corner(plot), Qt.KeyboardModifier.NoModifier)
     assert state.selection.size == 0
 
 
