@@ -11,13 +11,14 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
+
+from engine.models._linear import LinearRegressor
 
 __all__ = ["MLR"]
 
 
-class MLR(RegressorMixin, BaseEstimator):
+class MLR(LinearRegressor):
     """Ordinary least squares of y on every column of X.
 
     Parameters
@@ -60,16 +61,5 @@ class MLR(RegressorMixin, BaseEstimator):
             x_mean, y_mean = np.zeros(p), np.zeros(Y.shape[1])
         coef, _, self.rank_, _ = np.linalg.lstsq(X - x_mean, Y - y_mean, rcond=None)
         intercept = y_mean - x_mean @ coef
-        self.coef_ = coef[:, 0] if y.ndim == 1 else coef.T
-        self.intercept_ = float(intercept[0]) if y.ndim == 1 else intercept
+        self._store_coefficients(coef, intercept, y)
         return self
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True   # one coefficient vector per column of y
-        return tags
-
-    def predict(self, X: Any) -> np.ndarray:
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        return X @ self.coef_.T + self.intercept_

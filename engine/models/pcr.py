@@ -11,15 +11,16 @@ from numbers import Integral
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.extmath import svd_flip
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
+
+from engine.models._linear import LinearRegressor
 
 __all__ = ["PCR"]
 
 
-class PCR(RegressorMixin, BaseEstimator):
+class PCR(LinearRegressor):
     """PCA of the centred spectra, then least squares of y on the first ``n_components``
     scores; stored as one regression vector in the spectra's units.
 
@@ -69,16 +70,5 @@ class PCR(RegressorMixin, BaseEstimator):
         b = np.linalg.lstsq(scores, Y - y_mean, rcond=None)[0]   # (k, n_targets)
         coef = self.components_.T @ b                            # (p, n_targets)
         intercept = y_mean - self.x_mean_ @ coef
-        self.coef_ = coef[:, 0] if y.ndim == 1 else coef.T
-        self.intercept_ = float(intercept[0]) if y.ndim == 1 else intercept
+        self._store_coefficients(coef, intercept, y)
         return self
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True   # one coefficient vector per column of y
-        return tags
-
-    def predict(self, X: Any) -> np.ndarray:
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        return X @ self.coef_.T + self.intercept_
