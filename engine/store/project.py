@@ -534,6 +534,11 @@ class Project:
             raise InputError("the saved model is damaged (its checksum does not match)", file=where)
         return load_model_blob(blob, extra_trusted, where=where)
 
+    def model_sha256(self, run_id: int, branch_id: int) -> str:
+        """The sha256 stored beside a branch's saved model blob (what a report prints to
+        identify the model; load_model checks the blob against it)."""
+        return str(self._model_row(run_id, branch_id)[1])
+
     def model_wavelengths(self, run_id: int, branch_id: int) -> np.ndarray:
         """The wavelengths the model's input columns stand for (the training data's axis)."""
         _, _, wl = self._model_row(run_id, branch_id)
