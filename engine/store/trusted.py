@@ -24,7 +24,8 @@ from typing import Any
 
 from engine.registry import RegistryEntry, get_entry, registry_entries
 
-__all__ = ["ALWAYS_TRUSTED", "SAMPLE_MODEL", "registry_samples", "trusted_types"]
+__all__ = ["ALWAYS_TRUSTED", "SAMPLE_MODEL", "TRANSFER_TRUSTED", "registry_samples",
+           "trusted_types"]
 
 #: What every saved model holds, whatever its steps: skops' containers and scalars, numpy
 #: arrays and scalar types, and the Pipeline itself. The numpy scalar types include widths a
@@ -43,15 +44,26 @@ ALWAYS_TRUSTED: frozenset[str] = frozenset({
     "sklearn.pipeline.Pipeline",
 })
 
+#: What a transferred model adds (engine.transfer, issue 19): DS/PDS in front of a branch's
+#: pipeline, or its final model wrapped in a slope/bias correction. They are no pipeline steps
+#: (no registry entry: a transfer is fitted on paired spectra by `nirdesk transfer`), so they
+#: are listed here; their state is numpy arrays and floats. tests/engine/test_transfer.py
+#: dumps each transferred model and fails if it needs a type outside the list.
+TRANSFER_TRUSTED: frozenset[str] = frozenset({
+    "engine.transfer.methods.DirectStandardisation",
+    "engine.transfer.methods.PiecewiseDirectStandardisation",
+    "engine.transfer.methods.SlopeBiasCorrected",
+})
+
 #: The model an operator sample is fitted in front of (a pipeline ends with a model).
 SAMPLE_MODEL = "PLSRegression"
 
 
 def trusted_types(entries: Iterable[RegistryEntry] | None = None) -> frozenset[str]:
-    """Every type a saved model may name: :data:`ALWAYS_TRUSTED` plus the ``trusted`` types of
-    ``entries`` (default: every step registered now)."""
+    """Every type a saved model may name: :data:`ALWAYS_TRUSTED`, :data:`TRANSFER_TRUSTED` and
+    the ``trusted`` types of ``entries`` (default: every step registered now)."""
     steps = registry_entries() if entries is None else entries
-    return ALWAYS_TRUSTED | frozenset(t for e in steps for t in e.trusted)
+    return ALWAYS_TRUSTED | TRANSFER_TRUSTED | frozenset(t for e in steps for t in e.trusted)
 
 
 def registry_samples(entries: Iterable[RegistryEntry] | None = None
