@@ -28,6 +28,8 @@ def execute_task(kind: str, branch_id: int, fold: int, pipeline: Any, X: np.ndar
     sweep  one fold of the exact PLS component sweep (predictions for every k)
     tune   a whole Optuna search of one branch, trials one after the other (used when
            branches, not trials, run in parallel)
+    ipls   one candidate wavelength set of an interval search, swept over all its folds
+           (engine.selection.scoring; branch_id is the candidate's number)
     """
     if kind == "fit":
         return fit_predict(branch_id, fold, pipeline, X, y, train_idx, predict_idx)
@@ -38,4 +40,8 @@ def execute_task(kind: str, branch_id: int, fold: int, pipeline: Any, X: np.ndar
                                  extra or {})
     if kind == "tune":
         return runner.tune_task(branch_id, pipeline, X, y, extra or {})
+    if kind == "ipls":
+        from engine.selection.scoring import candidate_task
+
+        return candidate_task(branch_id, pipeline, X, y, extra or {})
     raise ValueError(f"unknown task kind {kind!r}")
