@@ -2,7 +2,8 @@
 the engine (docs/design.md "Command line").
 
 Exit codes: 0 done; 2 bad input or arguments (one line on stderr, no traceback); 1 a failure
-inside the run (a bug, reported with its traceback); 130 cancelled (Ctrl-C).
+inside the run (a bug, reported with its traceback) or an output that could not be written
+(a full disk: one line, the previous file unchanged); 130 cancelled (Ctrl-C or SIGTERM).
 """
 from __future__ import annotations
 
@@ -154,6 +155,10 @@ def _read_pipeline(path: str) -> tuple[Any, ExpandedPipeline]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from engine.atomic import check_output_path
+
+    if args.out:  # a folder or a missing folder must not cost a whole run
+        check_output_path(args.out, what="the results")
     n = args.parallel_branches
     if n is not None and (n == 0 or n < -1):
         raise SpecError(f"--parallel-branches must be -1 (auto) or >= 1, not {n}")
@@ -244,8 +249,8 @@ def _run_and_report(args: argparse.Namespace, expanded: ExpandedPipeline,
     from engine.progress import ProgressPrinter
     from engine.run import run
 
-    # Ctrl-C asks the run to cancel (workers killed, finished branches kept); a second one
-    # interrupts at once.
+    # Ctrl-C (or SIGTERM, its twin from a service manager or `kill`) asks the run to cancel
+    # (workers killed, finished branches kept); a second one interrupts at once.
     cancel = threading.Event()
 
     def on_sigint(signum: int, frame: FrameType | None) -> None:
@@ -254,6 +259,7 @@ def _run_and_report(args: argparse.Namespace, expanded: ExpandedPipeline,
         cancel.set()
 
     previous = signal.signal(signal.SIGINT, on_sigint)
+    previous_term = signal.signal(signal.SIGTERM, on_sigint)
     progress = ProgressPrinter() if args.verbose else None
     try:
         result = run(expanded, dataset, verbose=args.verbose, seed=args.seed,
@@ -264,6 +270,7 @@ def _run_and_report(args: argparse.Namespace, expanded: ExpandedPipeline,
                      in_process_sequential=getattr(args, "pool", None) is None)
     finally:
         signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous_term)
         if progress:
             progress.close()
     if args.out:
@@ -303,17 +310,22 @@ def _save_run(project: Project | None, path: str, result: RunResult, dataset: Sp
               spec: Any, name: str) -> int | None:
     """Add the run to the project; a failing disk is reported in one line (exit 1)."""
     from engine.store import Project
+    from engine.store.project import write_problem
 
     try:
-        project = project or Project.create(path)
+        project = project or Project.create_or_open(path)
         with project:
             return project.record_run(result, dataset, spec, name)
     except (sqlite3.Error, OSError) as exc:
-        print(f"nirdesk run: could not save to {path}: {exc}", file=sys.stderr)
+        print(f"nirdesk run: {path}: could not save the run ({write_problem(exc)}); "
+              "the project is unchanged", file=sys.stderr)
         return None
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from engine.atomic import check_output_path
+
+    check_output_path(args.out, what="the predictions")
     from engine.predict import predict
 
     log = print if args.verbose else (lambda message: None)
@@ -344,8 +356,10 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
     """Every spectrum of the dataset after one branch's preprocessing, as the branch's model
     sees it in a run: fitted on the training rows, applied to all rows
     (engine.pipeline.preprocess_branch), written as a CSV nirdesk can open as a dataset."""
+    from engine.atomic import check_output_path
     from engine.pipeline import preprocess_branch
 
+    check_output_path(args.out, what="the spectra")
     _, expanded = _read_pipeline(args.pipeline)
     branch = _chosen_branch(expanded, args.branch, args.pipeline)
     dataset = _load_data(args, target=args.target)
@@ -384,7 +398,7 @@ def _write_spectra(path: str, Z: np.ndarray, axis: np.ndarray,
 
     import numpy as np
 
-    from engine.errors import InputError
+    from engine.atomic import replacing
 
     def cell(value: Any) -> str:
         if isinstance(value, (float, np.floating)):
@@ -394,17 +408,14 @@ def _write_spectra(path: str, Z: np.ndarray, axis: np.ndarray,
     names = dataset.target_names
     header = (["sample_id", "partition"]
               + [np.format_float_positional(float(v), trim="-") for v in axis] + names)
-    try:
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(header)
-            for i in range(Z.shape[0]):
-                writer.writerow([dataset.sample_ids[i],
-                                 "test" if dataset.test_mask[i] else "train",
-                                 *(repr(float(v)) for v in Z[i]),
-                                 *(cell(dataset.targets[n][i]) for n in names)])
-    except OSError as exc:
-        raise InputError(f"cannot write the spectra ({exc.strerror or exc})", file=path) from None
+    with replacing(path, what="the spectra", newline="") as fh:  # WriteFailed: exit 1
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        for i in range(Z.shape[0]):
+            writer.writerow([dataset.sample_ids[i],
+                             "test" if dataset.test_mask[i] else "train",
+                             *(repr(float(v)) for v in Z[i]),
+                             *(cell(dataset.targets[n][i]) for n in names)])
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -434,11 +445,25 @@ def cmd_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM outside a run's own handler: unwind like Ctrl-C, so every finally runs (the
+    workers and the /dev/shm data go) instead of dying where we stand."""
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    import signal
+
+    from engine.atomic import WriteFailed
+
     args = build_parser().parse_args(argv)
+    previous_term = signal.signal(signal.SIGTERM, _terminated)
     try:
         return {"run": cmd_run, "predict": cmd_predict, "preprocess": cmd_preprocess,
                 "info": cmd_info}[args.command](args)
+    except WriteFailed as exc:  # a full disk: one line, the previous file kept (exit 1)
+        print(f"nirdesk {args.command}: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     except NirdeskInputError as exc:
         print(f"nirdesk {args.command}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -448,6 +473,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"nirdesk {args.command}: cancelled", file=sys.stderr)
         return EXIT_CANCELLED
+    finally:
+        _stop_local_pool()
+        signal.signal(signal.SIGTERM, previous_term)
+
+
+def _stop_local_pool() -> None:
+    """No worker, resource tracker or /dev/shm data may outlive the command, whatever way it
+    ends (the local pool is process-wide, so the run itself does not stop it)."""
+    executor = sys.modules.get("engine.executor")
+    if executor is not None:
+        executor.shutdown_default_pool()
 
 
 if __name__ == "__main__":

@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from engine.errors import Cancelled as Cancelled  # re-exported; raised when cancel is set
 from engine.fold import FoldResult
+from engine.lifeline import ignore_interrupts, watch_parent
+from engine.scratch import ScratchFolder
 from engine.tasks import execute_task
 
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -48,35 +47,43 @@ class Task:
 class SharedData:
     """X and y written once as .npy files that workers memory-map read-only.
 
-    /dev/shm (RAM-backed) is used when it has room for the data twice over, otherwise the
-    system temp folder. Class labels are stored as fixed-width unicode (no pickle needed).
+    The folder is an engine.scratch.ScratchFolder: in /dev/shm (RAM-backed) when it has room
+    for the data twice over, otherwise the system temp folder; named after this process and
+    removed on every exit nirdesk controls, reclaimed by the next nirdesk after a kill. Class
+    labels are stored as fixed-width unicode (no pickle needed).
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray) -> None:
         y = np.asarray(y)
         if y.dtype == object:
             y = y.astype(str)
-        need = X.nbytes + y.nbytes
-        shm_has_room = os.path.isdir("/dev/shm") and shutil.disk_usage("/dev/shm").free > 2 * need
-        base = "/dev/shm" if shm_has_room else None
-        self.folder = Path(tempfile.mkdtemp(prefix="nirdesk-", dir=base))
+        self._scratch = ScratchFolder(room=X.nbytes + y.nbytes)
+        self.folder = self._scratch.path
         self.x_path = str(self.folder / "X.npy")
         self.y_path = str(self.folder / "y.npy")
-        np.save(self.x_path, np.ascontiguousarray(X), allow_pickle=False)
-        np.save(self.y_path, y, allow_pickle=False)
+        try:
+            np.save(self.x_path, np.ascontiguousarray(X), allow_pickle=False)
+            np.save(self.y_path, y, allow_pickle=False)
+        except BaseException:
+            self._scratch.close()
+            raise
 
     def close(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
+        self._scratch.close()
 
 
 _WORKER_DATA: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 _WORKER_LIMITS: Any = None
 
 
-def _init_worker(threads: int) -> None:
-    """Runs once in each worker: cap BLAS/OpenMP threads for the worker's lifetime."""
+def _init_worker(threads: int, parent: int | None = None) -> None:
+    """Runs once in each worker: die with the parent process (engine.lifeline), leave
+    Ctrl-C to the parent, cap BLAS/OpenMP threads for the worker's lifetime."""
     global _WORKER_LIMITS
     from threadpoolctl import threadpool_limits
+
+    watch_parent(parent)
+    ignore_interrupts()
 
     _WORKER_LIMITS = threadpool_limits(limits=threads)
 
@@ -192,7 +199,8 @@ class TaskPool:
         env = {name: str(threads) for name in THREAD_ENV_VARS}
         with self._lock:
             self._executor = get_reusable_executor(max_workers=workers, timeout=IDLE_TIMEOUT_S,
-                                                   initializer=_init_worker, initargs=(threads,),
+                                                   initializer=_init_worker,
+                                                   initargs=(threads, os.getpid()),
                                                    env=env, reuse="auto")
             self._config = (workers, threads)
             return self._executor
@@ -356,3 +364,10 @@ def default_pool() -> TaskPool:
     if _DEFAULT_POOL is None:
         _DEFAULT_POOL = TaskPool()
     return _DEFAULT_POOL
+
+
+def shutdown_default_pool() -> None:
+    """Stop the process-wide pool if one was made (workers, trackers, the /dev/shm data):
+    what a command does on its way out, whichever way it ends. Safe to call twice."""
+    if _DEFAULT_POOL is not None:
+        _DEFAULT_POOL.shutdown()

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.atomic import replacing
 from engine.dataset import SpectralDataset, code_labels
 from engine.errors import InputError, NirdeskInputError
 
@@ -84,20 +85,17 @@ class PredictionResult:
             header += ["reference", "error"]
         header += ["t2", "q", "leverage", "flag"]
         stats = [self.t2, self.q, self.leverage]
-        try:
-            with open(path, "w", newline="", encoding="utf-8") as fh:
-                writer = csv.writer(fh)
-                writer.writerow(header)
-                for i, sample in enumerate(self.sample_ids):
-                    row = [sample, _cell(self.predictions[i])]
-                    if self.reference is not None and self.error is not None:
-                        row += [_cell(self.reference[i]), _cell(self.error[i])]
-                    row += ["" if values is None else _cell(values[i]) for values in stats]
-                    row.append("" if self.flags is None else self.flags[i])
-                    writer.writerow(row)
-        except OSError as exc:
-            raise InputError(f"cannot write the predictions ({exc.strerror or exc})",
-                             file=str(path)) from None
+        # replaced atomically: a full disk keeps the previous file (WriteFailed, exit 1)
+        with replacing(path, what="the predictions", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            for i, sample in enumerate(self.sample_ids):
+                row = [sample, _cell(self.predictions[i])]
+                if self.reference is not None and self.error is not None:
+                    row += [_cell(self.reference[i]), _cell(self.error[i])]
+                row += ["" if values is None else _cell(values[i]) for values in stats]
+                row.append("" if self.flags is None else self.flags[i])
+                writer.writerow(row)
 
 
 def _cell(value: Any) -> str:

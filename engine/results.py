@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from engine.atomic import write_text
+
 SCHEMA = "nirdesk.results/1"
 
 
@@ -82,8 +84,10 @@ class RunResult:
                 "seconds": round(self.seconds, 6)}
 
     def write_json(self, path: str | Path) -> None:
+        """The results JSON, replaced atomically (engine.atomic: a failure keeps the previous
+        file and raises WriteFailed, one line naming it)."""
         text = json.dumps(_json_safe(self.to_json()), indent=2) + "\n"
-        Path(path).write_text(text, encoding="utf-8")
+        write_text(path, text, what="the results")
 
 
 def _json_safe(value: Any) -> Any:

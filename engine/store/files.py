@@ -15,8 +15,8 @@ from pathlib import Path
 
 from engine.store.schema import migrate
 
-__all__ = ["atomic_copy", "fsync_dir", "fsync_file", "keep_original", "migrated_in_memory",
-           "temp_beside"]
+__all__ = ["atomic_copy", "fsync_dir", "fsync_file", "keep_original", "link_durably",
+           "migrated_in_memory", "temp_beside"]
 
 
 def fsync_file(path: Path) -> None:
@@ -44,6 +44,23 @@ def replace_durably(temp: Path, target: Path) -> None:
     file, never a mix: flush its data, rename atomically, then flush the rename."""
     fsync_file(temp)
     os.replace(temp, target)
+    fsync_dir(target.parent)
+
+
+def link_durably(temp: Path, target: Path) -> None:
+    """Like :func:`replace_durably`, but never over an existing file: a hard link fails with
+    FileExistsError when ``target`` appeared meanwhile (another process creating the same
+    project). File systems without hard links (FAT, some network shares) fall back to a
+    rename after a last check: the window for a race is then that check's."""
+    fsync_file(temp)
+    try:
+        os.link(temp, target)
+    except FileExistsError:
+        raise
+    except OSError:
+        if target.exists():
+            raise FileExistsError(str(target)) from None
+        os.replace(temp, target)
     fsync_dir(target.parent)
 
 

@@ -27,6 +27,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +43,7 @@ from engine.store.check import check_project_file, read_only_uri
 from engine.store.files import (
     atomic_copy,
     keep_original,
+    link_durably,
     migrated_in_memory,
     replace_durably,
     temp_beside,
@@ -102,6 +104,42 @@ def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA foreign_keys = ON")
 
 
+#: How long a save waits for another process's save to the same project to finish.
+WRITE_WAIT_S = 300.0
+
+
+def _begin_immediate(conn: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE, waiting (beyond the connection's busy timeout) while another process
+    writes to the project: two runs saving at once land one after the other."""
+    deadline = time.monotonic() + WRITE_WAIT_S
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def write_problem(exc: BaseException) -> str:
+    """A short reason for a failed save, in the user's words: a full disk, a read-only
+    file or folder, a locked project; otherwise SQLite's or the system's own words."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror
+    low = text.lower()
+    if "full" in low or "no space" in low:
+        return "the disk is full"
+    if "readonly" in low or "read-only" in low or "permission" in low:
+        return "the file or its folder is read-only"
+    if "locked" in low or "busy" in low:
+        return "another program kept the project locked"
+    return text
+
+
 # -- the project -----------------------------------------------------------------------------------
 
 
@@ -128,7 +166,11 @@ class Project:
     # -- opening and closing ---------------------------------------------------------------
     @classmethod
     def create(cls, path: str | os.PathLike, *, overwrite: bool = False) -> Project:
-        """Make a new, empty project file (atomically: a crash leaves no half-made file)."""
+        """Make a new, empty project file (atomically: a crash leaves no half-made file).
+
+        Without ``overwrite`` the finished file is hard-linked into place, which fails if
+        another process made the same file meanwhile: InputError "already exists", never a
+        project silently replaced (use :meth:`create_or_open` to join it instead)."""
         target = Path(path)
         if target.exists() and not overwrite:
             raise InputError("a file with this name already exists", file=str(target))
@@ -148,9 +190,28 @@ class Project:
                 conn.execute("COMMIT")
             finally:
                 conn.close()
-            replace_durably(temp, target)
+            if overwrite:
+                replace_durably(temp, target)
+            else:
+                link_durably(temp, target)
+        except FileExistsError:
+            raise InputError("a file with this name already exists", file=str(target)) from None
         finally:
             temp.unlink(missing_ok=True)
+        return cls.open(target)
+
+    @classmethod
+    def create_or_open(cls, path: str | os.PathLike) -> Project:
+        """The project at ``path``, made if missing. Two processes doing this at once both
+        get the same file (the loser of the creation race opens the winner's), so two
+        `nirdesk run --save same.nirdesk` both land."""
+        target = Path(path)
+        if not target.exists():
+            try:
+                return cls.create(target)
+            except InputError:
+                if not target.exists():
+                    raise
         return cls.open(target)
 
     @classmethod
@@ -197,7 +258,7 @@ class Project:
 
     @classmethod
     def open_or_create(cls, path: str | os.PathLike) -> Project:
-        return cls.open(path) if Path(path).exists() else cls.create(path)
+        return cls.create_or_open(path)
 
     def close(self) -> None:
         with self._lock:
@@ -252,7 +313,7 @@ class Project:
             conn = self._connection()
             outer = self._depth == 0
             if outer:
-                conn.execute("BEGIN IMMEDIATE")
+                _begin_immediate(conn)
             self._depth += 1
             try:
                 yield conn
@@ -261,8 +322,11 @@ class Project:
                                      [("modified", _now()), ("written_by", app_version())])
                     conn.execute("COMMIT")
             except BaseException:
-                if outer:
-                    conn.execute("ROLLBACK")
+                # SQLite rolls back by itself on some errors (a full disk, an I/O error): a
+                # second ROLLBACK would hide the real reason behind "no transaction is active"
+                if outer and conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
                 raise
             finally:
                 self._depth -= 1
