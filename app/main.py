@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from app.version import app_version
 
-HEADLESS_COMMANDS = {"run", "info", "predict", "preprocess"}
+HEADLESS_COMMANDS = {"run", "info", "predict", "preprocess", "transfer"}
 
 # How loky starts its helpers (joblib/externals/loky/backend): a worker is
 # `python -m joblib.externals.loky.backend.popen_loky_posix --process-name N --pipe FD`, its

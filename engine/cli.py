@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--target", help="target the supervised steps fit on (default: the first)")
     pre.add_argument("--seed", type=int, default=0, help="seed for every random_state left unset")
     pre.add_argument("--verbose", type=int, choices=(0, 1), default=1)
+    from engine.transfer.command import add_parser as add_transfer  # issue 19 (light: argparse)
+
+    add_transfer(sub)
     info = sub.add_parser("info", help="describe a dataset, a pipeline JSON file or a project")
     info.add_argument("path", nargs="?",
                       help="a dataset, a pipeline .json, a .nirdesk project or a step name")
@@ -445,6 +448,13 @@ def cmd_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_transfer(args: argparse.Namespace) -> int:
+    """`nirdesk transfer` (engine.transfer.command: its arguments and output live there)."""
+    from engine.transfer.command import cmd_transfer
+
+    return cmd_transfer(args)
+
+
 def _terminated(signum: int, frame: FrameType | None) -> None:
     """SIGTERM outside a run's own handler: unwind like Ctrl-C, so every finally runs (the
     workers and the /dev/shm data go) instead of dying where we stand."""
@@ -460,7 +470,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous_term = signal.signal(signal.SIGTERM, _terminated)
     try:
         return {"run": cmd_run, "predict": cmd_predict, "preprocess": cmd_preprocess,
-                "info": cmd_info}[args.command](args)
+                "info": cmd_info, "transfer": _cmd_transfer}[args.command](args)
     except WriteFailed as exc:  # a full disk: one line, the previous file kept (exit 1)
         print(f"nirdesk {args.command}: {exc}", file=sys.stderr)
         return EXIT_FAILURE
