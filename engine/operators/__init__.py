@@ -38,11 +38,14 @@ from engine.operators.normalize import Normalize
 from engine.operators.orthogonal import EPO, OSC
 from engine.operators.resample import Resample
 from engine.operators.scatter import MSC, RNV, SNV
+from engine.operators.selectors import CARS, MCUVE, SRSelector, VIPSelector
 from engine.operators.smoothing import GaussianSmooth, Whittaker
 
 __all__ = [
+    "CARS",
     "EMSC",
     "EPO",
+    "MCUVE",
     "MSC",
     "OPERATORS",
     "OSC",
@@ -62,17 +65,20 @@ __all__ = [
     "NorrisWilliams",
     "Resample",
     "Rubberband",
+    "SRSelector",
     "SavitzkyGolay",
     "SecondDerivative",
     "SelectRanges",
     "SpectralOperator",
+    "VIPSelector",
     "Whittaker",
     "als_baseline",
 ]
 
 #: Short name -> class, for every operator of this package but the orthogonalisation filters
 #: (OSC needs y, EPO the user's difference spectra: their contract is tested with those in
-#: tests/engine/test_operators_orthogonal.py and by sklearn's checks).
+#: tests/engine/test_operators_orthogonal.py and by sklearn's checks) and the supervised
+#: selectors (they need y: tests/engine/test_selectors.py and sklearn's checks).
 OPERATORS: dict[str, type[SpectralOperator]] = {
     cls.__name__: cls
     for cls in (SNV, MSC, Detrend, SavitzkyGolay, FirstDerivative, SecondDerivative,

@@ -43,7 +43,8 @@ def test_groups_by_job_and_hides_the_empty_fallback(palette) -> None:
         "Whittaker", "GaussianSmooth"]
     assert palette.visible_entries("Conversion") == ["Absorbance", "KubelkaMunk"]
     assert palette.visible_entries("Selection & axis") == ["CropRange", "SelectRanges",
-                                                           "Resample"]
+                                                           "Resample", "VIPSelector",
+                                                           "SRSelector", "CARS", "MCUVE"]
     shown = [palette.tree.topLevelItem(i).text(0)
              for i in range(palette.tree.topLevelItemCount())
              if not palette.tree.topLevelItem(i).isHidden()]
@@ -66,6 +67,7 @@ def test_groups_by_job_and_hides_the_empty_fallback(palette) -> None:
     ("gap segment", ["NorrisWilliams"]),
     ("orthogonal", ["OPLS", "OSC", "EPO"]),
     ("external parameter", ["EPO"]),
+    ("variable selection", ["VIPSelector", "SRSelector", "CARS", "MCUVE", "Lasso"]),
 ])
 def test_search_finds_steps_by_synonym(palette, words, expected) -> None:
     QTest.keyClicks(palette.search, words)

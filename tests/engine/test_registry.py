@@ -28,7 +28,9 @@ EXPECTED = {
                       # issue 18's toolbox
                       "RNV", "EMSC", "NorrisWilliams", "Whittaker", "GaussianSmooth",
                       "SelectRanges", "Resample", "AirPLS", "ArPLS", "Rubberband", "ModPoly",
-                      "Absorbance", "KubelkaMunk", "OPLS", "OSC", "EPO"},
+                      "Absorbance", "KubelkaMunk", "OPLS", "OSC", "EPO",
+                      # issue 19's supervised wavelength selection
+                      "VIPSelector", "SRSelector", "CARS", "MCUVE"},
     "scaling": {"StandardScaler", "MinMaxScaler"},
     "model": {"PLSRegression", "Ridge", "Lasso", "ElasticNet", "SVR", "KNeighborsRegressor",
               "RandomForestRegressor", "MLPRegressor", "LogisticRegression", "PLSDA",

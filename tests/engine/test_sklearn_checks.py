@@ -29,6 +29,9 @@ CHECK_PARAMS = {
     "Resample": {"step": 0.5},
     "EPO": {"n_components": 1},
     "SelectRanges": {"ranges": [[0, 1]]},
+    # fewer Monte Carlo runs: 50 runs x 6 PLS fits per check fit made CARS's checks ~50 s
+    "CARS": {"n_runs": 5},
+    "MCUVE": {"n_runs": 10},
 }
 
 #: The narrowest spectra each step can work on. A few of sklearn's checks fit on 2 columns
