@@ -3,7 +3,7 @@ intervals into SelectRanges windows, and find which input columns a fitted pipel
 
 Why here, pure numpy and below everything: the iPLS search, its window (the shaded intervals)
 and the results' spectra (a branch's selected wavelengths) must agree on what an interval is
-and which wavelengths a selection step kept; none of them may re-derive it.
+and which wavelengths a selection kept; none of them may re-derive it.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["contiguous_runs", "interval_bounds", "ranges_of", "selected_columns",
+__all__ = ["contiguous_runs", "interval_bounds", "kept_columns", "kept_windows", "ranges_of",
            "split_axis"]
 
 
@@ -81,42 +81,30 @@ def contiguous_runs(mask: Any) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(starts, stops, strict=True)]
 
 
-def selected_columns(steps: Sequence[Any], n_features: int) -> np.ndarray | None:
-    """The input columns (indices into the spectra given to the first step) that a chain
-    of FITTED steps passes on, when at least one of them selects columns; else None.
-
-    A step selects when it has ``get_support`` (CropRange, SelectRanges, the selectors of
-    engine.operators.selectors, scikit-learn's feature selectors). Steps that make new
-    columns (Resample, or anything whose ``transform_wavelengths`` changes the count without
-    a ``get_support``) end the trace: None, because no kept column maps back to one input
-    column. ``steps`` are the steps before the model (``pipeline.steps[:-1]`` objects).
-    """
-    kept = np.arange(int(n_features))
-    selected = False
-    for step in steps:
-        support = getattr(step, "get_support", None)
-        if callable(support):
-            try:
-                inner = np.asarray(support(indices=True), dtype=np.intp)
-            except Exception:  # noqa: BLE001 - unfitted or foreign: no trace possible
-                return None
-            if inner.size and inner.max() >= kept.size:
-                return None
-            kept = kept[inner]
-            selected = True
-        elif _changes_columns(step, kept.size):
-            return None
-    return kept if selected else None
+def kept_columns(wavelengths: Any, axis: Any) -> np.ndarray | None:
+    """Which columns of the spectra (``wavelengths``, their axis) a branch's preprocessing
+    kept, given the axis its model sees (``axis``, e.g. from preprocess_branch): the indices
+    when ``axis`` is a proper subset of ``wavelengths`` (CropRange, SelectRanges, a fitted
+    VIP/SR/CARS/MC-UVE selector), else None (nothing dropped, or new columns made by
+    Resample). Read from the axis the fitted steps produced, so it holds for a model fresh
+    from a run and for one rebuilt from a project alike."""
+    full = np.asarray(wavelengths, dtype=np.float64).ravel()
+    seen = np.asarray(axis, dtype=np.float64).ravel()
+    if seen.size == 0 or seen.size >= full.size:
+        return None
+    order = np.argsort(full, kind="stable")
+    where = np.searchsorted(full[order], seen)
+    where = np.clip(where, 0, full.size - 1)
+    hits = order[where]
+    if not np.array_equal(full[hits], seen) or np.unique(hits).size != hits.size:
+        return None
+    return np.sort(hits)
 
 
-def _changes_columns(step: Any, n_columns: int) -> bool:
-    """True when the step's output columns are not its input columns (resampling)."""
-    follow = getattr(step, "transform_wavelengths", None)
-    if not callable(follow):
-        return False
-    probe = np.arange(n_columns, dtype=np.float64)
-    try:
-        out = np.asarray(follow(probe), dtype=np.float64)
-    except Exception:  # noqa: BLE001 - an axis it cannot follow: assume new columns
-        return True
-    return out.shape != probe.shape or not np.array_equal(out, probe)
+def kept_windows(wavelengths: Any, columns: Any) -> list[tuple[float, float]]:
+    """The kept columns as (first, last) wavelength windows, neighbours merged, in axis
+    order (for shading a selection on the spectra)."""
+    full = np.asarray(wavelengths, dtype=np.float64).ravel()
+    mask = np.zeros(full.size, dtype=bool)
+    mask[np.asarray(columns, dtype=np.intp)] = True
+    return [(float(full[a]), float(full[b])) for a, b in contiguous_runs(mask)]

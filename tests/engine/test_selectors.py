@@ -16,7 +16,7 @@ from engine.io import load_dataset
 from engine.operators import CARS, MCUVE, SRSelector, VIPSelector
 from engine.predict import predict
 from engine.run import run
-from engine.selection.intervals import selected_columns
+from engine.selection.intervals import kept_columns, kept_windows
 from engine.store import Project
 
 
@@ -156,20 +156,27 @@ def test_bad_settings_are_one_line_naming_the_step():
         VIPSelector().fit(X, np.ones(len(y)))
 
 
-def test_selected_wavelengths_of_a_fitted_pipeline(tablet):
+def test_kept_wavelengths_follow_the_fitted_steps(tablet):
     from sklearn.pipeline import make_pipeline
 
-    from engine.operators import SNV, CropRange
+    from engine.operators import SNV, CropRange, Resample
 
     X, y, wavelengths = tablet
     crop = CropRange(800, 1600, wavelengths=wavelengths)
-    pipe = make_pipeline(SNV(), crop, VIPSelector(n_components=5),
-                         PLSRegression(5, scale=False)).fit(X, y)
-    kept = selected_columns([s for _, s in pipe.steps[:-1]], X.shape[1])
+    pipe = make_pipeline(SNV(), crop, VIPSelector(n_components=5)).fit(X, y)
+    axis = wavelengths
+    for _, step in pipe.steps:
+        axis = step.transform_wavelengths(axis)
     inner = pipe.steps[2][1].get_support(indices=True)
-    np.testing.assert_array_equal(kept, np.flatnonzero((wavelengths >= 800)
-                                                       & (wavelengths <= 1600))[inner])
-    assert selected_columns([SNV().fit(X)], X.shape[1]) is None
+    expected = np.flatnonzero((wavelengths >= 800) & (wavelengths <= 1600))[inner]
+    np.testing.assert_array_equal(kept_columns(wavelengths, axis), expected)
+    windows = kept_windows(wavelengths, expected)
+    assert windows[0][0] == wavelengths[expected[0]] and windows[-1][1] == wavelengths[expected[-1]]
+    assert sum(int(np.sum((wavelengths >= a) & (wavelengths <= b))) for a, b in windows) \
+        == expected.size
+    assert kept_columns(wavelengths, wavelengths) is None          # nothing dropped
+    resampled = Resample(step=5.0).transform_wavelengths(wavelengths)
+    assert kept_columns(wavelengths, resampled) is None            # new columns
 
 
 @pytest.mark.parametrize("step", [{"class": "VIPSelector", "params": {"n_components": 4}},
