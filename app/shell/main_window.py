@@ -78,6 +78,7 @@ SHORTCUT_HELP: tuple[tuple[str, tuple[str, ...] | str], ...] = (
     ("Duplicate / delete / enable-disable the selected step",
      ("editor_duplicate", "editor_delete", "editor_toggle_enabled")),
     ("Predict new spectra", ("predict",)),
+    ("Transfer a model to another instrument", ("transfer",)),
     ("Execution settings", ("execution",)),
     ("Keyboard shortcuts", ("shortcuts",)),
     ("Quit", ("quit",)),
@@ -204,6 +205,9 @@ class MainWindow(QMainWindow):
           tip="Save the plot as an SVG vector drawing")
         a("predict", "&Predict new spectra\u2026", self._open_predict, "Ctrl+P",
           tip="Apply a trained branch of the project to new spectra")
+        a("transfer", "&Transfer to another instrument\u2026", self._open_transfer, "Ctrl+Shift+T",
+          tip="Move a trained branch to a second instrument (DS, PDS or slope/bias correction) "
+              "from the same samples measured on both")
         a("execution", "&Execution\u2026", lambda: self.bench.open_execution_settings(),
           "Ctrl+,", tip="Run on this computer (worker count) or on a Dask cluster")
         a("quit", "&Quit", self.close, "Ctrl+Q")
@@ -295,6 +299,7 @@ class MainWindow(QMainWindow):
         run_menu.addAction(self.bench.run_toolbar.cancel_action)
         run_menu.addSeparator()
         run_menu.addAction(self.actions["predict"])
+        run_menu.addAction(self.actions["transfer"])
         settings_menu = bar.addMenu("&Settings")
         settings_menu.addAction(self.actions["execution"])
         view_menu = bar.addMenu("&View")
@@ -591,6 +596,9 @@ class MainWindow(QMainWindow):
 
     def _open_predict(self) -> None:
         self.bench.open_predict(self.bench.project_path())
+
+    def _open_transfer(self) -> None:
+        self.bench.open_transfer(self.bench.project_path(), self.state.dataset_path)
 
     # -- export, help -----------------------------------------------------------------------
     def _ask_export(self, fmt: str) -> None:

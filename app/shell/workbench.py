@@ -43,6 +43,7 @@ from app.predict.panel import PredictPanel
 from app.project import LoadedProject, ProjectController, RunsHistory, WorkspaceSnapshot
 from app.results.panel import ResultsPanel
 from app.run import RunController, RunPanel, RunToolbar, confirm_close
+from app.transfer.view import TransferView
 from engine.backends import (
     ExecutionChoice,
     close_pools,
@@ -109,6 +110,8 @@ class Workbench(QObject):
         self.project.project_opened.connect(self._on_project_opened)
         self.predict_dialog: QDialog | None = None
         self.predict_panel: PredictPanel | None = None
+        self.transfer_dialog: QDialog | None = None
+        self.transfer_view: TransferView | None = None
         self.last_result: Any = None
         self._excluded_on: tuple[Any, Any] = (None, None)   # dataset, its mask last heard
         self._closed = False
@@ -411,6 +414,29 @@ class Workbench(QObject):
         self.predict_dialog.raise_()
         return self.predict_panel
 
+    # -- transfer ---------------------------------------------------------------------------
+    def open_transfer(self, project_path: str | None, primary: str | None = None
+                      ) -> TransferView:
+        """The Transfer window (non-modal): move a trained branch to a second instrument;
+        ``primary`` (the open dataset) fills the primary file when it is still empty."""
+        if self.transfer_dialog is None:
+            dialog = QDialog(self.host)
+            dialog.setObjectName("transferDialog")
+            dialog.setWindowTitle("nirdesk \u2014 calibration transfer")
+            layout = QVBoxLayout(dialog)
+            layout.setContentsMargins(4, 4, 4, 4)
+            self.transfer_view = TransferView(dialog, notifier=self.notifier)
+            layout.addWidget(self.transfer_view)
+            dialog.resize(1150, 700)
+            self.transfer_dialog = dialog
+        assert self.transfer_view is not None
+        self.transfer_view.set_project(project_path)
+        if primary and not self.transfer_view.primary_edit.text():
+            self.transfer_view.set_files(primary=primary)
+        self.transfer_dialog.show()
+        self.transfer_dialog.raise_()
+        return self.transfer_view
+
     def is_settled(self) -> bool:
         """No edit or badge computation pending and no run going (screenshots wait for it)."""
         return (not self._edit_timer.isActive() and not self.editor.badges_pending()
@@ -436,6 +462,10 @@ class Workbench(QObject):
             self.predict_panel.shutdown()
         if self.predict_dialog is not None:
             self.predict_dialog.close()
+        if self.transfer_view is not None:
+            self.transfer_view.shutdown()
+        if self.transfer_dialog is not None:
+            self.transfer_dialog.close()
         self.run_panel.close()
         self.run_controller.shutdown()
         close_pools()                       # Dask clients of this session, if any

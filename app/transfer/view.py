@@ -410,7 +410,8 @@ class TransferView(QWidget):
             item.setCheckState(Qt.CheckState.Checked if item.text() in ids
                                else Qt.CheckState.Unchecked)
         self.result_label.setText(metric_text(out))
-        self._info(f"{out.label} fitted. " + " ".join(out.notes))
+        notes = " ".join(n[:1].upper() + n[1:] + "." for n in out.notes)
+        self._info(f"{out.label} fitted. {notes}".strip())
         self._draw(computed)
 
     def _saved(self, payload: tuple[str, int]) -> None:
