@@ -15,6 +15,8 @@ settings, transfer files: use these, never ``open(path, "w")``):
     write_bytes(path, data, *, what="the file") -> Path
     with replacing(path, *, what="the file", mode="w", newline=None, encoding="utf-8") as fh:
         ...  # write to fh; the target is replaced when the block ends without an exception
+    write_via(path, produce, *, what="the file") -> Path   # produce(temp_path) writes it
+                                       # (a library that insists on a file name: PNG, SVG)
     check_output_path(path, *, what="the output") -> Path   # before the work: InputError (exit 2)
 
 ``what`` says what the file is for the message ("the results", "the predictions").
@@ -33,13 +35,14 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from engine.errors import InputError
 
-__all__ = ["WriteFailed", "check_output_path", "replacing", "write_bytes", "write_text"]
+__all__ = ["WriteFailed", "check_output_path", "replacing", "write_bytes", "write_text",
+           "write_via"]
 
 
 class WriteFailed(OSError):
@@ -94,14 +97,9 @@ def _fsync_dir(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def replacing(path: str | os.PathLike, *, what: str = "the file", mode: str = "w",
-              newline: str | None = None, encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
-    """Open a temporary file beside ``path`` for writing; replace ``path`` with it when the
-    block ends normally. Any exception (in the block, while flushing, fsync or renaming)
-    removes the temporary file and leaves ``path`` as it was; an OSError becomes
-    :class:`WriteFailed`, anything else (a bug, Ctrl-C) is re-raised unchanged."""
-    if mode not in ("w", "wb"):
-        raise ValueError(f"mode must be 'w' or 'wb', not {mode!r}")
+def _replaced(path: str | os.PathLike, what: str) -> Iterator[tuple[int, Path]]:
+    """(open descriptor, temporary path) beside ``path``: the block owns the descriptor and
+    must close it; ``path`` is replaced by the temp when the block ends normally."""
     target = _target(path)
     existed = target.exists()
     try:
@@ -112,24 +110,64 @@ def replacing(path: str | os.PathLike, *, what: str = "the file", mode: str = "w
         if existed:
             with contextlib.suppress(OSError):
                 os.chmod(temp, target.stat().st_mode & 0o7777)
-        if mode == "wb":
-            fh: IO[Any] = os.fdopen(fd, "wb")
-        else:
-            fh = os.fdopen(fd, "w", encoding=encoding, newline=newline)
-        with fh:
+        yield fd, temp
+        os.replace(temp, target)
+    except OSError as exc:
+        _discard(temp)
+        raise WriteFailed(path, _reason(exc), what=what, existed=existed) from None
+    except BaseException:
+        _discard(temp)
+        raise
+    _fsync_dir(target.parent)
+
+
+def _discard(temp: Path) -> None:
+    with contextlib.suppress(OSError):
+        temp.unlink()
+
+
+@contextlib.contextmanager
+def replacing(path: str | os.PathLike, *, what: str = "the file", mode: str = "w",
+              newline: str | None = None, encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
+    """Open a temporary file beside ``path`` for writing; replace ``path`` with it when the
+    block ends normally. Any exception (in the block, while flushing, fsync or renaming)
+    removes the temporary file and leaves ``path`` as it was; an OSError becomes
+    :class:`WriteFailed`, anything else (a bug, Ctrl-C) is re-raised unchanged."""
+    if mode not in ("w", "wb"):
+        raise ValueError(f"mode must be 'w' or 'wb', not {mode!r}")
+    with _replaced(path, what) as (fd, _temp):
+        try:
+            fh: IO[Any] = (os.fdopen(fd, "wb") if mode == "wb" else
+                           os.fdopen(fd, "w", encoding=encoding, newline=newline))
+        except BaseException:
+            os.close(fd)
+            raise
+        with fh:  # closes the descriptor on every path
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(temp, target)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise WriteFailed(path, _reason(exc), what=what, existed=existed) from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise
-    _fsync_dir(target.parent)
+
+
+def write_via(path: str | os.PathLike, produce: Callable[[Path], object], *,
+              what: str = "the file") -> Path:
+    """For writers that insist on a file name (an image exporter, an SVG generator):
+    ``produce(temp)`` writes the temporary file beside ``path`` (it exists, empty; the writer
+    may truncate or replace it); an empty result counts as a failure. Then as
+    :func:`replacing`: the target is replaced only when everything succeeded."""
+    with _replaced(path, what) as (fd, temp):
+        os.close(fd)
+        produce(temp)
+        try:
+            fd = os.open(temp, os.O_RDWR)
+        except FileNotFoundError:
+            raise OSError(0, "the writer produced no file") from None
+        try:
+            if os.fstat(fd).st_size == 0:
+                raise OSError(0, "the writer produced an empty file")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    return Path(path)
 
 
 def write_bytes(path: str | os.PathLike, data: bytes, *, what: str = "the file") -> Path:

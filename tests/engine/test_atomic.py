@@ -6,7 +6,14 @@ import stat
 
 import pytest
 
-from engine.atomic import WriteFailed, check_output_path, replacing, write_bytes, write_text
+from engine.atomic import (
+    WriteFailed,
+    check_output_path,
+    replacing,
+    write_bytes,
+    write_text,
+    write_via,
+)
 from engine.errors import InputError
 
 
@@ -102,3 +109,21 @@ def test_check_output_path_refuses_folders_and_missing_folders(tmp_path):
     with pytest.raises(InputError, match="not a folder"):
         check_output_path(inside_file / "out.json")
     assert check_output_path(tmp_path / "ok.json") == tmp_path / "ok.json"
+
+
+def test_write_via_replaces_only_after_the_writer_succeeded(tmp_path):
+    target = tmp_path / "plot.png"
+    target.write_bytes(b"old image")
+    write_via(target, lambda temp: temp.write_bytes(b"new image"))
+    assert target.read_bytes() == b"new image"
+
+    def fails(temp):
+        temp.write_bytes(b"half")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(WriteFailed, match="No space left"):
+        write_via(target, fails, what="the plot")
+    with pytest.raises(WriteFailed, match="empty file"):
+        write_via(target, lambda temp: None)
+    assert target.read_bytes() == b"new image"
+    assert _leftovers(tmp_path) == []
