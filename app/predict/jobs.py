@@ -182,7 +182,11 @@ def calibration_influence(model: Any, latent: Any, X_cal: np.ndarray) -> Calibra
         info.note = "the run kept no calibration spectra: new spectra against the limits only"
         return info
     try:
-        a = assess_raw(model, latent, X_cal)
+        from engine.transfer.methods import calibration_model
+
+        # the calibration was measured on the primary instrument: a transferred model's
+        # DS/PDS step (issue 19) is for new spectra only
+        a = assess_raw(calibration_model(model), latent, X_cal)
     except ValueError as exc:
         info.note = f"the calibration spectra cannot be placed ({exc}): the limits only"
         return info

@@ -70,7 +70,11 @@ def fitted_model(result: Any, X: np.ndarray, wavelengths: np.ndarray, rows: np.n
     if model is not None and getattr(model, "steps", None):
         return model, ""
     if load_model is not None:
-        return load_model(int(result.id)), ""
+        from engine.transfer.methods import calibration_model
+
+        # a transferred model (issue 19) reads the second instrument; its calibration rows
+        # are the first instrument's: place them without the transfer
+        return calibration_model(load_model(int(result.id))), ""
     from engine.pipeline import build_pipeline
     from engine.pipeline.spec import parse_pipeline
 

@@ -33,7 +33,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 __all__ = ["DirectStandardisation", "PiecewiseDirectStandardisation", "SlopeBiasCorrected",
-           "local_pinv", "slope_bias"]
+           "calibration_model", "local_pinv", "slope_bias"]
 
 
 def local_pinv(a: np.ndarray, tolerance: float | None) -> np.ndarray:
@@ -130,6 +130,30 @@ class PiecewiseDirectStandardisation(_Standardisation):
             lo, hi = max(0, i - half), min(p, i + half + 1)
             banded[lo:hi, i] = local_pinv(c2[:, lo:hi], self.tolerance) @ c1[:, i]
         return banded
+
+
+def calibration_model(model: Any) -> Any:
+    """``model`` as it applies to the PRIMARY instrument's spectra: a transferred model
+    (engine.transfer.fit) without its leading DS/PDS step and with its final model unwrapped
+    from a slope/bias correction; any other model unchanged.
+
+    Why: a transferred model reads secondary spectra, but its calibration spectra (the run's
+    training rows, which the Results diagnostics and the Predict view's T² vs Q plot place in
+    the model's space) were measured on the primary; passed through the transfer they would
+    land somewhere they never were.
+    """
+    steps = getattr(model, "steps", None)
+    if not steps:
+        return model.estimator if isinstance(model, SlopeBiasCorrected) else model
+    kept = [(name, step) for name, step in steps if not isinstance(step, _Standardisation)]
+    name, final = kept[-1]
+    if isinstance(final, SlopeBiasCorrected):
+        kept[-1] = (name, final.estimator)
+    if len(kept) == len(steps) and kept[-1][1] is steps[-1][1]:
+        return model
+    from sklearn.pipeline import Pipeline
+
+    return Pipeline(kept)
 
 
 def slope_bias(predicted_secondary: Any, predicted_primary: Any) -> tuple[np.ndarray, np.ndarray]:

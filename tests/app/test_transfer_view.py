@@ -159,3 +159,19 @@ def test_the_window_opens_the_transfer_view_on_its_project_and_dataset(qtbot, tm
     w.close()
     w.shutdown()
     assert view._closed
+
+
+def test_predict_views_calibration_of_a_transferred_model_is_the_primarys(setup) -> None:
+    """Predict's T² vs Q plot places the run's (instrument 1) calibration spectra: for the
+    transferred model they are where the source model puts them, not passed through PDS."""
+    from app.predict.jobs import load_training
+    from engine.transfer.project import transfer_project
+
+    target = setup["root"] / "for-predict.nirdesk"
+    transfer_project(setup["project"], setup["primary"], setup["secondary"], "pds",
+                     standards=15, save=target)
+    source = load_training(str(setup["project"]), 1, 1).influence
+    moved = load_training(str(target), 2, 1).influence
+    assert source.t2 is not None and moved.t2 is not None
+    np.testing.assert_allclose(moved.t2, source.t2, rtol=1e-10)
+    np.testing.assert_allclose(moved.q, source.q, rtol=1e-10)

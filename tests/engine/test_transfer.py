@@ -234,3 +234,19 @@ def test_standards_by_hand_and_bounds(tset) -> None:
         choose_standards(tset, ["1", "nope"])
     with pytest.raises(InputError, match="between 2 and 400"):
         choose_standards(tset, 401)
+
+
+def test_calibration_model_reads_primary_spectra_as_the_source_model(tset, model, tablet
+                                                                     ) -> None:
+    """The calibration (instrument 1) is placed without the transfer: the DS/PDS step is
+    dropped and SBC unwrapped, so its predictions are the source model's."""
+    from engine.transfer.methods import calibration_model
+
+    X1 = tablet["X1"][CAL]
+    standards = choose_standards(tset, 12)
+    for method in ("ds", "pds", "sbc"):
+        out = fit_transfer(model, tset, method, standards)
+        cal = calibration_model(out.model)
+        np.testing.assert_array_equal(cal.predict(X1), model.predict(X1))
+        assert not np.allclose(out.model.predict(X1), model.predict(X1))
+    assert calibration_model(model) is model
