@@ -77,7 +77,8 @@ def _target(path: str | os.PathLike) -> Path:
 def _open_temp(target: Path) -> tuple[int, Path]:
     """A new, exclusive temporary file beside ``target`` (0666 less the umask, like open)."""
     for _ in range(100):
-        temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+        # the target's suffix last: writers that pick the format by name (PNG, SVG) still do
+        temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp{target.suffix}")
         try:
             return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), temp
         except FileExistsError:

@@ -23,15 +23,18 @@ def export_plot(graphics, path: str | Path) -> Path:
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise ValueError(f"export to .png or .svg, not {path.suffix or 'a name without extension'}")
-    if suffix == ".png":
-        from pyqtgraph.exporters import ImageExporter
+    from engine.atomic import write_via
 
-        ImageExporter(graphics.ci).export(str(path))
-    else:
-        _export_svg(graphics, path)
-    if not path.exists() or path.stat().st_size == 0:
-        raise OSError(f"nothing was written to {path}")
-    return path
+    def produce(temp: Path) -> None:
+        if suffix == ".png":
+            from pyqtgraph.exporters import ImageExporter
+
+            ImageExporter(graphics.ci).export(str(temp))
+        else:
+            _export_svg(graphics, temp)
+
+    # written beside and renamed: a full disk keeps the previous file (WriteFailed, an OSError)
+    return write_via(path, produce, what="the plot")
 
 
 def _export_svg(graphics, path: Path) -> None:

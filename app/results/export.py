@@ -88,13 +88,13 @@ def prediction_rows(results: Iterable[Any], ctx: D.Context) -> list[list[str]]:
 
 
 def write_csv(rows: list[list[str]], path: str | Path) -> Path:
-    """Write through a temporary file so a failed write never leaves half a CSV behind."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".part")
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
+    """Write through a temporary file so a failed write never leaves half a CSV behind
+    (engine.atomic: the previous file stays, WriteFailed names the file in one line)."""
+    from engine.atomic import replacing
+
+    with replacing(path, what="the export", newline="") as fh:
         csv.writer(fh).writerows(rows)
-    tmp.replace(path)
-    return path
+    return Path(path)
 
 
 def write_predictions_csv(results: list[Any], ctx: D.Context, path: str | Path,

@@ -47,10 +47,17 @@ def save_screenshot(window, path: str | Path) -> Path:
     path = Path(path)
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
+    from engine.atomic import write_via
+
     pixmap = window.grab()
-    if pixmap.isNull() or not pixmap.save(str(path), "PNG"):
-        raise OSError(f"cannot write the screenshot to {path}")
-    return path
+    if pixmap.isNull():
+        raise OSError(f"cannot write the screenshot to {path}: the window drew nothing")
+
+    def produce(temp: Path) -> None:
+        if not pixmap.save(str(temp), "PNG"):
+            raise OSError(0, "Qt could not save the PNG")
+
+    return write_via(path, produce, what="the screenshot")
 
 
 class AfterRun(QObject):

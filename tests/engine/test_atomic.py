@@ -18,7 +18,7 @@ from engine.errors import InputError
 
 
 def _leftovers(folder):
-    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+    return sorted(p.name for p in folder.iterdir() if ".tmp" in p.name)
 
 
 def test_write_text_replaces_and_leaves_no_temp(tmp_path):
@@ -114,7 +114,9 @@ def test_check_output_path_refuses_folders_and_missing_folders(tmp_path):
 def test_write_via_replaces_only_after_the_writer_succeeded(tmp_path):
     target = tmp_path / "plot.png"
     target.write_bytes(b"old image")
-    write_via(target, lambda temp: temp.write_bytes(b"new image"))
+    seen = []
+    write_via(target, lambda temp: (seen.append(temp.suffix), temp.write_bytes(b"new image")))
+    assert seen == [".png"]  # exporters that choose the format by the name still can
     assert target.read_bytes() == b"new image"
 
     def fails(temp):

@@ -145,8 +145,10 @@ class PipelineDocument:
         return json.dumps(self._spec, indent=indent)
 
     def save(self, path: str | Path) -> None:
-        """Write the spec as JSON (UTF-8, trailing newline)."""
-        Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
+        """Write the spec as JSON (UTF-8, trailing newline), replacing the file atomically."""
+        from engine.atomic import write_text
+
+        write_text(path, self.to_json() + "\n", what="the pipeline")
 
     def expanded(self) -> ExpandedPipeline | None:
         """The engine's expansion of the current spec, or None while it is incomplete."""
