@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.common.notify import Notifier
+from app.model.spectra_data import COLUMN_LABEL
 from app.model.tasks import axis_units
 from app.results import data as D
 from app.results import export as E
@@ -53,6 +54,7 @@ from app.results.plots import (
     ResidualPlot,
     SpectraPlot,
 )
+from engine.selection.intervals import kept_columns, kept_windows
 
 # plot name (export_plot_png) -> tab title
 PLOT_TABS = {"predicted": "Pred vs obs", "residuals": "Residuals", "components": "PLS comps",
@@ -410,7 +412,18 @@ class ResultsPanel(QWidget):
         mask[ctx.test_indices] = True
         result = self.model.result(bid)
         title = f"{self._spectra_title(result)} \u2014 {spectra.n_samples:,} spectra"
-        self.plots["spectra"].set_spectra(spectra, ctx.y, mask, ctx.target, title)
+        # a selection step (crop, windows, VIP, CARS...) kept part of the axis: shade it
+        wavelengths = self._dataset.wavelengths
+        kept = (kept_columns(wavelengths, spectra.x) if spectra.x_label != COLUMN_LABEL
+                else None)
+        windows = [] if kept is None else kept_windows(wavelengths, kept)
+        if windows:  # first: the title is clipped at the right in a narrow dock
+            title = (f"{kept.size} of {wavelengths.size} wavelengths kept ({len(windows)} "
+                     f"window{'s' if len(windows) > 1 else ''}, shaded) \u2014 {title}")
+        page = self.plots["spectra"]
+        page.set_spectra(spectra, ctx.y, mask, ctx.target, title)
+        step = float(np.median(np.abs(np.diff(wavelengths)))) if wavelengths.size > 1 else 0.0
+        page.set_kept(windows, step)
 
     def spectra_data(self) -> Any:
         """The preprocessed spectra on screen (None while computing or not shown)."""

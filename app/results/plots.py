@@ -27,6 +27,7 @@ TEST_COLOUR = "#ff7f0e"
 BEST_COLOUR = "#2ca02c"
 LINE_COLOUR = "#606060"
 SYMBOL_SIZE = 6
+KEPT_SHADE = (31, 119, 180, 38)   # the wavelength windows a selection step kept
 
 # the main window's spectra view sets the same (global) options; set them here too so the
 # panel looks the same when built on its own (tests, screenshots)
@@ -500,6 +501,7 @@ class SpectraPlot(PlotPage):
         self.data = None
         self._generation = 0
         self.renderer = None
+        self.kept: list[tuple[float, float]] = []  # the selected windows shaded, if any
 
     def _build_items(self) -> None:
         from app.common.render import Renderer
@@ -519,10 +521,31 @@ class SpectraPlot(PlotPage):
                                     brush=pg.mkBrush(255, 255, 255, 210), pen=pg.mkPen("#999"))
         self.legend.setParentItem(self.plot.vb)
         self.legend.setZValue(50)
+        self.kept_shade = pg.BarGraphItem(x0=[], x1=[], y0=[], height=[],
+                                          brush=pg.mkBrush(*KEPT_SHADE), pen=pg.mkPen(None))
+        self.kept_shade.setZValue(-10)
+        self.plot.addItem(self.kept_shade, ignoreBounds=True)
 
     def clear_data(self) -> None:
         self.layer.set_content(None)
         self.data = None
+        self.set_kept([])
+
+    def set_kept(self, windows: list[tuple[float, float]], step: float = 0.0) -> None:
+        """Shade the wavelength windows a selection step kept (none: no shading). Each is
+        widened by half an axis step each side, so a single kept wavelength shows."""
+        self.kept = list(windows)
+        if not windows:
+            self.kept_shade.setOpts(x0=[], x1=[], y0=[], height=[])
+            self.kept_shade.setVisible(False)
+            return
+        lo = np.array([min(a, b) for a, b in windows]) - step / 2
+        hi = np.array([max(a, b) for a, b in windows]) + step / 2
+        y0, y1 = (self.data.y_min, self.data.y_max) if self.data is not None else (0.0, 1.0)
+        pad = 0.05 * (y1 - y0 or 1.0)
+        self.kept_shade.setOpts(x0=lo, x1=hi, y0=np.full(lo.size, y0 - pad),
+                                height=np.full(lo.size, y1 - y0 + 2 * pad))
+        self.kept_shade.setVisible(True)
 
     def show_message(self, text: str) -> None:
         super().show_message(text)
