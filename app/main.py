@@ -1,10 +1,11 @@
 """The `nirdesk` console script: headless subcommands, or the desktop window.
 
 Headless commands (run, info, predict) never import Qt, so batch jobs start fast and work on
-machines without a display. `--version` answers without importing anything heavy. In the
-packaged app (PyInstaller, packaging/nirdesk.spec) the same executable also serves as the
-interpreter of the worker processes: main() first hands such command lines to
-run_frozen_helper().
+machines without a display. `report` draws with Qt but opens no window (app.report.cli:
+Qt's offscreen platform when there is no display). `--version` answers without importing
+anything heavy. In the packaged app (PyInstaller, packaging/nirdesk.spec) the same
+executable also serves as the interpreter of the worker processes: main() first hands such
+command lines to run_frozen_helper().
 """
 from __future__ import annotations
 
@@ -89,6 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from engine.cli import main as cli_main
 
         return cli_main(args)
+    if args and args[0] == "report":   # needs Qt to draw, not a window (offscreen if no display)
+        from app.report.cli import main as report_main
+
+        return report_main(args[1:])
     from app.gui import run_gui
 
     return run_gui(args)

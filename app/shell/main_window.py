@@ -203,6 +203,9 @@ class MainWindow(QMainWindow):
           tip="Save the plot with its colour bar as a PNG image")
         a("export_svg", "Export SVG\u2026", lambda: self._ask_export("svg"), "Ctrl+Shift+E",
           tip="Save the plot as an SVG vector drawing")
+        a("export_report", "Export &report\u2026", lambda: self.bench.open_report(),
+          tip="Write the validation report of a run (PDF or HTML): dataset, pipeline with every "
+              "parameter, all branches, one branch's metrics and plots, versions, model hash")
         a("predict", "&Predict new spectra\u2026", self._open_predict, "Ctrl+P",
           tip="Apply a trained branch of the project to new spectra")
         a("transfer", "&Transfer to another instrument\u2026", self._open_transfer, "Ctrl+Shift+T",
@@ -282,6 +285,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.actions["export_png"])
         file_menu.addAction(self.actions["export_svg"])
+        file_menu.addAction(self.actions["export_report"])
         file_menu.addSeparator()
         file_menu.addAction(self.actions["quit"])
         edit_menu = bar.addMenu("&Edit")

@@ -109,6 +109,8 @@ class Workbench(QObject):
         self.project.run_loaded.connect(self._show_stored_run)
         self.project.project_opened.connect(self._on_project_opened)
         self.predict_dialog: QDialog | None = None
+        self.report_dialog: QDialog | None = None
+        self.report_opener: Any = None   # opens a written report; None = the desktop's viewer
         self.predict_panel: PredictPanel | None = None
         self.transfer_dialog: QDialog | None = None
         self.transfer_view: TransferView | None = None
@@ -437,6 +439,27 @@ class Workbench(QObject):
         self.transfer_dialog.raise_()
         return self.transfer_view
 
+    # -- report ---------------------------------------------------------------------------
+    def open_report(self) -> QDialog | None:
+        """File > Export report...: the run/branch/file dialog over the project's runs (the
+        user's file, else the session's working copy where runs are recorded); None, with a
+        status line, before any run. ``report_opener`` opens the written file (tests)."""
+        from pathlib import Path
+
+        from app.report.dialog import ReportDialog
+
+        path = self.project.path or self.project.working_file
+        if path is None or not self.project.runs():
+            self.notifier.status("No run to report on yet: run a pipeline first", 8000)
+            return None
+        start = str(Path(self.project.path).parent) if self.project.path else str(Path.home())
+        dialog = ReportDialog(str(path), self.host, opener=self.report_opener, start_dir=start)
+        dialog.exported.connect(
+            lambda done: self.notifier.status(f"Report written to {done.path}", 10000))
+        dialog.open()
+        self.report_dialog = dialog
+        return dialog
+
     def is_settled(self) -> bool:
         """No edit or badge computation pending and no run going (screenshots wait for it)."""
         return (not self._edit_timer.isActive() and not self.editor.badges_pending()
@@ -466,6 +489,9 @@ class Workbench(QObject):
             self.transfer_view.shutdown()
         if self.transfer_dialog is not None:
             self.transfer_dialog.close()
+        if self.report_dialog is not None:
+            with contextlib.suppress(RuntimeError):   # already deleted with its window
+                self.report_dialog.close()
         self.run_panel.close()
         self.run_controller.shutdown()
         close_pools()                       # Dask clients of this session, if any

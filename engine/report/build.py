@@ -19,19 +19,15 @@ Where each fact comes from (nothing that the project stored is computed anew):
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from engine.dataset import SpectralDataset
 from engine.report import formatting as F
-from engine.report.choices import choose, report_choices
 from engine.report.document import Block, Heading, KeyValues, Paragraph, Report, Table
+from engine.report.source import Source, read_source
 from engine.report.steps import steps_table
-from engine.store import Project
-from engine.store.records import StoredPipeline, StoredRun
 
 __all__ = ["build_report"]
 
@@ -43,63 +39,12 @@ PARTITIONS = (("cal", "Calibration", "RMSEC"), ("cv", "Cross-validation", "RMSEC
               ("test", "Test", "RMSEP"))
 
 
-@dataclass
-class _Run:
-    """Everything read from the project for one report."""
-
-    path: Path
-    run: StoredRun
-    branch: dict[str, Any]
-    dataset: SpectralDataset
-    dataset_hash: str
-    pipeline: StoredPipeline
-    model: Any
-    sha256: str
-    latent: Any
-    target: str
-    classification: bool
-    train: np.ndarray
-    test: np.ndarray
-
-    @property
-    def results(self) -> dict[str, Any]:
-        return self.run.results
-
-    @property
-    def y(self) -> np.ndarray:
-        return np.asarray(self.dataset.targets[self.target])
-
-
-def _read(path: str | os.PathLike, run_id: int | None, branch_id: int | None) -> _Run:
-    where = str(path)
-    run_choice, branch_choice = choose(report_choices(path), run_id, branch_id, where)
-    with Project.open(path, readonly=True) as project:
-        run = project.load_run(run_choice.id)
-        dataset = project.load_dataset(run.dataset_id)
-        digest = next(d["content_hash"] for d in project.datasets()
-                      if d["id"] == run.dataset_id)
-        pipeline = project.load_pipeline(run.pipeline_id)
-        model = project.load_model(run.id, branch_choice.id)
-        sha = project.model_sha256(run.id, branch_choice.id)
-        latent = project.load_diagnostics(run.id, branch_choice.id)
-    branch = next(b for b in run.results["branches"] if int(b["id"]) == branch_choice.id)
-    info = run.results.get("dataset", {})
-    target = str(info.get("target") or dataset.target)
-    train = (np.asarray(run.train_indices, dtype=np.intp) if run.train_indices is not None
-             else dataset.train_indices)
-    test = (np.asarray(run.test_indices, dtype=np.intp) if run.test_indices is not None
-            else np.zeros(0, dtype=np.intp))
-    return _Run(path=Path(path), run=run, branch=branch, dataset=dataset, dataset_hash=digest,
-                pipeline=pipeline, model=model, sha256=sha, latent=latent, target=target,
-                classification=run.task == "classification", train=train, test=test)
-
-
 def build_report(path: str | os.PathLike, run_id: int | None = None,
                  branch_id: int | None = None) -> Report:
     """The report of run ``run_id`` (default: the latest) with branch ``branch_id`` (default:
     the run's best) in detail. InputError (one line naming the choices) for an unknown run or
     branch, or a branch without a saved model."""
-    r = _read(path, run_id, branch_id)
+    r = read_source(path, run_id, branch_id)
     b = r.branch
     blocks: list[Block] = []
     blocks += _summary(r)
@@ -120,7 +65,7 @@ def build_report(path: str | os.PathLike, run_id: int | None = None,
 
 # -- sections ---------------------------------------------------------------------------------
 
-def _headline(r: _Run) -> str:
+def _headline(r: Source) -> str:
     m = r.branch.get("metrics") or {}
     if r.classification:
         return (f"balanced accuracy CV {F.metric((m.get('cv') or {}).get('balanced_accuracy'))}"
@@ -130,7 +75,7 @@ def _headline(r: _Run) -> str:
             f"RMSEP {F.metric((m.get('test') or {}).get('rmse'))}")
 
 
-def _summary(r: _Run) -> list[Block]:
+def _summary(r: Source) -> list[Block]:
     b, best = r.branch, r.results.get("best_branch")
     which = ("the run's best branch" if b["id"] == best
              else f"chosen for this report (the run's best is branch {best})")
@@ -176,7 +121,7 @@ def _axis_text(ds: SpectralDataset) -> str:
             f"{units}{step}")
 
 
-def _splitter(r: _Run) -> tuple[Any, bool]:
+def _splitter(r: Source) -> tuple[Any, bool]:
     """The branch's CV splitter StepSpec from the stored pipeline spec (None if the spec no
     longer parses, e.g. a plugin step not registered now)."""
     from engine.errors import NirdeskInputError
@@ -192,7 +137,7 @@ def _splitter(r: _Run) -> tuple[Any, bool]:
     return branch.splitter, branch.splitter_is_default
 
 
-def _dataset(r: _Run) -> list[Block]:
+def _dataset(r: Source) -> list[Block]:
     ds, info = r.dataset, r.results.get("dataset", {})
     n_train, n_test = len(r.train), len(r.test)
     excluded = [str(x) for x in info.get("excluded") or []]
@@ -215,7 +160,7 @@ def _dataset(r: _Run) -> list[Block]:
                       f"cross-validation and test: {text}")]
 
 
-def _pipeline(r: _Run) -> list[Block]:
+def _pipeline(r: Source) -> list[Block]:
     b = r.branch
     splitter, default = _splitter(r)
     blocks: list[Block] = [Heading("Pipeline"),
@@ -236,7 +181,7 @@ def _pipeline(r: _Run) -> list[Block]:
     return blocks
 
 
-def _leaderboard(r: _Run) -> list[Block]:
+def _leaderboard(r: Source) -> list[Block]:
     best = r.results.get("best_branch")
     header: tuple[str, ...]
     if r.classification:
@@ -264,7 +209,7 @@ def _leaderboard(r: _Run) -> list[Block]:
                   widths=(1.1, 4.0, 1.0) + (1.3,) * (n - 4) + (1.1,))]
 
 
-def _merit(r: _Run) -> list[Block]:
+def _merit(r: Source) -> list[Block]:
     m = r.branch.get("metrics") or {}
     blocks: list[Block] = [Heading(f"Figures of merit of branch {r.branch['id']}")]
     counts = {"cal": len(r.train), "test": len(r.test),
@@ -304,7 +249,7 @@ def _n_predicted(values: Any) -> int:
     return int((arr != "").sum()) if arr.dtype.kind == "U" else int(arr.size)
 
 
-def _confusion(r: _Run) -> list[Block]:
+def _confusion(r: Source) -> list[Block]:
     """Confusion matrices (rows observed, columns predicted) and per-class precision, recall
     and F1, counted from the run's stored predictions."""
     preds = r.run.predictions.get(int(r.branch["id"]), {})
@@ -353,13 +298,13 @@ def _confusion(r: _Run) -> list[Block]:
     return blocks
 
 
-def _plots(r: _Run) -> list[Block]:
+def _plots(r: Source) -> list[Block]:
     from engine.report.plots import branch_figures
 
     return [Heading("Plots"), *branch_figures(r)]
 
 
-def _outliers(r: _Run) -> list[Block]:
+def _outliers(r: Source) -> list[Block]:
     found = r.branch.get("outliers")
     head: list[Block] = [Heading("Calibration samples outside the model")]
     if found is None:
@@ -377,7 +322,7 @@ def _outliers(r: _Run) -> list[Block]:
               align=("l", "r", "r", "r", "l"), widths=(1.5, 1.0, 1.4, 1.4, 2.0))]
 
 
-def _plan(r: _Run) -> list[Block]:
+def _plan(r: Source) -> list[Block]:
     rows = []
     for entry in r.run.plan or []:
         reasons = "; ".join(str(x.get("message", "")) for x in entry.get("reasons") or [])
@@ -390,7 +335,7 @@ def _plan(r: _Run) -> list[Block]:
                   rows=tuple(rows), align=("l", "l", "r", "l"), widths=(1.2, 1.2, 0.9, 6.0))]
 
 
-def _timing_versions(r: _Run) -> list[Block]:
+def _timing_versions(r: Source) -> list[Block]:
     b = r.branch
     timing = [("Run", F.seconds(r.run.seconds)), (f"Branch {b['id']}", F.seconds(b.get("seconds")))]
     if b.get("tuning"):

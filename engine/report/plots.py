@@ -8,15 +8,13 @@ from what was stored is replaced by a sentence saying why.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from engine.report import figures as G
 from engine.report.document import Block, Paragraph
-
-if TYPE_CHECKING:
-    from engine.report.build import _Run
+from engine.report.source import Source
 
 __all__ = ["branch_figures"]
 
@@ -29,7 +27,7 @@ def _preprocessed(model: Any, X: np.ndarray, axis: np.ndarray) -> tuple[np.ndarr
     return preprocessed(model, X, axis)
 
 
-def branch_figures(r: _Run) -> list[Block]:
+def branch_figures(r: Source) -> list[Block]:
     ds = r.dataset
     known = not ds.metadata.get("wavelengths_unknown")
     x_label = G.axis_label(ds.units, known)
@@ -63,7 +61,7 @@ def branch_figures(r: _Run) -> list[Block]:
     return out
 
 
-def _regression_plots(r: _Run) -> list[Block]:
+def _regression_plots(r: Source) -> list[Block]:
     preds = r.run.predictions.get(int(r.branch["id"]), {})
     y = np.asarray(r.y, dtype=np.float64)
     cv = preds.get("cv")
@@ -77,7 +75,7 @@ def _regression_plots(r: _Run) -> list[Block]:
     return [pred_obs, residuals]
 
 
-def _curve(r: _Run) -> list[Block]:
+def _curve(r: Source) -> list[Block]:
     curve = r.branch.get("curve")
     if not curve:
         return []
@@ -92,7 +90,7 @@ def _curve(r: _Run) -> list[Block]:
     return [] if fig is None else [fig]
 
 
-def _coefficients(r: _Run, x_label: str, known: bool) -> list[Block]:
+def _coefficients(r: Source, x_label: str, known: bool) -> list[Block]:
     from engine.diagnostics.pls import final_estimator, pls_of, regression_coefficients
 
     pls = pls_of(r.model)
@@ -122,7 +120,7 @@ def _coefficients(r: _Run, x_label: str, known: bool) -> list[Block]:
                                   coef, classes, title)]
 
 
-def _t2q(r: _Run) -> list[Block]:
+def _t2q(r: Source) -> list[Block]:
     latent = r.latent
     if latent is None:
         return [Paragraph("The project holds no saved T\u00b2/Q model for this branch (saved "
