@@ -38,6 +38,7 @@ from engine.executor import Cancelled, Task, TaskPool, default_pool, error_text
 from engine.jobs import BranchJob, OptunaJob, make_job
 from engine.machine import DataFacts, MachineFacts, usable_cpus
 from engine.pipeline import ConcreteBranch, ExpandedPipeline, parse_pipeline
+from engine.pipeline.datacheck import check_branch_against_data
 from engine.pipeline.preprocess import build_pipeline
 from engine.policy import GroupPlan, decide, estimate_task_seconds
 from engine.results import BranchResult, RunResult
@@ -348,6 +349,14 @@ def run(pipeline: Any, dataset: SpectralDataset, *, verbose: int = 1, seed: int 
     if target is not None:
         dataset.select_target(target)
     prepared = prepare(expanded, dataset, seed)
+    if not prepared:
+        n = len(expanded.branches)
+        raise SpecError(f"every model of the pipeline is disabled ({n} branch"
+                        f"{'es' if n != 1 else ''}, none enabled): nothing to run; enable a "
+                        "model step")
+    for prep in prepared:  # parameters that cannot suit this data: refuse before any work
+        check_branch_against_data(prep.branch, prep.pipeline, dataset.wavelengths,
+                                  min(train.size for train, _ in prep.folds))
     for prep in prepared:  # finetune_params errors are input errors: refuse before any work
         finetune = prep.branch.model.finetune
         if finetune is not None:
@@ -417,13 +426,15 @@ def inner_threads(group: GroupPlan) -> int:
 def _check_finetune(prep: PreparedBranch, finetune: dict[str, Any],
                     classification: bool) -> None:
     """Refuse bad finetune_params (SpecError naming the branch, with the model's address)."""
-    from engine.tuning.space import parse_finetune, resolve_param
+    from engine.tuning.space import grid_space, parse_finetune, resolve_param
 
     where = f"branch {prep.branch.id} ({prep.branch.name})"
     try:
         config = parse_finetune(finetune, classification=classification, where=where)
         for dim in config.dimensions:
             resolve_param(prep.pipeline, dim.key, where=where)
+        if config.sampler == "grid":  # a float range has no grid: say so now, not per fold
+            grid_space(config.dimensions, where=where)
     except SpecError as exc:
         if exc.path is not None or prep.branch.model.path is None:
             raise

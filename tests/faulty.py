@@ -16,6 +16,18 @@ class _MeanRegressor(RegressorMixin, BaseEstimator):
         return np.full(len(X), self.mean_)
 
 
+def failing_model(message: str = "this model cannot be fitted (on purpose)") -> dict:
+    """A pipeline step whose fit raises ``message``: a branch that fails while running.
+
+    Why not an impossible parameter (PLS with more components than wavelengths): the run
+    refuses those before any work (engine.pipeline.datacheck), so they no longer make a
+    branch fail; this step is valid until its fit runs."""
+    from engine.registry import allow_module_prefix
+
+    allow_module_prefix("tests")
+    return {"class": "tests.faulty.RaisingRegressor", "params": {"message": message}}
+
+
 class RaisingRegressor(_MeanRegressor):
     """fit raises ValueError, like a model given data it cannot handle."""
 

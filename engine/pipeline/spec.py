@@ -30,6 +30,13 @@ from typing import Any
 from engine.errors import SpecError
 from engine.pipeline.branches import BranchGroup, ExpandedPipeline
 from engine.pipeline.expand import BranchNode, Node, StepNode, expand
+from engine.pipeline.limits import (
+    MAX_NESTING,
+    check_alternatives,
+    check_branch_count,
+    check_json_depth,
+    nesting_error,
+)
 from engine.pipeline.steps import default_splitter, parse_step, type_name, where_of
 
 __all__ = ["SpecStructure", "expand_structure", "json_step", "load_spec", "parse_pipeline",
@@ -86,6 +93,9 @@ def _decode(text: str, source: str | None) -> Any:
     except json.JSONDecodeError as exc:
         raise SpecError(f"invalid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
                         where=source) from None
+    except RecursionError:  # deeper than the JSON reader follows: far beyond the limit
+        raise SpecError(f"the pipeline is nested too deeply to read (at most {MAX_NESTING} "
+                        "branch steps inside each other)", where=source) from None
 
 
 @dataclass
@@ -114,6 +124,7 @@ def parse_structure(data: Any) -> SpecStructure:
     pipeline: an empty pipeline or a lane without a model is a normal state while editing
     (expand_structure reports it). Raises SpecError naming the step for anything invalid."""
     spec_name = None
+    check_json_depth(data)  # before anything below recurses into it
     if isinstance(data, dict):
         if "steps" not in data:
             if {"branch", "class", "model"} & set(data):
@@ -146,6 +157,7 @@ def expand_structure(structure: SpecStructure, name: str) -> ExpandedPipeline:
     a lane that ends without a model, ...)."""
     if not structure.nodes:
         raise SpecError("model missing: the pipeline has no steps")
+    check_branch_count(structure.nodes)  # counted, not made: a huge generator costs nothing
     branches = expand(structure.nodes, structure.groups, default_splitter())
     return ExpandedPipeline(name=name, branches=branches, groups=structure.groups,
                             spec=structure.normal)
@@ -200,6 +212,8 @@ class _TreeBuilder:
         def error(message: str) -> SpecError:
             return SpecError(message, where=where, path=path)
 
+        if len(self._parents) >= MAX_NESTING:
+            raise nesting_error(path)
         for key in item:
             if key not in _BRANCH_KEYS:
                 raise error(f"unknown key {key!r} in branch step (valid keys: "
@@ -244,6 +258,7 @@ class _TreeBuilder:
                             f"{type_name(alternatives)}")
             if not alternatives:
                 raise error("generator produces nothing: '_or_' is empty")
+            check_alternatives(len(alternatives), where_of(path, "branch"), path)
             alts_json: list[Any] = []
             for k, alt in enumerate(alternatives):
                 lane_path = path + (k,)

@@ -150,12 +150,37 @@ def _build(cls: type, name: str, params: Any, where: str) -> Any:
         # (MinMaxScaler.feature_range, MLPRegressor.hidden_layer_sizes).
         kwargs[key] = tuple(value) if isinstance(default, tuple) and isinstance(value, list) \
             else value
+    for key, value in kwargs.items():
+        if isinstance(value, bool) and _takes_number_not_bool(cls, key, sig[key].default
+                                                              if key in sig else None):
+            raise SpecError(f"bad parameter value: {key} must be a number, got "
+                            f"{str(value).lower()} (a boolean)", where=where)
     try:
         obj = cls(**kwargs)
     except (TypeError, ValueError) as exc:
         raise SpecError(f"bad parameter value: {exc}", where=where) from None
     _check_instance(obj, where)
     return obj
+
+
+def _takes_number_not_bool(cls: type, key: str, default: Any) -> bool:
+    """Whether parameter ``key`` of ``cls`` wants a number and no boolean.
+
+    Why: Python's True is the integer 1, so scikit-learn's ``Interval(Integral, 1, None)``
+    accepts ``"n_components": true`` and the branch only fails (or silently fits one
+    component) when it runs. The class's ``_parameter_constraints`` decide: a parameter
+    whose constraints hold a number range and neither "boolean" nor bool takes no boolean;
+    without constraints, a numeric (non-boolean) default says the same."""
+    from numbers import Integral, Real
+
+    constraints = (getattr(cls, "_parameter_constraints", None) or {}).get(key)
+    if constraints is None or constraints == "no_validation":
+        return (isinstance(default, (int, float)) and not isinstance(default, bool)
+                and default is not None)
+    if any(c in ("boolean", bool) for c in constraints):
+        return False
+    return any(getattr(c, "type", None) in (Integral, Real)
+               or c in (int, float, Integral, Real) for c in constraints)
 
 
 def _object_params(obj: Any, name: str, where: str) -> dict[str, Any]:

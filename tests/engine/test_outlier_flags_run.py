@@ -13,6 +13,7 @@ from scipy import stats
 from engine.dataset import SpectralDataset
 from engine.executor import TaskPool
 from engine.run import run
+from tests.faulty import failing_model
 
 PLS = {"class": "PLSRegression", "params": {"n_components": 3, "scale": False}}
 PIPELINE = [{"branch": [[PLS], ["SNV", {"class": "Ridge", "params": {"alpha": 0.1}}]],
@@ -110,7 +111,7 @@ def test_failing_diagnostics_never_fail_the_branch_nor_change_its_metrics(monkey
 
 
 def test_a_failed_branch_has_no_outliers():
-    spec = [{"class": "PLSRegression", "params": {"n_components": 500}}]
+    spec = [failing_model()]
     b = run(spec, _dataset(), verbose=0, parallel_branches=1).branches[0]
     assert b.status == "failed" and b.outliers is None and b.to_json()["outliers"] is None
 
