@@ -478,7 +478,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nirdesk {args.command}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except sqlite3.DatabaseError as exc:  # a project damaged in a way the open checks missed
-        print(f"nirdesk {args.command}: the project file is damaged ({exc})", file=sys.stderr)
+        from engine.store.check import one_line
+
+        print(f"nirdesk {args.command}: the project file is damaged ({one_line(exc)})",
+              file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print(f"nirdesk {args.command}: cancelled", file=sys.stderr)

@@ -39,7 +39,8 @@ import engine.store.arrays as arrays
 from engine.dataset import SpectralDataset
 from engine.errors import InputError
 from engine.results import RunResult, _json_safe
-from engine.store.check import check_project_file, read_only_uri
+from engine.store.check import check_project_file, one_line, read_only_uri
+from engine.store.digests import COVERED, DIGEST_COLUMN, row_digest
 from engine.store.files import (
     atomic_copy,
     keep_original,
@@ -102,6 +103,37 @@ def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA journal_mode = DELETE")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _seal(conn: sqlite3.Connection, table: str, where: str, params: tuple) -> None:
+    """Store the row digest (engine.store.digests) of the rows just written, computed from
+    what SQLite holds, so a reader recomputes exactly the same."""
+    columns = COVERED[table]
+    rows = conn.execute(f"SELECT rowid, {', '.join(columns)} FROM {table} WHERE {where}",
+                        params).fetchall()
+    conn.executemany(f"UPDATE {table} SET {DIGEST_COLUMN[table]} = ? WHERE rowid = ?",
+                     [(row_digest(table, row[1:]), row[0]) for row in rows])
+
+
+def _covered(table: str, alias: str = "") -> str:
+    """The SELECT list of a table's covered columns followed by its digest column."""
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(prefix + c for c in (*COVERED[table], DIGEST_COLUMN[table]))
+
+
+def _check_row(table: str, row: tuple, what: str, where: str) -> None:
+    """``row`` = the covered values then the stored digest: refuse a mismatch in one line."""
+    *values, stored = row
+    if stored is None or row_digest(table, values) != stored:
+        raise InputError(f"{what} is damaged (its checksum does not match)", file=where)
+
+
+def _json(text: Any, what: str, where: str) -> Any:
+    """JSON from a column; anything unreadable is a damaged project, never a traceback."""
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        raise InputError(f"{what} is damaged (not readable JSON)", file=where) from None
 
 
 #: How long a save waits for another process's save to the same project to finish.
@@ -223,14 +255,15 @@ class Project:
         ``readonly`` (``nirdesk info``/``predict`` never modify the project).
         """
         file = Path(path)
-        facts = check_project_file(file)
+        facts = check_project_file(file, readonly=readonly)
         version = facts.schema_version
         migrated_from = version if version < SCHEMA_VERSION else None
-        conn: sqlite3.Connection | None = None
+        conn: sqlite3.Connection | None = facts.snapshot
         try:
             if readonly:
-                conn = sqlite3.connect(read_only_uri(file), uri=True, isolation_level=None,
-                                       check_same_thread=False, timeout=10)
+                if conn is None:  # mode=ro: SQLite cannot change the file or its journal
+                    conn = sqlite3.connect(read_only_uri(file), uri=True, isolation_level=None,
+                                           check_same_thread=False, timeout=10)
                 if migrated_from is not None:
                     conn = migrated_in_memory(conn, version)
             else:
@@ -251,7 +284,8 @@ class Project:
             if conn is not None:
                 conn.close()
             if isinstance(exc, sqlite3.Error):
-                raise InputError(f"cannot open the project ({exc})", file=str(file)) from None
+                raise InputError(f"cannot open the project ({one_line(exc)})",
+                                 file=str(file)) from None
             raise
         return cls(conn, file, readonly=readonly, schema_version=SCHEMA_VERSION,
                    migrated_from=migrated_from, recovered=facts.recovered)
@@ -338,7 +372,8 @@ class Project:
             try:
                 return self._connection().execute(sql, tuple(params)).fetchall()
             except sqlite3.DatabaseError as exc:
-                raise InputError(f"cannot read the project ({exc})", file=str(self.path)) from None
+                raise InputError(f"the project is damaged ({one_line(exc)})",
+                                 file=str(self.path)) from None
 
     # -- meta ------------------------------------------------------------------------------------
     def meta(self) -> dict[str, str]:
@@ -362,6 +397,7 @@ class Project:
                                (digest,)).fetchone()
             if row:
                 _remember_choices(conn, int(row[0]), row[1], ds)
+                _seal(conn, "datasets", "id = ?", (int(row[0]),))
                 return int(row[0])
             cur = conn.execute(
                 "INSERT INTO datasets(name, content_hash, n_samples, n_wavelengths, X, wavelengths,"
@@ -370,7 +406,9 @@ class Project:
                 (ds.name, digest, ds.n_samples, ds.n_wavelengths, blobs["X"], blobs["wavelengths"],
                  blobs["targets"], json.dumps(ds.target_names, ensure_ascii=False),
                  blobs["sample_ids"], blobs["test_mask"], _now(), metadata))
-            return _inserted_id(cur)
+            dataset_id = _inserted_id(cur)
+            _seal(conn, "datasets", "id = ?", (dataset_id,))
+            return dataset_id
 
     def delete_dataset(self, dataset_id: int) -> None:
         """Remove a dataset no run refers to (a run's dataset is part of its record)."""
@@ -384,25 +422,32 @@ class Project:
 
     def datasets(self) -> list[dict[str, Any]]:
         """id, name, sizes, target names and hash of every stored dataset (no arrays)."""
-        rows = self._read("SELECT id, name, n_samples, n_wavelengths, target_names, content_hash,"
-                          " created FROM datasets ORDER BY id")
-        return [{"id": r[0], "name": r[1], "n_samples": r[2], "n_wavelengths": r[3],
-                 "targets": json.loads(r[4]), "content_hash": r[5], "created": r[6]} for r in rows]
+        where = str(self.path)
+        out = []
+        for row in self._read(f"SELECT {_covered('datasets')} FROM datasets ORDER BY id"):
+            _check_row("datasets", row, f"dataset {row[0]}", where)
+            r = dict(zip(COVERED["datasets"], row, strict=False))
+            out.append({"id": r["id"], "name": r["name"], "n_samples": r["n_samples"],
+                        "n_wavelengths": r["n_wavelengths"],
+                        "targets": _json(r["target_names"], f"dataset {r['id']}", where),
+                        "content_hash": r["content_hash"], "created": r["created"]})
+        return out
 
     def load_dataset(self, dataset_id: int) -> SpectralDataset:
         rows = self._read("SELECT name, X, wavelengths, targets, target_names, sample_ids,"
-                          " test_mask, metadata, content_hash FROM datasets WHERE id = ?",
-                          (dataset_id,))
+                          f" test_mask, metadata, content_hash, {_covered('datasets')}"
+                          " FROM datasets WHERE id = ?", (dataset_id,))
         if not rows:
             raise InputError(f"the project has no dataset {dataset_id}", file=str(self.path))
-        name, X, wl, targets, names, ids, mask, metadata, digest = rows[0]
+        name, X, wl, targets, names, ids, mask, metadata, digest = rows[0][:9]
         where = str(self.path)
+        _check_row("datasets", rows[0][9:], f"dataset {dataset_id}", where)
         parts = {"X": X, "wavelengths": wl, "targets": targets, "sample_ids": ids,
                  "test_mask": mask}
         if arrays.content_hash(parts) != digest:  # SQLite has no checksums of its own
             raise InputError(f"dataset {dataset_id} ({name}) is damaged: its content hash does "
                              "not match", file=where)
-        meta = json.loads(metadata or "{}")
+        meta = _json(metadata or "{}", f"dataset {dataset_id}'s metadata", where)
         meta["project_dataset_id"] = int(dataset_id)
         choices = {key: meta.pop(key) for key in _CHOICE_KEYS if key in meta}
         groups = choices.get("groups")
@@ -410,7 +455,8 @@ class Project:
             ds = SpectralDataset(
                 X=arrays.from_npy(X, "spectra", where),
                 wavelengths=arrays.from_npy(wl, "wavelengths", where),
-                targets=arrays.targets_from_npy(targets, json.loads(names), where),
+                targets=arrays.targets_from_npy(targets, _json(names, "target names", where),
+                                                where),
                 sample_ids=arrays.from_npy(ids, "sample ids", where),
                 test_mask=arrays.from_npy(mask, "partition", where), name=name, metadata=meta,
                 units=str(choices.get("units", "")), tasks=dict(choices.get("tasks", {})),
@@ -449,19 +495,28 @@ class Project:
                 return int(row[0])
             cur = conn.execute("INSERT INTO pipelines(name, spec, spec_hash, created)"
                                " VALUES (?, ?, ?, ?)", (name, text, digest, _now()))
-            return _inserted_id(cur)
+            pipeline_id = _inserted_id(cur)
+            _seal(conn, "pipelines", "id = ?", (pipeline_id,))
+            return pipeline_id
 
     def load_pipeline(self, pipeline_id: int) -> StoredPipeline:
-        rows = self._read("SELECT id, name, spec, created FROM pipelines WHERE id = ?",
+        rows = self._read(f"SELECT {_covered('pipelines')} FROM pipelines WHERE id = ?",
                           (pipeline_id,))
         if not rows:
             raise InputError(f"the project has no pipeline {pipeline_id}", file=str(self.path))
-        r = rows[0]
-        return StoredPipeline(id=r[0], name=r[1], spec=json.loads(r[2]), created=r[3])
+        return self._stored_pipeline(rows[0])
 
     def pipelines(self) -> list[StoredPipeline]:
-        return [StoredPipeline(id=r[0], name=r[1], spec=json.loads(r[2]), created=r[3])
-                for r in self._read("SELECT id, name, spec, created FROM pipelines ORDER BY id")]
+        return [self._stored_pipeline(row)
+                for row in self._read(f"SELECT {_covered('pipelines')} FROM pipelines"
+                                      " ORDER BY id")]
+
+    def _stored_pipeline(self, row: tuple) -> StoredPipeline:
+        where = str(self.path)
+        _check_row("pipelines", row, f"pipeline {row[0]}", where)
+        pid, name, spec, _digest, created = row[:5]
+        return StoredPipeline(id=pid, name=name, spec=_json(spec, f"pipeline {pid}", where),
+                              created=created)
 
     # -- runs ------------------------------------------------------------------------------------
     def save_run(self, result: RunResult, dataset_id: int, pipeline_id: int) -> int:
@@ -515,6 +570,9 @@ class Project:
             conn.executemany("INSERT INTO branch_diagnostics(run_id, branch_id, latent, sha256)"
                              " VALUES (?, ?, ?, ?)",
                              [(run_id, bid, blob, digest) for bid, blob, digest in diagnostics])
+            for table, key in (("runs", "id"), ("branch_models", "run_id"),
+                               ("predictions", "run_id")):
+                _seal(conn, table, f"{key} = ?", (run_id,))
             return run_id
 
     def record_run(self, result: RunResult, dataset: SpectralDataset, pipeline: Any,
@@ -533,12 +591,15 @@ class Project:
         """Every run, oldest first, with its best branch and that branch's CV metrics."""
         rows = self._read(
             "SELECT r.id, r.created, r.dataset_id, d.name, r.pipeline_id, p.name, r.target, r.task,"
-            " r.n_branches, r.best_branch, r.results, r.seconds, r.cancelled"
+            " r.n_branches, r.best_branch, r.results, r.seconds, r.cancelled,"
+            f" {_covered('runs', 'r')}"
             " FROM runs r JOIN datasets d ON d.id = r.dataset_id"
             " JOIN pipelines p ON p.id = r.pipeline_id ORDER BY r.id")
         out = []
+        where = str(self.path)
         for r in rows:
-            results = json.loads(r[10])
+            _check_row("runs", r[13:], f"run {r[0]}", where)
+            results = _json(r[10], f"run {r[0]}'s results", where)
             best = next((b for b in results.get("branches", []) if b["id"] == r[9]), None)
             out.append(RunSummary(id=r[0], created=r[1], dataset_id=r[2], dataset_name=r[3],
                                   pipeline_id=r[4], pipeline_name=r[5], target=r[6], task=r[7],
@@ -555,19 +616,24 @@ class Project:
     def load_run(self, run_id: int) -> StoredRun:
         where = str(self.path)
         rows = self._read("SELECT id, created, dataset_id, pipeline_id, results, plan, seconds,"
-                          " cancelled, task, train_indices, test_indices, versions"
-                          " FROM runs WHERE id = ?", (run_id,))
+                          " cancelled, task, train_indices, test_indices, versions,"
+                          f" {_covered('runs')} FROM runs WHERE id = ?", (run_id,))
         if not rows:
             raise InputError(f"the project has no run {run_id}", file=where)
         r = rows[0]
+        _check_row("runs", r[12:], f"run {run_id}", where)
         train, test = (None if blob is None else arrays.from_npy(blob, "indices", where)
                        for blob in (r[9], r[10]))
         run = StoredRun(id=r[0], created=r[1], dataset_id=r[2], pipeline_id=r[3],
-                        results=json.loads(r[4]), plan=json.loads(r[5]), seconds=r[6],
+                        results=_json(r[4], f"run {run_id}'s results", where),
+                        plan=_json(r[5], f"run {run_id}'s plan", where), seconds=r[6],
                         cancelled=bool(r[7]), task=r[8], train_indices=train, test_indices=test,
-                        versions=json.loads(r[11]))
-        for bid, kind, blob in self._read("SELECT branch_id, kind, data FROM predictions"
-                                          " WHERE run_id = ? ORDER BY branch_id", (run_id,)):
+                        versions=_json(r[11], f"run {run_id}'s versions", where))
+        for row in self._read(f"SELECT {_covered('predictions')} FROM predictions"
+                              " WHERE run_id = ? ORDER BY branch_id", (run_id,)):
+            _, bid, kind, blob, _digest = row
+            _check_row("predictions", row, f"run {run_id}'s {kind} predictions of branch {bid}",
+                       where)
             run.predictions.setdefault(bid, {})[kind] = arrays.from_npy(blob, "predictions", where)
         run.model_branches = [b for (b,) in self._read(
             "SELECT branch_id FROM branch_models WHERE run_id = ? ORDER BY branch_id", (run_id,))]
@@ -575,20 +641,29 @@ class Project:
 
     # -- models ----------------------------------------------------------------------------------
     def _model_row(self, run_id: int, branch_id: int) -> tuple[bytes, str, bytes]:
-        rows = self._read("SELECT model, sha256, wavelengths FROM branch_models WHERE run_id = ?"
-                          " AND branch_id = ?", (run_id, branch_id))
+        rows = self._read(f"SELECT model, {_covered('branch_models')} FROM branch_models"
+                          " WHERE run_id = ? AND branch_id = ?", (run_id, branch_id))
+        if rows:
+            row = rows[0]
+            _check_row("branch_models", row[1:], f"the saved model record of run {run_id}, "
+                       f"branch {branch_id}", str(self.path))
+            if tuple(row[1:3]) != (run_id, branch_id):  # an index pointing at another row
+                raise InputError(f"the index of saved models is damaged (run {run_id}, "
+                                 f"branch {branch_id})", file=str(self.path))
+            return row[0], row[3], row[4]
         if not rows:
             run = self._read("SELECT results FROM runs WHERE id = ?", (run_id,))
             if not run:
                 raise InputError(f"the project has no run {run_id}", file=str(self.path))
-            branches = {b["id"]: b for b in json.loads(run[0][0]).get("branches", [])}
+            results = _json(run[0][0], f"run {run_id}'s results", str(self.path))
+            branches = {b["id"]: b for b in results.get("branches", [])}
             if branch_id not in branches:
                 known = ", ".join(map(str, branches)) or "none"
                 raise InputError(f"run {run_id} has no branch {branch_id} (branches: {known})",
                                  file=str(self.path))
             raise InputError(f"branch {branch_id} of run {run_id} has no saved model (status "
                              f"{branches[branch_id]['status']})", file=str(self.path))
-        return rows[0]
+        raise AssertionError("unreachable")
 
     def load_model(self, run_id: int, branch_id: int, *, extra_trusted: Iterable[str] = ()) -> Any:
         """The branch's final fitted pipeline; refused (InputError) if it names untrusted types."""
@@ -624,10 +699,19 @@ class Project:
         with self.transaction() as conn:
             conn.execute("INSERT OR REPLACE INTO ui_state(key, value) VALUES (?, ?)",
                          (key, _dumps(value)))
+            _seal(conn, "ui_state", "key = ?", (key,))
 
     def get_ui_state(self, key: str, default: Any = None) -> Any:
-        rows = self._read("SELECT value FROM ui_state WHERE key = ?", (key,))
-        return json.loads(rows[0][0]) if rows else default
+        """The stored value, or ``default`` when absent or damaged (the window's own state:
+        a damaged layout is forgotten, never a reason to refuse the project)."""
+        rows = self._read(f"SELECT {_covered('ui_state')} FROM ui_state WHERE key = ?", (key,))
+        if not rows:
+            return default
+        try:
+            _check_row("ui_state", rows[0], "ui state", str(self.path))
+            return _json(rows[0][1], "ui state", str(self.path))
+        except InputError:
+            return default
 
     # -- checks ----------------------------------------------------------------------------------
     def integrity_check(self) -> list[str]:

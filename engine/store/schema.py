@@ -14,6 +14,10 @@ Version history:
      (where a dataset came from: path, layout, loader notes)
   3  branch_diagnostics: each saved model's latent space (engine.diagnostics.LatentModel as
      an .npz blob + sha256), so predictions made later can flag spectra outside the model
+  4  row checksums (engine.store.digests): datasets.sha256, pipelines.sha256, runs.sha256,
+     predictions.sha256, branch_models.row_sha256, ui_state.sha256, so a damaged JSON
+     column, array or index is named instead of read; existing rows get theirs when the
+     file is migrated
 """
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ __all__ = ["APPLICATION_ID", "MIGRATIONS", "SCHEMA_VERSION", "create_schema", "m
 #: PRAGMA application_id of every nirdesk project ("NIRd"): ``file`` and tools can tell a
 #: project from any other SQLite database without reading its tables.
 APPLICATION_ID = int.from_bytes(b"NIRd", "big")
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Frozen: the tables exactly as schema version 1 wrote them. Never edit; add a migration.
 SCHEMA_V1: tuple[str, ...] = (
@@ -105,10 +109,24 @@ def _v2_to_v3(conn: sqlite3.Connection) -> None:
         PRIMARY KEY (run_id, branch_id))""")
 
 
+def _v3_to_v4(conn: sqlite3.Connection) -> None:
+    """A sha256 per row over the columns that had none (engine.store.digests.COVERED); the
+    rows already stored get theirs now (what they hold from here on is protected)."""
+    from engine.store.digests import COVERED, DIGEST_COLUMN, row_digest
+
+    for table, column in DIGEST_COLUMN.items():
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+        columns = COVERED[table]
+        rows = conn.execute(f"SELECT rowid, {', '.join(columns)} FROM {table}").fetchall()
+        conn.executemany(f"UPDATE {table} SET {column} = ? WHERE rowid = ?",
+                         [(row_digest(table, row[1:]), row[0]) for row in rows])
+
+
 #: MIGRATIONS[v] upgrades a version-v file to version v + 1 (inside the caller's transaction).
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _v1_to_v2,
     2: _v2_to_v3,
+    3: _v3_to_v4,
 }
 
 

@@ -21,6 +21,7 @@ from engine.dataset import SpectralDataset
 from engine.errors import InputError
 from engine.run import run
 from engine.store import SCHEMA_VERSION, Project
+from engine.store.digests import COVERED, row_digest
 from engine.store.models import load_model_blob
 
 SPEC = [{"branch": [["SNV", {"class": "PLSRegression", "params": {"n_components": 3}}],
@@ -56,12 +57,18 @@ def digest(path: Path) -> str:
 
 
 def replace_model(path: Path, blob: bytes, branch: int = 1) -> None:
-    """What an attacker (or a broken tool) would do: swap a model blob behind nirdesk's back."""
+    """What an attacker (or a broken tool) would do: swap a model blob behind nirdesk's back,
+    with every checksum recomputed (checksums find damage; the trust check stops code)."""
     conn = sqlite3.connect(path)
     with conn:
         conn.execute("UPDATE branch_models SET model = ?, sha256 = ?"
                      " WHERE run_id = 1 AND branch_id = ?",
                      (blob, hashlib.sha256(blob).hexdigest(), branch))
+        columns = ", ".join(COVERED["branch_models"])
+        row = conn.execute(f"SELECT {columns} FROM branch_models WHERE run_id = 1"
+                           " AND branch_id = ?", (branch,)).fetchone()
+        conn.execute("UPDATE branch_models SET row_sha256 = ? WHERE run_id = 1 AND branch_id = ?",
+                     (row_digest("branch_models", row), branch))
     conn.close()
 
 
@@ -165,7 +172,7 @@ def test_a_value_of_the_wrong_kind_is_an_input_error_not_a_crash(project_file):
         conn.execute("UPDATE datasets SET X = substr(X, 1, 20) || 'text'")  # a TEXT value now
     conn.close()
     with (Project.open(project_file, readonly=True) as project,
-          pytest.raises(InputError, match="cannot read the project")):
+          pytest.raises(InputError, match="the project is damaged")):
         project.load_dataset(1)
 
 
