@@ -14,7 +14,8 @@ from pathlib import Path
 
 APP = Path(__file__).resolve().parents[2] / "app"
 FEATURES = ("app.editor", "app.run", "app.results", "app.project", "app.predict",
-            "app.spectra", "app.monitor", "app.explore", "app.transfer", "app.report")
+            "app.spectra", "app.monitor", "app.explore", "app.transfer", "app.report",
+            "app.ipls")
 LAYERS = (("app.gui",), ("app.shell",), FEATURES, ("app.common",), ("app.model",))
 
 
