@@ -149,12 +149,42 @@ def load_data(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *
                 raise InputError("--sheet is for an Excel workbook", file=str(path))
             _refuse_bare_spectrum_folder(Path(path))
             dataset = load_dataset(path, target=target)
+    _check_range(dataset)
     if task is not None:
         if dataset.target is None:
             raise InputError("--task needs a target, and the data has none",
                              file=str(dataset.metadata.get("path", dataset.name)))
         dataset.set_task(dataset.target, task)
     return dataset
+
+
+def _check_range(dataset: SpectralDataset) -> None:
+    """Refuse values nirdesk cannot compute with (engine.io.ranges) whatever format they came
+    from (the CSV readers already name the cell); NaN is a gap some formats allow in targets."""
+    from engine.io.ranges import first_out_of_range, out_of_range_message
+
+    where = str(dataset.metadata.get("x_file") or dataset.metadata.get("path") or dataset.name)
+    X = np.asarray(dataset.X)
+    bad = ~np.isfinite(X)
+    if bad.any():
+        i, j = (int(k) for k in np.argwhere(bad)[0])
+        raise InputError(f"spectrum {i + 1} ({dataset.sample_ids[i]}) has {X[i, j]!r} at "
+                         f"{dataset.wavelengths[j]:g} (NaN and infinity are not allowed)",
+                         file=where)
+    big = first_out_of_range(X)
+    if big is not None:
+        i, j = big
+        raise InputError(f"spectrum {i + 1} ({dataset.sample_ids[i]}) at "
+                         f"{dataset.wavelengths[j]:g}: {out_of_range_message(f'{X[i, j]:g}')}",
+                         file=where)
+    for name, values in dataset.targets.items():
+        values = np.asarray(values)
+        if values.dtype.kind == "f":
+            hit = first_out_of_range(np.where(np.isfinite(values), values, 0.0))
+            if hit is not None:
+                i = hit[0]
+                raise InputError(f"target {name!r} of sample {dataset.sample_ids[i]}: "
+                                 f"{out_of_range_message(f'{values[i]:g}')}", file=where)
 
 
 def _refuse_bare_spectrum_folder(folder: Path) -> None:

@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import InputError
+from engine.io.paths import kind_of
+from engine.io.ranges import first_out_of_range, out_of_range_message
 
 DELIMITERS = ("\t", ";", ",")  # priority order when several are plausible
 _SNIFF_LINES = 5
@@ -41,6 +43,9 @@ def read_text(path: Path, file: str) -> str:
     accepted (Excel "Unicode text"), and anything else falls back to Latin-1 so that a legacy
     Windows export with an accented label still loads. Binary files are refused.
     """
+    kind = kind_of(path)
+    if kind not in ("file", "missing"):  # a FIFO or a device would block read_bytes forever
+        raise InputError(f"cannot read it as a table: this is {kind}", file=file)
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -155,6 +160,11 @@ class CsvTable:
             text = str(self.cells[r0 + i, c0 + j]).strip()
             raise self.error(f"{text!r} is not a finite number (NaN and infinity are not allowed)",
                              r0 + i, c0 + j, header)
+        big = first_out_of_range(values)
+        if big is not None:
+            i, j = big
+            text = str(self.cells[r0 + i, c0 + j]).strip()
+            raise self.error(out_of_range_message(text), r0 + i, c0 + j, header)
         return values
 
     def _scan(self, block: np.ndarray, r0: int, c0: int, header: list[str] | None,
@@ -195,6 +205,10 @@ def read_table(path: Path, file: str | None = None, delimiter_hint: str | None =
         lines.pop()
     if not lines:
         raise InputError("the file is empty (no rows)", file=file)
+    if lines[0].lstrip().startswith("##"):  # JCAMP-DX's labelled records (##TITLE=...)
+        raise InputError("this is a JCAMP-DX file, not a table (it starts with "
+                         f"{lines[0].strip()[:24]!r}); name it .jdx or .dx and nirdesk reads "
+                         "it as one", file=file)
     offset = 0
     declared = _SEP_LINE.match(lines[0])          # Excel's "sep=;" first line
     if declared:

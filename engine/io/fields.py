@@ -11,6 +11,7 @@ import numpy as np
 
 from engine.errors import InputError
 from engine.io.csvtable import CsvTable
+from engine.io.ranges import first_out_of_range, out_of_range_message
 
 ID_NAMES = frozenset({"id", "sample", "sample_id", "sampleid", "sample id", "name"})
 SPLIT_NAMES = frozenset({"split", "set", "partition"})
@@ -221,6 +222,9 @@ def type_target(col: RawColumn) -> np.ndarray:
         i = int(bad[0])
         raise col.error(f"{col.raw[i]!r} is not a finite number (NaN and infinity are not "
                         f"allowed in target {col.name!r})", i)
+    big = first_out_of_range(values)
+    if big is not None:
+        raise col.error(out_of_range_message(col.raw[big[0]]), big[0])
     return values
 
 

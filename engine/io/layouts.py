@@ -32,6 +32,7 @@ from engine.io.fields import (
     read_y,
     type_target,
 )
+from engine.io.paths import kind_of
 
 LAYOUT_FOLDER = "folder"
 LAYOUT_NIRS4ALL = "nirs4all"
@@ -85,7 +86,8 @@ def detect_layout(path: str | os.PathLike[str]) -> str:
     if p.is_file():
         return LAYOUT_SINGLE_CSV
     if not p.is_dir():
-        raise InputError("not a file or a folder", file=str(path))
+        raise InputError(f"this is {kind_of(p)}, not a data file or folder (nirdesk reads "
+                         "regular files and folders only)", file=str(path))
     try:
         index = _index(p)
     except OSError as exc:
