@@ -44,6 +44,7 @@ class BranchJob:
         self.cost = cost
         self.parts: list[FoldResult] = []
         self.extra_json: dict[str, Any] = {}
+        self.notes: list[str] = []  # the job's own warnings about its choices (branch warnings)
         self.search_seconds = 0.0  # a search run by the main process (its tasks are not parts)
 
     @property
@@ -91,6 +92,7 @@ class BranchJob:
         result.seconds = sum(p.seconds for p in self.parts) + self.search_seconds
         for key, value in self.extra_json.items():
             setattr(result, key, value)
+        result.warnings = [*result.warnings, *self.notes]
         return result
 
 
@@ -153,7 +155,7 @@ class SweepJob(BranchJob):
         classification = self.dataset.is_classification
         lo, hi = self.k_range
         trials: list[dict[str, Any]] = []
-        best: dict[str, Any] | None = None
+        candidates: list[dict[str, Any]] = []
         sign = 1.0 if self.config.direction == "minimize" else -1.0
         per_trial = sum(p.seconds for p in self.parts) / max(1, len(self.combos) * (hi - lo + 1))
         for c, combo in enumerate(self.combos):
@@ -164,21 +166,35 @@ class SweepJob(BranchJob):
             for k in range(lo, min(hi, folds[0].predictions.shape[1]) + 1):
                 pred = np.concatenate([p.predictions[:, k - 1] for p in folds])
                 value = metric_value(self.config.metric, y, pred, classification)
+                per_fold = [metric_value(self.config.metric, self.dataset.y[p.predict_idx],
+                                         p.predictions[:, k - 1], classification)
+                            for p in folds]
                 params = {**combo, self.k_key: k}
                 trials.append({"number": len(trials), "params": params, "value": value,
                                "state": "COMPLETE", "seconds": per_trial})
-                if best is None or sign * value < sign * best["value"]:
-                    best = {"params": params, "value": value, "combo": c, "k": k}
-        if best is None:
+                candidates.append({"params": params, "value": value, "combo": c, "k": k,
+                                   "se": standard_error(per_fold)})
+        if not candidates:
             raise RuntimeError(f"branch {self.bid}: no component count was evaluated")
+        best = choose_components(candidates, sign, self.config.selection)
         self.best = best
+        k_searched = max(c["k"] for c in candidates)
+        if best["k"] == k_searched and k_searched > lo:
+            self.notes.append(
+                f"{self.k_key} = {best['k']} is the largest count searched ({lo}..{k_searched}):"
+                f" the CV error may still fall with more components; widen the range, or"
+                f" check the model is not fitting noise")
         combo_folds = sorted((p for p in self.parts
                               if p.extra and p.extra.get("combo") == best["combo"]),
                              key=lambda p: p.fold)
+        minimum = min(candidates, key=lambda c: (sign * c["value"], c["k"]))
         self.extra_json.update(best_params=best["params"], trials=trials,
                                curve=_curve(self.dataset, combo_folds, hi),
                                tuning={"method": "exact_sweep", "evaluated": len(trials),
                                        "metric": self.config.metric,
+                                       "selection": self.config.selection,
+                                       "minimum": {"params": minimum["params"],
+                                                   "value": minimum["value"]},
                                        "seconds": time.perf_counter() - self.started})
 
     def cv_parts(self) -> list[FoldResult]:
@@ -267,6 +283,30 @@ class OptunaJob(BranchJob):
         folds = [FoldResult(self.bid, f, idx, pred, 0.0)
                  for f, (idx, pred) in enumerate(s["best_folds"])]
         return folds + [p for p in self.parts if p.fold == REFIT]
+
+
+def standard_error(per_fold: list[float]) -> float:
+    """The standard error of a CV estimate from its per-fold values (0 for one fold)."""
+    values = np.asarray([v for v in per_fold if np.isfinite(v)], dtype=np.float64)
+    if values.size < 2:
+        return 0.0
+    return float(values.std(ddof=1) / np.sqrt(values.size))
+
+
+def choose_components(candidates: list[dict[str, Any]], sign: float, rule: str) -> dict[str, Any]:
+    """The exact sweep's choice among its candidates (dicts with value, k, se).
+
+    "minimum": the best value (the smaller k on a tie). "one_se": the smallest k whose value is
+    within one standard error of the best one (the best's own per-fold standard error), the
+    better value among equal k (Hastie, Tibshirani & Friedman 2009, sec. 7.10): a model with
+    fewer components that predicts as well within the CV's own noise generalises better.
+    """
+    best = min(candidates, key=lambda c: (sign * c["value"], c["k"]))
+    if rule == "minimum":
+        return best
+    bound = sign * best["value"] + best["se"]
+    within = [c for c in candidates if sign * c["value"] <= bound]
+    return min(within, key=lambda c: (c["k"], sign * c["value"]))
 
 
 def _column(part: FoldResult, k_index: int) -> FoldResult:

@@ -34,9 +34,9 @@ from sklearn.pipeline import Pipeline
 
 from engine.errors import SpecError
 
-__all__ = ["FINETUNE_KEYS", "GRID_LIMIT", "KINDS", "METRICS", "Dimension", "FinetuneConfig",
-           "grid_space", "make_pruner", "make_sampler", "parse_finetune", "resolve_param",
-           "suggest", "with_params"]
+__all__ = ["FINETUNE_KEYS", "GRID_LIMIT", "KINDS", "METRICS", "SELECTION_RULES", "Dimension",
+           "FinetuneConfig", "grid_space", "make_pruner", "make_sampler", "parse_finetune",
+           "resolve_param", "suggest", "with_params"]
 
 KINDS = ("int", "int_log", "float", "float_log", "categorical")
 #: metric -> (target type, the direction that improves it)
@@ -47,7 +47,12 @@ METRICS: dict[str, tuple[str, str]] = {
     "f1_macro": ("classification", "maximize"),
 }
 FINETUNE_KEYS = ("n_trials", "n_jobs", "timeout", "sampler", "pruner", "metric", "direction",
-                 "model_params", "seed")
+                 "model_params", "seed", "selection")
+#: how the exact PLS sweep picks the component count from its RMSECV curve: "one_se" is the
+#: smallest count whose CV error is within one standard error (across folds) of the best
+#: (Hastie, Tibshirani & Friedman 2009, sec. 7.10; the parsimony chemometricians use), and
+#: "minimum" the plain best value. Optuna searches always take their best trial.
+SELECTION_RULES = ("one_se", "minimum")
 SAMPLERS = ("tpe", "random", "grid")
 PRUNERS = ("median",)
 #: a grid larger than this is refused: it would never finish, TPE/random is the right tool
@@ -94,6 +99,7 @@ class FinetuneConfig:
     direction: str = "minimize"
     dimensions: tuple[Dimension, ...] = ()
     seed: int | None = None
+    selection: str = "one_se"
 
     def dimension(self, key: str) -> Dimension:
         """The dimension written as ``key`` (KeyError if there is none)."""
@@ -126,7 +132,8 @@ def parse_finetune(finetune: Mapping[str, Any], *, classification: bool = False,
         pruner=_pruner(finetune.get("pruner"), where),
         metric=metric, direction=direction,
         dimensions=_dimensions(finetune.get("model_params", {}), where),
-        seed=_seed(finetune.get("seed"), where))
+        seed=_seed(finetune.get("seed"), where),
+        selection=_choice_field(finetune, "selection", "one_se", SELECTION_RULES, where))
 
 
 def _type(value: Any) -> str:

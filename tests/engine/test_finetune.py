@@ -15,9 +15,12 @@ from engine.io import load_dataset
 from engine.run import run
 from tests.reference import RefSNV, cv_rmse, read_folder
 
+# "selection": "minimum": issue 4's reference answer is the plain minimum of the curve (the
+# default one-standard-error rule is tested against an independent computation in
+# test_pls_sweep.py)
 SNV_PLS_TUNED = [{"class": "SNV"},
                  {"model": {"class": "PLSRegression", "params": {"scale": False}},
-                  "finetune_params": {"n_trials": 30,
+                  "finetune_params": {"n_trials": 30, "selection": "minimum",
                                       "model_params": {"n_components": ["int", 1, 25]}}}]
 
 
@@ -112,18 +115,27 @@ def test_preprocessing_parameter_tuned_with_the_sweep(tecator_dir, pool):
     from sklearn.preprocessing import FunctionTransformer
 
     X, y = ds.X[ds.train_indices], ds.y[ds.train_indices]
-    best = None
+    candidates = []  # (rmsecv, window, k, standard error of the per-fold RMSEs)
     for w in (7, 11, 15):
         sg = FunctionTransformer(lambda Z, w=w: savgol_filter(Z, w, 2, deriv=1, axis=1))
         for k in range(1, 13):
             pred = np.empty_like(y)
+            fold_rmse = []
             for tr, va in KFold(5, shuffle=True, random_state=0).split(X):
                 m = PLSRegression(n_components=k, scale=False).fit(sg.transform(X[tr]), y[tr])
                 pred[va] = np.ravel(m.predict(sg.transform(X[va])))
+                fold_rmse.append(np.sqrt(np.mean((pred[va] - y[va]) ** 2)))
             rmse = float(np.sqrt(np.mean((pred - y) ** 2)))
-            if best is None or rmse < best[0]:
-                best = (rmse, w, k)
+            candidates.append((rmse, w, k, np.std(fold_rmse, ddof=1) / np.sqrt(5)))
+    minimum = min(candidates)
+    # one-standard-error rule over every (window, k): the fewest components within the
+    # minimum's RMSECV + its standard error, the lower RMSECV among those
+    best = min((c for c in candidates if c[0] <= minimum[0] + minimum[3]),
+               key=lambda c: (c[2], c[0]))
+    assert best[2] < minimum[2]  # the rule matters on this case
     assert b.best_params == {"SavitzkyGolay__window_length": best[1], "n_components": best[2]}
+    assert b.tuning["minimum"]["params"] == {"SavitzkyGolay__window_length": minimum[1],
+                                             "n_components": minimum[2]}
     assert b.metrics["cv"]["rmse"] == pytest.approx(best[0], rel=1e-9)
     assert b.model[0].window_length == best[1]
 

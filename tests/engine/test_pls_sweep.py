@@ -170,15 +170,28 @@ def _tuned_or(n_jobs: int) -> list:
                                  "model_params": {"n_components": ["int", 1, 25]}}}]
 
 
-def _sklearn_rmsecv_per_k(pre: Pipeline, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _sklearn_rmsecv_per_k(pre: Pipeline, X: np.ndarray, y: np.ndarray,
+                          per_fold: list | None = None) -> np.ndarray:
     """Plain sklearn, independent of the sweep: per fold, one PLSRegression(k) fit per k;
-    pooled out-of-fold RMSECV per k (KFold(5, shuffle, 0), run()'s default splitter)."""
+    pooled out-of-fold RMSECV per k (KFold(5, shuffle, 0), run()'s default splitter).
+    ``per_fold`` (a list) receives each fold's RMSE per k."""
     oof = np.full((len(y), K), np.nan)
     for fit_rows, val_rows in KFold(5, shuffle=True, random_state=0).split(X):
         pipe = Pipeline([*clone(pre).steps, ("pls", PLSRegression(scale=False))])
         oof[val_rows] = _per_k_refits(pipe, X[fit_rows], y[fit_rows], X[val_rows],
                                       range(1, K + 1))
+        if per_fold is not None:
+            per_fold.append(np.sqrt(np.mean((oof[val_rows] - y[val_rows, None]) ** 2, axis=0)))
     return np.sqrt(np.mean((oof - y[:, None]) ** 2, axis=0))
+
+
+def _one_se_choice(rmsecv: np.ndarray, per_fold: list) -> int:
+    """The one-standard-error rule, written out: the smallest k whose RMSECV is at most the
+    minimum's RMSECV plus the standard error of the minimum's per-fold RMSEs."""
+    folds = np.asarray(per_fold)                      # (n_folds, K)
+    k_min = int(np.argmin(rmsecv))
+    se = folds[:, k_min].std(ddof=1) / np.sqrt(folds.shape[0])
+    return int(np.flatnonzero(rmsecv <= rmsecv[k_min] + se)[0]) + 1
 
 
 @pytest.mark.parametrize("folder, target", [("tablet_dir", None), ("tecator_dir", "fat")],
@@ -208,9 +221,44 @@ def test_finetuned_sweep_rmsecv_per_k_equals_sklearn_refits(folder, target, n_jo
     for branch, pre in zip(result.branches, (SNV(), MSC()), strict=True):
         assert branch.status == "ok", branch.error
         assert branch.tuning["method"] == "exact_sweep"
-        expected = _sklearn_rmsecv_per_k(Pipeline([("pre", pre)]), X, y)
+        per_fold: list = []
+        expected = _sklearn_rmsecv_per_k(Pipeline([("pre", pre)]), X, y, per_fold)
         got = np.asarray(branch.curve["rmsecv"])
         assert got.shape == expected.shape
         assert float(np.max(np.abs(got - expected) / expected)) < 1e-8
-        assert branch.best_params == {"n_components": int(np.argmin(expected)) + 1}
+        # the default choice is the one-standard-error rule; the plain minimum is kept beside
+        assert branch.tuning["selection"] == "one_se"
+        assert branch.best_params == {"n_components": _one_se_choice(expected, per_fold)}
+        assert branch.tuning["minimum"]["params"] == {
+            "n_components": int(np.argmin(expected)) + 1}
         assert type(branch.model[-1]) is PLSRegression
+
+
+def test_a_choice_at_the_edge_of_the_searched_range_is_a_branch_warning(tablet_dir):
+    """On the tablet data the RMSECV still falls from 1 to 3 components: a search over 1..3
+    takes 3 and says that it sits at the edge of the range (issue 21: 19 or 20 of 1..20 were
+    taken without a word)."""
+    from engine.run import run
+
+    spec = [{"class": "SNV"},
+            {"model": {"class": "PLSRegression", "params": {"scale": False}},
+             "finetune_params": {"model_params": {"n_components": ["int", 1, 3]}}}]
+    branch = run(spec, load_dataset(tablet_dir), verbose=0).branches[0]
+    assert branch.status == "ok", branch.error
+    rmsecv = branch.curve["rmsecv"]
+    assert rmsecv[2] < rmsecv[1] < rmsecv[0]
+    assert branch.best_params == {"n_components": 3}
+    assert any("largest count searched (1..3)" in w for w in branch.warnings)
+    wide = run([spec[0], {**spec[1], "finetune_params": {
+        "model_params": {"n_components": ["int", 1, 20]}}}], load_dataset(tablet_dir),
+               verbose=0).branches[0]
+    assert not any("largest count searched" in w for w in wide.warnings)
+
+
+def test_an_unknown_selection_rule_is_refused_at_parse():
+    from engine.tuning.space import parse_finetune
+
+    assert parse_finetune({}).selection == "one_se"
+    assert parse_finetune({"selection": "minimum"}).selection == "minimum"
+    with pytest.raises(SpecError, match="selection"):
+        parse_finetune({"selection": "smallest"})
