@@ -145,11 +145,12 @@ def _load_data(args: argparse.Namespace, target: str | None = None) -> SpectralD
                      sheet=args.sheet)
 
 
-def _read_pipeline(path: str) -> tuple[Any, ExpandedPipeline]:
-    """(decoded spec, expanded pipeline) of a pipeline file; errors name the file."""
+def _read_pipeline(path: str, spec: Any = None) -> tuple[Any, ExpandedPipeline]:
+    """(decoded spec, expanded pipeline) of a pipeline file (``spec``: its JSON, already
+    read); errors name the file."""
     from engine.pipeline import load_pipeline_file, parse_pipeline
 
-    spec = load_pipeline_file(path)
+    spec = load_pipeline_file(path) if spec is None else spec
     try:
         return spec, parse_pipeline(spec, name=Path(path).stem)
     except SpecError as exc:
@@ -166,8 +167,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if n is not None and (n == 0 or n < -1):
         raise SpecError(f"--parallel-branches must be -1 (auto) or >= 1, not {n}")
     _check_backend_args(args)
-    spec, expanded = _read_pipeline(args.pipeline)
+    from engine.pipeline.files import load_pipeline_file
+
+    # cheap checks first: the JSON, then the data (numpy only); the spec's steps need
+    # scikit-learn (~1-2 s to import), so a bad file is refused before that cost
+    spec = load_pipeline_file(args.pipeline)
     dataset = _load_data(args, target=args.target)
+    spec, expanded = _read_pipeline(args.pipeline, spec)
     if args.exclude:
         _apply_exclusions(dataset, args.exclude)
     project = _project_for_saving(args.save) if args.save else None
@@ -432,6 +438,12 @@ def cmd_info(args: argparse.Namespace) -> int:
 
         print(describe_steps())
         return EXIT_OK
+    from engine.io.paths import kind_of
+
+    kind = kind_of(args.path)
+    if kind not in ("file", "folder", "missing"):  # opening a FIFO would block forever
+        raise NirdeskInputError(f"{args.path}: this is {kind}; nirdesk describes regular files "
+                                "and folders only")
     from engine.store import is_project_path
 
     if is_project_path(args.path):
