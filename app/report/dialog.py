@@ -73,7 +73,7 @@ class ReportDialog(QDialog):
         self.path_edit = QLineEdit()
         self.path_edit.setObjectName("reportPath")
         self.path_edit.setPlaceholderText("report.pdf or report.html")
-        browse = QPushButton("Browse\u2026")
+        browse = self.browse_button = QPushButton("Browse\u2026")
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
         row.addWidget(self.path_edit, 1)
@@ -96,6 +96,7 @@ class ReportDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
+        self.resize(760, self.sizeHint().height())
         self.run_combo.currentIndexChanged.connect(self._fill_branches)
         self.branch_combo.currentIndexChanged.connect(self._suggest_path)
         self.loading = self.jobs.submit("choices", _choices, self.project,
@@ -137,12 +138,16 @@ class ReportDialog(QDialog):
         default = run.default_branch()
         for b in run.branches:
             best = " (best)" if b.id == run.best_branch else ""
-            self.branch_combo.addItem(b.label + best, b.id)
+            head, _, rest = b.label.partition(": ")
+            text = f"{head}{best}: {rest}"   # the mark first: a long name is cut at the right
+            self.branch_combo.addItem(text, b.id)
             item = model.item(self.branch_combo.count() - 1)
             item.setEnabled(b.has_model)
+            item.setToolTip(text)
         if default is not None:
             self.branch_combo.setCurrentIndex(self.branch_combo.findData(default.id))
         self.branch_combo.blockSignals(False)
+        self.branch_combo.setToolTip(self.branch_combo.currentText())
         self.export_button.setEnabled(default is not None)
         if default is None:
             self._say(f"Run {run.id} has no branch with a saved model to report on.")
@@ -195,6 +200,7 @@ class ReportDialog(QDialog):
         self.run_combo.setEnabled(not busy)
         self.branch_combo.setEnabled(not busy)
         self.path_edit.setEnabled(not busy)
+        self.browse_button.setEnabled(not busy)
         self._say(text)
 
     def _done(self, result: ExportedReport) -> None:

@@ -221,7 +221,7 @@ def test_file_menu_export_report_writes_off_the_gui_thread_and_opens_it(qtbot, t
         qtbot.waitUntil(lambda: dialog.branch_combo.count() == 2, timeout=20000)
         assert dialog.run_combo.currentData() == 1
         assert dialog.branch_combo.currentData() == best
-        assert dialog.branch_combo.currentText().endswith("(best)")
+        assert dialog.branch_combo.currentText().startswith(f"{best} (best): ")
         assert dialog.path_edit.text().endswith(f"p-run1-branch{best}.pdf")
         out = tmp_path / "window.pdf"
         dialog.path_edit.setText(str(out))
