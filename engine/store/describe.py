@@ -1,8 +1,12 @@
-"""`nirdesk info PROJECT.nirdesk`: what a project holds, read without modifying it."""
+"""`nirdesk info PROJECT.nirdesk`: what a project holds, read without modifying it.
+
+It also verifies every checksum in the file (Project.verify): ``info`` is how a user asks
+"is this file all right?", so damage anywhere is one line and exit 2, not a listing."""
 from __future__ import annotations
 
 import os
 
+from engine.errors import InputError
 from engine.store.project import Project, RunSummary
 
 __all__ = ["describe_project"]
@@ -49,4 +53,8 @@ def describe_project(path: str | os.PathLike) -> str:
         runs = project.runs()
         lines.append(f"runs         {len(runs)}")
         lines += [_run_line(r) for r in runs]
+        problems = project.verify()  # damage anywhere, not only in what is listed
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise InputError(problems[0] + more, file=str(project.path))
     return "\n".join(lines)

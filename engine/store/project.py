@@ -714,6 +714,48 @@ class Project:
             return default
 
     # -- checks ----------------------------------------------------------------------------------
+    def verify(self) -> list[str]:
+        """Every stored row against its checksum and every blob against its own (a dataset's
+        content hash, models, diagnostics): one short sentence per damaged item, [] when the
+        project is intact. Reads the whole file (as fast as sha256: ~0.5-1 GB/s); what a
+        command uses is checked anyway when it is read, this finds damage anywhere."""
+        problems: list[str] = []
+
+        def attempt(check: Any, *args: Any) -> None:
+            try:
+                check(*args)
+            except InputError as exc:
+                problems.append(exc.message)
+
+        for (dataset_id,) in self._read("SELECT id FROM datasets ORDER BY id"):
+            attempt(self.load_dataset, dataset_id)
+        for (pipeline_id,) in self._read("SELECT id FROM pipelines ORDER BY id"):
+            attempt(self.load_pipeline, pipeline_id)
+        for (run_id,) in self._read("SELECT id FROM runs ORDER BY id"):
+            attempt(self.load_run, run_id)
+        for run_id, branch_id in self._read("SELECT run_id, branch_id FROM branch_models"
+                                            " ORDER BY run_id, branch_id"):
+            attempt(self._verify_model, run_id, branch_id)
+        for run_id, branch_id in self._read("SELECT run_id, branch_id FROM branch_diagnostics"
+                                            " ORDER BY run_id, branch_id"):
+            attempt(self._verify_diagnostics, run_id, branch_id)
+        for row in self._read(f"SELECT {_covered('ui_state')} FROM ui_state"):
+            attempt(_check_row, "ui_state", row, f"ui state {row[0]!r}", str(self.path))
+        return problems
+
+    def _verify_model(self, run_id: int, branch_id: int) -> None:
+        blob, digest, _ = self._model_row(run_id, branch_id)
+        if hashlib.sha256(blob).hexdigest() != digest:
+            raise InputError(f"the saved model of run {run_id}, branch {branch_id} is damaged "
+                             "(its checksum does not match)", file=str(self.path))
+
+    def _verify_diagnostics(self, run_id: int, branch_id: int) -> None:
+        rows = self._read("SELECT latent, sha256 FROM branch_diagnostics WHERE run_id = ?"
+                          " AND branch_id = ?", (run_id, branch_id))
+        if rows and hashlib.sha256(bytes(rows[0][0])).hexdigest() != rows[0][1]:
+            raise InputError(f"the saved diagnostics of run {run_id}, branch {branch_id} are "
+                             "damaged (their checksum does not match)", file=str(self.path))
+
     def integrity_check(self) -> list[str]:
         """SQLite's full integrity check (slower than the quick check done on open)."""
         return [r[0] for r in self._read("PRAGMA integrity_check")]
