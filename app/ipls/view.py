@@ -34,6 +34,7 @@ from app.common.plot_key import KeyEntry, PlotKey
 from app.common.workers import Jobs
 from app.ipls.jobs import IplsTarget, Outcome, Progress, Settings, run_search, target_of
 from app.model.spectra_data import AXIS_LABELS, UNIT_LABEL
+from app.model.state import snapshot_dataset
 from app.model.tasks import axis_units
 
 __all__ = ["IplsView"]
@@ -209,9 +210,9 @@ class IplsView(QWidget):
         if settings.workers > 1 and self._pool_provider is not None:
             pool = self._pool_provider()
         self._progress = Progress()
-        self.handle = self._jobs.submit(KIND, run_search, self._dataset, self._target,
-                                        settings, pool=pool, progress=self._progress,
-                                        label="Interval PLS")
+        self.handle = self._jobs.submit(KIND, run_search, snapshot_dataset(self._dataset),
+                                        self._target, settings, pool=pool,
+                                        progress=self._progress, label="Interval PLS")
         self.handle.finished.connect(self._finished)
         self.handle.failed.connect(lambda exc, _tb: self._failed(exc))
         self.handle.cancelled.connect(self._cancelled)

@@ -79,6 +79,7 @@ SHORTCUT_HELP: tuple[tuple[str, tuple[str, ...] | str], ...] = (
      ("editor_duplicate", "editor_delete", "editor_toggle_enabled")),
     ("Predict new spectra", ("predict",)),
     ("Transfer a model to another instrument", ("transfer",)),
+    ("Interval PLS: choose wavelength windows", ("ipls",)),
     ("Execution settings", ("execution",)),
     ("Keyboard shortcuts", ("shortcuts",)),
     ("Quit", ("quit",)),
@@ -211,6 +212,10 @@ class MainWindow(QMainWindow):
         a("transfer", "&Transfer to another instrument\u2026", self._open_transfer, "Ctrl+Shift+T",
           tip="Move a trained branch to a second instrument (DS, PDS or slope/bias correction) "
               "from the same samples measured on both")
+        a("ipls", "&Interval PLS (choose wavelengths)\u2026", lambda: self.bench.open_ipls(),
+          "Ctrl+Shift+W",
+          tip="Search the wavelength intervals whose PLS model cross-validates best (forward "
+              "or backward iPLS) and add them to the pipeline as a windows step")
         a("execution", "&Execution\u2026", lambda: self.bench.open_execution_settings(),
           "Ctrl+,", tip="Run on this computer (worker count) or on a Dask cluster")
         a("quit", "&Quit", self.close, "Ctrl+Q")
@@ -304,6 +309,7 @@ class MainWindow(QMainWindow):
         run_menu.addSeparator()
         run_menu.addAction(self.actions["predict"])
         run_menu.addAction(self.actions["transfer"])
+        run_menu.addAction(self.actions["ipls"])
         settings_menu = bar.addMenu("&Settings")
         settings_menu.addAction(self.actions["execution"])
         view_menu = bar.addMenu("&View")

@@ -13,6 +13,8 @@ results, resource gauges, runs history, predict) and the few rules that connect 
     run events       -> run panel (progress) and results panel (rows as branches finish)
     run finished     -> results of the whole run, recorded in the project (autosaved)
     history choice   -> that stored run shown in the results panel
+    iPLS "Add"       -> the chosen windows inserted before the branch's model (one undoable
+                        editor edit); the iPLS window follows the dataset and the editor
     results picks    -> the window's selection (ResultsPanel.rows_selected: dataset rows picked
                         in a Diagnostics plot), and the selection -> highlighted there
                         (ResultsPanel.show_selection), so every plot shows the same samples
@@ -37,6 +39,7 @@ from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
 from app.common.notify import Notifier, quiet_answer
 from app.common.settings import AppSettings
 from app.editor.widget import PipelineEditor
+from app.ipls import IplsView
 from app.model.state import WorkbenchState, snapshot_dataset
 from app.monitor.gauges import ResourceGauges
 from app.predict.panel import PredictPanel
@@ -52,6 +55,7 @@ from engine.backends import (
     remote_workers_provider,
     run_workers,
 )
+from engine.machine import usable_cpus
 
 EDIT_DEBOUNCE_MS = 150   # typing in the inspector: re-parse the pipeline once it pauses
 
@@ -114,6 +118,8 @@ class Workbench(QObject):
         self.predict_panel: PredictPanel | None = None
         self.transfer_dialog: QDialog | None = None
         self.transfer_view: TransferView | None = None
+        self.ipls_dialog: QDialog | None = None
+        self.ipls_view: IplsView | None = None
         self.last_result: Any = None
         self._excluded_on: tuple[Any, Any] = (None, None)   # dataset, its mask last heard
         self._closed = False
@@ -439,6 +445,46 @@ class Workbench(QObject):
         self.transfer_dialog.raise_()
         return self.transfer_view
 
+    # -- interval PLS -----------------------------------------------------------------------
+    def open_ipls(self) -> IplsView:
+        """The Interval PLS window (non-modal) on the open dataset and the edited pipeline's
+        first branch; it follows both while open. Its "Add to pipeline" inserts the chosen
+        windows before that branch's model as one undoable editor edit."""
+        if self.ipls_dialog is None:
+            dialog = QDialog(self.host)
+            dialog.setObjectName("iplsDialog")
+            dialog.setWindowTitle("nirdesk \u2014 interval PLS")
+            layout = QVBoxLayout(dialog)
+            layout.setContentsMargins(4, 4, 4, 4)
+            view = IplsView(dialog, notifier=self.notifier, pool_provider=self._make_pool,
+                            run_active=self.run_controller.is_running)
+            workers = self.run_toolbar.workers()   # -1: Auto, every usable CPU
+            view.workers_spin.setValue(workers if workers > 0 else usable_cpus())
+            view.add_step.connect(self._add_selection_step)
+            layout.addWidget(view)
+            dialog.resize(1100, 620)
+            self.ipls_dialog, self.ipls_view = dialog, view
+            self.state.events.connect("dataset", self._refresh_ipls)
+            self.pipeline_edited.connect(lambda _expanded: self._refresh_ipls())
+        self._refresh_ipls()
+        assert self.ipls_dialog is not None and self.ipls_view is not None
+        self.ipls_dialog.show()
+        self.ipls_dialog.raise_()
+        return self.ipls_view
+
+    def _refresh_ipls(self) -> None:
+        if self.ipls_view is not None and not self._closed:
+            self.ipls_view.set_context(self.state.dataset,
+                                       self.editor.controller.doc.expanded())
+
+    def _add_selection_step(self, container: tuple[int, ...], index: int, step: Any) -> None:
+        try:
+            self.editor.controller.insert_step(container, index, step)
+        except ValueError as exc:  # the pipeline changed under the window
+            self.notifier.status(f"Cannot add the windows: {exc}", 10000)
+            return
+        self.raise_dock.emit("pipelineDock")
+
     # -- report ---------------------------------------------------------------------------
     def open_report(self) -> QDialog | None:
         """File > Export report...: the run/branch/file dialog over the project's runs (the
@@ -487,6 +533,10 @@ class Workbench(QObject):
             self.predict_dialog.close()
         if self.transfer_view is not None:
             self.transfer_view.shutdown()
+        if self.ipls_view is not None:
+            self.ipls_view.shutdown()
+        if self.ipls_dialog is not None:
+            self.ipls_dialog.close()
         if self.transfer_dialog is not None:
             self.transfer_dialog.close()
         if self.report_dialog is not None:

@@ -101,3 +101,31 @@ def test_refuses_to_start_during_a_run(qtbot, tablet):
     v.set_context(tablet, None)
     assert v.start() is None and "run is going" in v.status_text()
     v.shutdown()
+
+
+def test_the_window_opens_it_and_add_is_one_undoable_edit(qtbot, tmp_path, tablet_dir):
+    from app.common.settings import AppSettings
+    from app.shell.main_window import MainWindow
+
+    w = MainWindow(AppSettings(tmp_path / "settings.ini"), quiet=True)
+    qtbot.addWidget(w)
+    w.open_dataset(str(tablet_dir))
+    qtbot.waitUntil(lambda: w.state.dataset is not None, timeout=TIMEOUT)
+    model = {"class": "PLSRegression", "params": {"n_components": 6, "scale": False}}
+    w.bench.editor.set_spec(["SNV", model])
+    w.actions["ipls"].trigger()
+    view = w.bench.ipls_view
+    assert view is not None and w.bench.ipls_dialog.isVisible()
+    assert "SNV" in view.target_label.text()
+    _search(qtbot, view, intervals=5, k=4, workers=1)
+    assert view.outcome is not None, view.status_text()
+    step = view.selection_step()
+    view.add_button.click()
+    assert w.bench.editor.spec() == ["SNV", step, model]
+    # the window follows the edit: the branch now holds the windows before its model
+    qtbot.waitUntil(lambda: "SelectRanges" in view.target_label.text(), timeout=TIMEOUT)
+    w.bench.editor.actions()["undo"].trigger()
+    assert w.bench.editor.spec() == ["SNV", model]
+    w.close()
+    w.shutdown()
+    assert view._closed
