@@ -32,6 +32,7 @@ import numpy as np
 from engine.atomic import replacing
 from engine.dataset import SpectralDataset, code_labels
 from engine.errors import InputError, NirdeskInputError
+from engine.modelcheck import check_predictable
 
 __all__ = ["PredictionResult", "align_wavelengths", "predict"]
 
@@ -110,6 +111,22 @@ def _span(wl: np.ndarray) -> str:
     return f"{wl.size} wavelengths {wl.min():g}..{wl.max():g}"
 
 
+def _grid_difference(data_wl: np.ndarray, model_wl: np.ndarray, descending: bool) -> str:
+    """What tells two axes apart when their counts and ranges read the same ("100
+    wavelengths 850..1050" both): the first wavelength that differs, and whether the data
+    ran the other way in its file (``descending``: a descending grid written from the other
+    end lands on other values in between)."""
+    if data_wl.shape != model_wl.shape or _span(data_wl) != _span(model_wl):
+        return ""
+    a, b = np.sort(data_wl), np.sort(model_wl)
+    k = int(np.argmax(~np.isclose(a, b, rtol=0.0, atol=1e-9 * max(1.0, float(np.ptp(b))))))
+    order = ""
+    if descending or (data_wl[0] > data_wl[-1]) != (model_wl[0] > model_wl[-1]):
+        order = "; the file lists its wavelengths in descending order, the model's ascend"
+    return (f" (same count and range, but wavelength {k + 1} is {a[k]:.6g} in the data and "
+            f"{b[k]:.6g} in the model{order})")
+
+
 def align_wavelengths(dataset: SpectralDataset, model_wl: np.ndarray, resample: bool
                       ) -> tuple[np.ndarray, bool]:
     """The dataset's spectra on the model's axis: (X, resampled).
@@ -131,7 +148,9 @@ def align_wavelengths(dataset: SpectralDataset, model_wl: np.ndarray, resample: 
         return np.ascontiguousarray(dataset.X[:, ::-1]), False
     where = dataset.metadata.get("x_file") or dataset.metadata.get("path") or dataset.name
     note = " (the data file has no wavelength header: these are column numbers)" \
-        if dataset.metadata.get("wavelengths_unknown") else ""
+        if dataset.metadata.get("wavelengths_unknown") else _grid_difference(
+            data_wl, model_wl, any(str(n).startswith("axis was descending")
+                                   for n in dataset.metadata.get("notes", [])))
     if not resample:
         raise InputError(f"the wavelengths do not match the model's: the data has {_span(data_wl)}"
                          f"{note}, the model expects {_span(model_wl)}; resample the spectra onto "
@@ -204,14 +223,17 @@ def predict(project: Any, data: str | os.PathLike | SpectralDataset, branch: int
             known = ", ".join(map(str, branches)) or "none"
             raise InputError(f"run {run_id} has no branch {branch} (branches: {known})", file=where)
         info = branches[branch]
+        model_wl = proj.model_wavelengths(run_id, branch)
+        # the data before the model: reading a CSV needs numpy only, the model scikit-learn
+        # (1-2 s to import), so bad data is refused fast
+        dataset = data if isinstance(data, SpectralDataset) else load_dataset(data)
+        X, resampled = align_wavelengths(dataset, model_wl, resample)
         model = proj.load_model(run_id, branch)
+        check_predictable(model, model_wl.size, f"{where}, run {run_id}, branch {branch}")
         try:
             latent, notes = proj.load_diagnostics(run_id, branch), []
         except InputError as exc:  # the model itself is sound: predict, but say why no flags
             latent, notes = None, [f"no outlier flags: {exc}"]
-        model_wl = proj.model_wavelengths(run_id, branch)
-        dataset = data if isinstance(data, SpectralDataset) else load_dataset(data)
-        X, resampled = align_wavelengths(dataset, model_wl, resample)
         reasons = _predict_reasons(proj, stored, branch, dataset.n_samples, model_wl.size)
     finally:
         if own:
@@ -227,6 +249,7 @@ def predict(project: Any, data: str | os.PathLike | SpectralDataset, branch: int
     predictions = np.asarray(model.predict(X))
     if predictions.ndim == 2 and predictions.shape[1] == 1:
         predictions = predictions[:, 0]
+    _check_predictions(predictions, dataset)
     assessment = _assess(model, latent, X, notes)
     for note in notes:
         log(note)
@@ -257,6 +280,20 @@ def predict(project: Any, data: str | os.PathLike | SpectralDataset, branch: int
                             q=None if assessment is None else assessment.q,
                             leverage=None if assessment is None else assessment.leverage,
                             flags=None if assessment is None else assessment.flags)
+
+
+def _check_predictions(predictions: np.ndarray, dataset: SpectralDataset) -> None:
+    """Refuse predictions that are not finite numbers: spectra the model's arithmetic
+    overflows on (or a model that is broken) give no prediction worth writing down."""
+    if predictions.dtype.kind not in "fc":
+        return
+    bad = np.flatnonzero(~np.isfinite(predictions).reshape(len(predictions), -1).all(axis=1))
+    if bad.size:
+        i = int(bad[0])
+        raise InputError(f"the model gives no finite prediction for {bad.size} of "
+                         f"{len(predictions)} spectra (first: row {i + 1}, "
+                         f"{dataset.sample_ids[i]}): their values are out of the range it "
+                         "can compute with", file=dataset.metadata.get("path", dataset.name))
 
 
 #: the note of a prediction made with a model saved without diagnostics
