@@ -37,9 +37,13 @@ def describe_dataset(ds: SpectralDataset, target: str | None = None) -> str:
             chosen = "  (classification: your choice)" if name in ds.tasks else ""
             lines.append(f"target       {name}: {classes.size} classes: {shown}{chosen}")
         else:
-            lines.append(f"target       {name}: mean {values.mean():.4g}, "
-                         f"sd {values.std(ddof=1):.4g}, "
+            # one value has no sample sd (numpy warns and gives nan): say why instead
+            sd = f"{values.std(ddof=1):.4g}" if values.size > 1 else "n/a (one sample)"
+            lines.append(f"target       {name}: mean {values.mean():.4g}, sd {sd}, "
                          f"min {values.min():.4g}, max {values.max():.4g}")
+            if values.size > 1 and values.min() == values.max():
+                lines.append("             the same value for every sample: nothing to model "
+                             "(nirdesk run refuses it)")
             if name in candidates:
                 n = np.unique(values).size
                 lines.append(f"             {n} whole-number values: could be classes "
@@ -156,7 +160,7 @@ def describe_path(path: str, target: str | None = None, *, reference: str | None
                   id_column: str | None = None, group_column: str | None = None,
                   replicates: str = "keep",
                   common_axis: bool = False, task: str | None = None,
-                  sheet: str | None = None) -> str:
+                  sheet: str | None = None, split_map: dict[str, str] | None = None) -> str:
     """A dataset (any input engine.io.load_data takes: a CSV layout, an instrument file, a
     spectrum folder with its reference sheet), a pipeline .json file, or a step (a registry
     name such as SavitzkyGolay, or an allowed dotted class path) when no file of that name
@@ -175,5 +179,5 @@ def describe_path(path: str, target: str | None = None, *, reference: str | None
 
     dataset = load_data(path, target=target, reference=reference, id_column=id_column,
                         group_column=group_column, replicates=replicates,
-                        common_axis=common_axis, task=task, sheet=sheet)
+                        common_axis=common_axis, task=task, sheet=sheet, split_map=split_map)
     return describe_dataset(dataset, target)

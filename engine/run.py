@@ -13,6 +13,7 @@ import functools
 import re
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -204,6 +205,22 @@ def attach_diagnostics(result: BranchResult, dataset: SpectralDataset) -> None:
     result.diagnostics_seconds = time.perf_counter() - start
 
 
+def _check_target_varies(dataset: SpectralDataset) -> None:
+    """A target with one value (or one class) over the training rows leaves nothing to model:
+    every metric is undefined (R2 0/0, RPD over sd 0) and the fits only warn. Refused."""
+    if dataset.target is None or dataset.n_train == 0:
+        return
+    y = dataset.y[dataset.train_indices]
+    where = dataset.metadata.get("path", dataset.name)
+    if y.size == 1:
+        raise InputError("only 1 training sample: a model needs several (cross-validation at "
+                         "least one per fold)", file=where)
+    if y.size and bool(np.all(y == y[0])):
+        kind = "class" if dataset.is_classification else "value"
+        raise InputError(f"target {dataset.target!r} has the same {kind} ({y[0]}) for all "
+                         f"{y.size} training samples: there is nothing to model", file=where)
+
+
 def _distinct_warnings(messages: Iterable[str]) -> list[str]:
     """One entry per kind of warning: the same ConvergenceWarning from five folds differs only
     in its numbers (duality gap), which would bury the one warning that matters."""
@@ -278,12 +295,20 @@ class _Collector:
         job.take(part)
         self.progress(bid, part.fold)
         if job.complete:
-            try:
-                result = job.finish(merge_branch)
-            except Exception as exc:  # noqa: BLE001 - a failed merge fails the branch, not the run
-                self.on_failure(bid, error_text(exc))
-                return
-            attach_diagnostics(result, self.dataset)
+            # warnings of the main process's share (metrics, calibration, diagnostics) join
+            # the branch's, as the folds' do: once each, never raw lines on stderr
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    result = job.finish(merge_branch)
+                except Exception as exc:  # noqa: BLE001 - a failed merge fails the branch
+                    self.on_failure(bid, error_text(exc))
+                    return
+                attach_diagnostics(result, self.dataset)
+            result.warnings = _distinct_warnings(
+                result.warnings + [f"{w.category.__name__}: {str(w.message).splitlines()[0]}"
+                                   for w in caught
+                                   if not issubclass(w.category, ResourceWarning)])
             self._finish(result)
 
     def on_failure(self, bid: int, error: str) -> None:
@@ -348,6 +373,7 @@ def run(pipeline: Any, dataset: SpectralDataset, *, verbose: int = 1, seed: int 
     expanded = pipeline if isinstance(pipeline, ExpandedPipeline) else parse_pipeline(pipeline)
     if target is not None:
         dataset.select_target(target)
+    _check_target_varies(dataset)
     prepared = prepare(expanded, dataset, seed)
     if not prepared:
         n = len(expanded.branches)

@@ -60,9 +60,10 @@ def check_branch_against_data(branch: ConcreteBranch, pipeline: Any, wavelengths
 def _check_components(step: Any, width: int | None, n_samples: int, where: str,
                       path: tuple[int, ...] | None) -> None:
     params = step.get_params(deep=False) if callable(getattr(step, "get_params", None)) else {}
-    k = params.get("n_components")
-    if not isinstance(k, Integral) or isinstance(k, bool):
+    value = params.get("n_components")
+    if not isinstance(value, Integral) or isinstance(value, bool):
         return
+    k = int(value)
     if width is not None and k > width:
         raise SpecError(f"n_components={k} is more than the {width} columns (wavelengths) this "
                         f"step receives; use at most {width}", where=where, path=path)
