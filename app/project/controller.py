@@ -117,6 +117,7 @@ class ProjectController(QObject):
         self._copy = WorkingCopy(self.autosave_dir)
         self._path: str | None = None
         self._dirty = False
+        self._changes = 0   # counts changes, so a save clears the marker only for what it wrote
         self._may_discard = False       # the user saved or chose Discard: exit removes the copy
         self._runs: list[Any] = []
         self._busy = 0
@@ -193,6 +194,7 @@ class ProjectController(QObject):
 
     def _set_dirty(self, dirty: bool) -> None:
         if dirty:
+            self._changes += 1
             self._may_discard = False
             if not self.autosave_timer.isActive():
                 self.autosave_timer.start()
@@ -395,7 +397,9 @@ class ProjectController(QObject):
         if path.suffix.lower() != PROJECT_SUFFIX:
             path = path.with_name(path.name + PROJECT_SUFFIX)
         if self._busy:
+            self._status("A save is already under way; it will say when it is done")
             return False
+        changes = self._changes
         try:
             self._run(f"Saving {path.name}\u2026", self._copy.save_to, str(path),
                       self._snapshot())
@@ -404,11 +408,16 @@ class ProjectController(QObject):
                         "Nothing was lost: your work is still open and autosaved.")
             return False
         self._path = str(path)
-        self._set_dirty(False)
-        self._may_discard = True
+        # The window kept running while the file was written: a run that landed or an edit
+        # made meanwhile is not in the file, so the marker stays for it (issue 21: the marker
+        # must tell the truth in both directions).
+        later = self._changes != changes
+        self._set_dirty(later)
+        self._may_discard = not later
         self._update_title()
         self._add_recent(str(path))
-        self._status(f"Saved {path}")
+        self._status(f"Saved {path}" + ("; changes made while saving are not in it yet"
+                                        if later else ""))
         self.project_saved.emit(str(path))
         return True
 
