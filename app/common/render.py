@@ -139,7 +139,13 @@ def render(job: Job, stale: Callable[[], bool] = lambda: False) -> QImage | None
     limit = 4.0 * max(w, h) + 1e4  # keep far-off points finite and small for the rasteriser
 
     def to_px(x: np.ndarray, block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return (x - x0) * sx, np.clip((block - y0) * sy, -limit, limit)
+        # Vertices snapped to the pixel that holds them (Qt paints a point at v in pixel
+        # floor(v), so nothing moves). Unsnapped, Qt's aliased cosmetic stroker leaves a
+        # pixel column empty where a sub-pixel x-major segment meets a y-major one (a steep
+        # peak with several channels per pixel): a continuous spectrum showed a gap. Between
+        # whole pixels every segment starts on its vertex's pixel and the line stays joined.
+        return (np.floor((x - x0) * sx),
+                np.floor(np.clip((block - y0) * sy, -limit, limit)))
 
     painter = QPainter(image)
     try:

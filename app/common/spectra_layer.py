@@ -9,6 +9,8 @@ are few enough points, and the current image otherwise.
 """
 from __future__ import annotations
 
+import math
+
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QTimer, Signal
 from PySide6.QtGui import QPainter, QPainterPath
@@ -109,31 +111,46 @@ class SpectraLayer(pg.GraphicsObject):
                 return None
         return rect
 
-    def _view_key(self, size: tuple[int, int] | None = None) -> tuple | None:
-        rect = self._visible_rect()
-        if rect is None:
-            return None
-        if size is None:
-            size = self._device_size(rect)
-            if size is None:
-                return None
-        return (self._content.generation, round(rect.x(), 12), round(rect.y(), 12),
-                round(rect.width(), 12), round(rect.height(), 12)) + tuple(size)
+    def _aligned(self, transform, ratio: float = 1.0) -> tuple[QRectF, tuple[int, int]] | None:
+        """The visible rect widened to whole device pixels (plus one on each side) and the
+        image size that covers it one to one.
 
-    def _device_size(self, rect: QRectF) -> tuple[int, int] | None:
-        transform = self.deviceTransform_()
-        if transform is None:
+        Why: an image drawn into a rect that is not on the pixel grid is resampled, and a
+        nearest-neighbour resample drops (or doubles) one column or row somewhere: a steep
+        stretch of a spectrum then shows a gap there. And the data's own edge (its maximum,
+        its last wavelength) maps exactly onto the image's border, one pixel outside it,
+        unless the image reaches a pixel beyond the data. The view clips what overhangs."""
+        rect = self._visible_rect()
+        if rect is None or transform is None:
             return None
-        return device_size(transform.mapRect(rect))
+        inverse, ok = transform.inverted()
+        if not ok:
+            return None
+        dev = transform.mapRect(rect)
+        left = math.floor(dev.left() + 1e-6) - 1
+        top = math.floor(dev.top() + 1e-6) - 1
+        right = math.ceil(dev.right() - 1e-6) + 1
+        bottom = math.ceil(dev.bottom() - 1e-6) + 1
+        aligned = inverse.mapRect(QRectF(left, top, right - left, bottom - top))
+        size = (max(1, round((right - left) * ratio)), max(1, round((bottom - top) * ratio)))
+        return aligned, size
+
+    def _view_key(self, aligned: tuple[QRectF, tuple[int, int]] | None = None) -> tuple | None:
+        if aligned is None:
+            aligned = self._aligned(self.deviceTransform_())
+            if aligned is None:
+                return None
+        rect, size = aligned
+        return (self._content.generation, round(rect.x(), 9), round(rect.y(), 9),
+                round(rect.width(), 9), round(rect.height(), 9)) + tuple(size)
 
     def _job_for(self, painter: QPainter) -> Job | None:
-        rect = self._visible_rect()
-        if rect is None:
-            return None
-        size = device_size(painter.transform().mapRect(rect))
         ratio = painter.device().devicePixelRatioF() if painter.device() else 1.0
-        size = (max(1, round(size[0] * ratio)), max(1, round(size[1] * ratio)))
-        key = self._view_key(size if ratio == 1.0 else None) or ()
+        aligned = self._aligned(painter.transform(), ratio)
+        if aligned is None:
+            return None
+        rect, size = aligned
+        key = self._view_key(aligned if ratio == 1.0 else None) or ()
         return Job(self._content, (rect.x(), rect.y(), rect.width(), rect.height()), size,
                    key=key)
 
