@@ -436,6 +436,14 @@ class _FinetuneSection(QGroupBox):
         self.n_jobs.setValue(1)
         self.n_jobs.setKeyboardTracking(False)
         self.n_jobs.setToolTip("Optuna trials run at once (Auto = as the policy allows)")
+        self.selection = QComboBox()
+        self.selection.setObjectName("finetuneSelection")
+        for text, rule in (("fewest within 1 SE", "one_se"), ("minimum CV error", "minimum")):
+            self.selection.addItem(text, rule)
+        self.selection.setToolTip(
+            "How the exact PLS component sweep picks n_components: the fewest components "
+            "whose RMSECV is within one standard error of the minimum (default, parsimonious), "
+            "or the plain minimum")
         self.table = QTableWidget(0, 4)
         self.table.setObjectName("finetuneTable")
         self.table.setHorizontalHeaderLabels(["parameter", "type", "low", "high / choices"])
@@ -456,6 +464,7 @@ class _FinetuneSection(QGroupBox):
         form = QFormLayout()
         form.addRow("trials", self.n_trials)
         form.addRow("parallel trials", self.n_jobs)
+        form.addRow("components", self.selection)
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.remove_button)
@@ -471,6 +480,7 @@ class _FinetuneSection(QGroupBox):
         self.toggled.connect(lambda _on: self.commit())
         self.n_trials.valueChanged.connect(lambda _v: self.commit())
         self.n_jobs.valueChanged.connect(lambda _v: self.commit())
+        self.selection.currentIndexChanged.connect(lambda _i: self.commit())
         self.table.itemChanged.connect(lambda _i: self.commit())
         self.add_button.clicked.connect(self._add_row)
         self.remove_button.clicked.connect(self._remove_row)
@@ -487,6 +497,8 @@ class _FinetuneSection(QGroupBox):
             ft = dict(finetune or {})
             self.n_trials.setValue(int(ft.pop("n_trials", 50)))
             self.n_jobs.setValue(int(ft.pop("n_jobs", 1)))
+            index = self.selection.findData(ft.pop("selection", "one_se"))
+            self.selection.setCurrentIndex(max(index, 0))
             space = ft.pop("model_params", {}) or {}
             self._extra = ft  # sampler, metric, timeout...: kept as they are
             self.table.setRowCount(0)
@@ -561,6 +573,8 @@ class _FinetuneSection(QGroupBox):
                 return None, exc.message
             space[key] = entry
         ft = {"n_trials": self.n_trials.value(), "n_jobs": self.n_jobs.value(), **self._extra}
+        if self.selection.currentData() != "one_se":   # the default is left implicit
+            ft["selection"] = self.selection.currentData()
         if space:
             ft["model_params"] = space
         problem = params_mod.finetune_error(ft, self._model or None)

@@ -395,6 +395,21 @@ def test_finetune_section(editor, qtbot):
     assert card(editor, (0, 0, 1)).details.text().startswith("Optuna")
 
 
+def test_finetune_component_choice_rule(editor, qtbot):
+    """The exact sweep's rule: the one-standard-error default stays implicit in the spec; the
+    plain minimum is written, and a loaded spec shows its rule."""
+    click(card(editor, (0, 0, 1)))                # PLS
+    section = editor.inspector.finetune
+    section.setChecked(True)
+    assert section.selection.currentData() == "one_se"
+    assert "selection" not in editor.spec()[0]["branch"][0][1]["finetune_params"]
+    section.selection.setCurrentIndex(section.selection.findData("minimum"))
+    assert editor.spec()[0]["branch"][0][1]["finetune_params"]["selection"] == "minimum"
+    click(card(editor, (0, 0, 0)))                # away and back: the rule is read back
+    click(card(editor, (0, 0, 1)))
+    assert editor.inspector.finetune.selection.currentData() == "minimum"
+
+
 # -- group bar and badges ----------------------------------------------------------------------
 
 def test_group_switch_and_workers_change_the_spec(editor, qtbot):
