@@ -140,8 +140,9 @@ def run_gui(argv: Sequence[str]) -> int:
                 except OSError as exc:
                     print(f"nirdesk: {exc}", file=sys.stderr)
                     result["code"] = 1
-            if window.errors and result["code"] == 0 and args.data:
-                result["code"] = 2  # the data given on the command line could not be used
+            given = args.data or args.project or args.pipeline or args.target
+            if window.errors and result["code"] == 0 and given:
+                result["code"] = 2  # what the command line named was refused
             window.close()
 
         WhenSettled(window, finish)

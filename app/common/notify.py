@@ -11,7 +11,9 @@ decides *how* it is shown (napari's notification manager idea, without its machi
   window-modal dialog shows it unless the notifier is quiet, then it goes to stderr.
   ``inline=True`` is for a panel that shows the line itself, where the user is looking (the
   Predict panel's message line): it is remembered and relayed, no dialog.
-* ``status(text, ms)``: a transient message in the host window's status bar.
+* ``status(text, ms)``: a transient message in the host window's status bar. While an error
+  is on show (its 15 s), routine messages do not replace it (they are still relayed): at
+  start-up the pipeline's "4 branches" used to wipe the refusal of the data a moment later.
 * quiet mode, for windows nobody sits at (``--screenshot``, ``--demo-run``, ``--self-test``,
   ``--exit-after-load``): no dialog ever opens; :func:`quiet_answer` answers the questions a
   panel would otherwise ask (unsaved changes, crash restore) without blocking.
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import time
 from typing import Any, TextIO
 
 from PySide6.QtCore import QObject, Signal
@@ -61,6 +64,7 @@ class Notifier(QObject):
         self.quiet = quiet
         self._stream = stream
         self.errors: list[str] = []           # every error line, newest last
+        self._error_until = 0.0               # monotonic time the shown error may be replaced
         self.error_box: QMessageBox | None = None   # the last error dialog opened
 
     # -- errors ---------------------------------------------------------------------------
@@ -80,7 +84,9 @@ class Notifier(QObject):
             if self.quiet:
                 self._print(f"{title}: {line}")
             return line
+        self._error_until = 0.0
         self.status(f"{title}: {line}", ERROR_STATUS_MS)
+        self._error_until = time.monotonic() + ERROR_STATUS_MS / 1000
         if self.quiet:
             self._print(f"{title}: {line}")
             return line
@@ -96,11 +102,12 @@ class Notifier(QObject):
     def status(self, text: str, ms: int = 0) -> None:
         """A transient message (``ms`` 0: until the next one) in the host's status bar."""
         bar = getattr(self._host, "statusBar", None)
-        if callable(bar):
+        if callable(bar) and time.monotonic() >= self._error_until:
             bar().showMessage(text, ms)
         self.status_shown.emit(text, ms)
 
     def clear_status(self) -> None:
+        self._error_until = 0.0
         bar = getattr(self._host, "statusBar", None)
         if callable(bar):
             bar().clearMessage()

@@ -368,11 +368,11 @@ class MainWindow(QMainWindow):
 
     def start_with_project(self, path: str) -> bool:
         """`nirdesk PROJECT` (a double-click on a .nirdesk file): open it; if it cannot be
-        opened (the reason is shown), start as usual so the user still gets a window."""
+        opened, the reason stays in the message area and nothing is opened in its place (the
+        demo data would pass for the project's)."""
         if self.bench.project.open_project(path):
             self.settings.mark_started()
             return True
-        self.start()
         return False
 
     def restore_layout(self) -> bool:

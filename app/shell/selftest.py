@@ -49,6 +49,10 @@ def versions() -> list[str]:
             f"joblib {joblib.__version__}"]
 
 
+class SelfTestRefused(SelfTestError):
+    """The window refused the bundled demo as bad input: exit 2, as every refusal."""
+
+
 def check_window() -> list[str]:
     """Open the main window offscreen on the demo data and wait until it is loaded and drawn."""
     from PySide6.QtGui import QGuiApplication
@@ -88,7 +92,7 @@ def check_window() -> list[str]:
     app.processEvents()
     seconds = time.perf_counter() - start
     if errors:
-        raise SelfTestError(f"the window could not open the demo: {errors[0]}")
+        raise SelfTestRefused(f"the window could not open the demo: {errors[0]}")
     if outcome.get("timed_out") or dataset is None:
         raise SelfTestError(f"the window did not load and draw the demo within "
                             f"{WINDOW_TIMEOUT_S:.0f} s")
@@ -100,7 +104,8 @@ def check_window() -> list[str]:
 
 
 def run_self_test() -> int:
-    """Print the report; 0 when every check passed, 1 with one clear line when one failed."""
+    """Print the report; 0 when every check passed, else one clear line: 2 when the window
+    refused the bundled demo (bad input), 1 for any other failure."""
     start = time.perf_counter()
     print("nirdesk self-test", flush=True)
     try:
@@ -109,7 +114,7 @@ def run_self_test() -> int:
                 print(f"  {line}", flush=True)
     except SelfTestError as exc:
         print(f"self-test FAILED: {exc}", file=sys.stderr, flush=True)
-        return 1
+        return 2 if isinstance(exc, SelfTestRefused) else 1
     except Exception as exc:  # noqa: BLE001 - an installation problem: say what, not a traceback
         print(f"self-test FAILED: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
         return 1

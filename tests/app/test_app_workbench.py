@@ -238,13 +238,17 @@ def test_start_with_a_project_path_opens_it_instead_of_the_demo(qtbot, tmp_path,
         np.testing.assert_array_equal(w.state.dataset.X, ds.X)
         assert "p.nirdesk" in w.windowTitle() and not w.isWindowModified()
         assert len(w.bench.editor.spec()[0]["branch"]) == 2
-        # a file that is not a project: one line, and the window still starts (the demo)
+        # a file that is not a project: one line in the message area, and nothing opened in
+        # its place (the demo data would pass for the project's)
         bad = tmp_path / "bad.nirdesk"
         bad.write_bytes(b"not a database at all" * 10)
         w2 = MainWindow(AppSettings(tmp_path / "s2.ini"), quiet=True)
         qtbot.addWidget(w2)
         assert not w2.start_with_project(str(bad))
-        qtbot.waitUntil(lambda: w2.state.dataset is not None, timeout=WAIT)
+        assert len(w2.errors) == 1 and "bad.nirdesk" in w2.errors[0]
+        assert w2.errors[0] in w2.statusBar().currentMessage()
+        qtbot.wait(300)
+        assert w2.state.dataset is None
         w2.shutdown()
     finally:
         w.shutdown()
