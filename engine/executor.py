@@ -21,7 +21,7 @@ import numpy as np
 
 from engine.errors import Cancelled as Cancelled  # re-exported; raised when cancel is set
 from engine.fold import FoldResult
-from engine.lifeline import ignore_interrupts, watch_parent
+from engine.lifeline import ignore_interrupts, interrupts_blocked, watch_parent
 from engine.scratch import ScratchFolder
 from engine.tasks import execute_task
 
@@ -197,7 +197,8 @@ class TaskPool:
         from joblib.externals.loky import get_reusable_executor
 
         env = {name: str(threads) for name in THREAD_ENV_VARS}
-        with self._lock:
+        _start_resource_trackers()
+        with self._lock, interrupts_blocked():  # workers start deaf to the group's Ctrl-C
             self._executor = get_reusable_executor(max_workers=workers, timeout=IDLE_TIMEOUT_S,
                                                    initializer=_init_worker,
                                                    initargs=(threads, os.getpid()),
@@ -258,9 +259,10 @@ class TaskPool:
         executor = self._get_executor(workers, threads)
 
         def submit(task: Task) -> None:
-            future = executor.submit(run_pool_task, task.kind, task.branch_id, task.fold,
-                                     task.pipeline, shared.x_path, shared.y_path, task.train_idx,
-                                     task.predict_idx, task.extra)
+            with interrupts_blocked():  # a submit may start workers and loky's threads
+                future = executor.submit(run_pool_task, task.kind, task.branch_id, task.fold,
+                                         task.pipeline, shared.x_path, shared.y_path,
+                                         task.train_idx, task.predict_idx, task.extra)
             in_flight[future] = task
 
         while pending or suspects or in_flight:
@@ -335,6 +337,25 @@ def _collect_here() -> None:
 # asked for by the run thread runs on the GUI thread: a collection on another thread can
 # destroy Qt objects there, which crashes Qt.
 collect_garbage: Callable[[], None] = _collect_here
+
+
+def _start_resource_trackers() -> None:
+    """Start loky's and multiprocessing's resource trackers before workers are started with
+    SIGINT blocked: starting multiprocessing's tracker *unblocks* SIGINT in the calling
+    thread (SIG_UNBLOCK, not a restore), so the workers started after it in the same block
+    would inherit an open mask and die of a group Ctrl-C while still importing."""
+    try:
+        from joblib.externals.loky.backend import resource_tracker as loky_tracker
+
+        loky_tracker.ensure_running()
+    except Exception:  # noqa: BLE001 - loky starts it itself later; only the mask is at stake
+        pass
+    try:
+        from multiprocessing import resource_tracker as mp_tracker
+
+        mp_tracker.ensure_running()
+    except Exception:  # noqa: BLE001 - as above
+        pass
 
 
 def _stop_resource_trackers() -> None:

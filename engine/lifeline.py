@@ -11,18 +11,24 @@ gives the parent no last word. So each worker watches its parent itself:
   subreaper). Polling rather than Linux's PR_SET_PDEATHSIG: that signal fires when the
   *thread* that forked the worker ends, and loky forks from whichever thread submits (the
   GUI's run thread ends after every run: the warm workers would die with it);
-- Ctrl-C is ignored in the worker (:func:`ignore_interrupts`): on a terminal it reaches the
-  whole process group, and the main process alone decides (it cancels and kills the pool);
-  a worker dying of it mid-message is what printed loky's KeyError traceback.
+- Ctrl-C is ignored in the worker: on a terminal it reaches the whole process group, and
+  the main process alone decides (it cancels and kills the pool); a worker dying of it
+  mid-message is what printed loky's KeyError traceback. A worker still importing when
+  Ctrl-C comes has not run its initializer (:func:`ignore_interrupts`) yet, so workers are
+  started with SIGINT blocked (:func:`interrupts_blocked` around the pool calls that may
+  start processes or loky's manager thread: a signal mask survives fork and exec, and a
+  thread inherits its creator's), and the main process's own Ctrl-C still arrives.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 
-__all__ = ["POLL_S", "ignore_interrupts", "watch_parent"]
+__all__ = ["POLL_S", "ignore_interrupts", "interrupts_blocked", "watch_parent"]
 
 POLL_S = 0.25
 _WATCHING: list[threading.Thread] = []
@@ -53,3 +59,19 @@ def ignore_interrupts() -> None:
     """SIGINT is the main process's business (see the module docstring)."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def interrupts_blocked() -> Iterator[None]:
+    """Block SIGINT in this thread meanwhile (a no-op where signal masks do not exist): the
+    processes and threads started inside inherit the block; a Ctrl-C arriving meanwhile
+    stays pending, or goes to another thread, and reaches the main process's handler."""
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is None:
+        yield
+        return
+    previous = mask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        mask(signal.SIG_SETMASK, previous)
