@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QRect, Qt, QTimer, Slot
-from PySide6.QtGui import QFont, QFontDatabase, QPainter
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QPainter, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -33,13 +33,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 1   # (done, total or None, unit)
+from engine.progress import RemainingTime
+
+PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 1   # (done, total or None, unit, status)
 BRANCH_ROLE = Qt.ItemDataRole.UserRole + 2     # branch id on branch rows
 COL_NAME, COL_PROGRESS, COL_STATUS, COL_SECONDS = range(4)
 LOG_LIMIT = 20000  # lines kept in the log (a long tuned run must not grow without bound)
+PROGRESS_LOG_SECONDS = 5.0  # a "tasks done" line in the log at most this often during a run
 
 STATUS_COLOURS = {"ok": "#2e7d32", "failed": "#c62828", "cancelled": "#8d6e63",
                   "running": "#1565c0", "queued": "#757575"}
+ENDED_BAR_STATUSES = ("failed", "cancelled")  # drawn as a full bar of their colour, named
 WARNING_COLOUR = "#b35c00"  # group headers whose plan overrode the user's parallel request
 
 # Reason codes that explain why a group ran one branch after the other.
@@ -76,7 +80,11 @@ def group_title(entry: dict[str, Any]) -> tuple[str, str]:
 
 
 class ProgressDelegate(QStyledItemDelegate):
-    """Paints (done, total) as a progress bar; an unknown total shows the task count."""
+    """Paints (done, total) as a progress bar; an unknown total shows the task count.
+
+    A branch that failed or was cancelled is a full bar in its status colour labelled with
+    the status: the engine counts a failed branch's dropped tasks as done (the run's total
+    must still add up), and a full blue "6/6 tasks" read as success."""
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex):
         hint = super().sizeHint(option, index)
@@ -88,7 +96,7 @@ class ProgressDelegate(QStyledItemDelegate):
         if value is None:
             super().paint(painter, option, index)
             return
-        done, total, unit = value
+        done, total, unit, status = (tuple(value) + (None,))[:4]
         bar = QStyleOptionProgressBar()
         bar.rect = QRect(option.rect.adjusted(2, 3, -2, -3))
         bar.minimum = 0
@@ -98,7 +106,12 @@ class ProgressDelegate(QStyledItemDelegate):
         bar.textVisible = True
         bar.state = option.state | QStyle.StateFlag.State_Horizontal
         bar.fontMetrics = option.fontMetrics
-        bar.palette = option.palette
+        bar.palette = QPalette(option.palette)
+        if status in ENDED_BAR_STATUSES:
+            bar.progress = bar.maximum
+            bar.text = status
+            bar.palette.setColor(QPalette.ColorRole.Highlight, QColor(STATUS_COLOURS[status]))
+            bar.palette.setColor(QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
         style = option.widget.style() if option.widget else QApplication.style()
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, option.widget)
 
@@ -175,6 +188,9 @@ class RunPanel(QWidget):
         self._names: dict[int, str] = {}
         self._t0: float | None = None
         self._last_task: tuple[float, int, int, float] | None = None  # (at, done, total, elapsed)
+        self._remaining = RemainingTime()
+        self._started_rows: set[int] = set()   # branches whose first task the log announced
+        self._logged_progress_at = 0.0          # run seconds of the last progress log line
         self._running = False
         self._tick = QTimer(self)
         self._tick.setInterval(500)
@@ -197,6 +213,9 @@ class RunPanel(QWidget):
         if running:
             self._t0 = time.monotonic()
             self._last_task = None
+            self._remaining = RemainingTime()
+            self._started_rows.clear()
+            self._logged_progress_at = 0.0
             self.tree.clear()
             self._rows.clear()
             self._progress.clear()
@@ -250,6 +269,10 @@ class RunPanel(QWidget):
         self.overall.setValue(0)
         n = len(names)
         self.status_label.setText(f"Running {n} branch{'es' if n != 1 else ''}\u2026")
+        groups = "; ".join(group_title(e)[0] for e in plan
+                           if any(i in names for i in e.get("branch_ids", [])))
+        self.append_log(f"{n} branch{'es' if n != 1 else ''}, {total} tasks"
+                        + (f" ({groups})" if groups else ""))
 
     def _add_row(self, head: QTreeWidgetItem, bid: int, tasks: int | None, unit: str) -> None:
         name = self._names.get(bid, str(bid))
@@ -266,6 +289,8 @@ class RunPanel(QWidget):
     @Slot(object)
     def on_task_done(self, event: Any) -> None:
         self._last_task = (time.monotonic(), event.done, event.total, event.elapsed)
+        self._remaining.update(event.done, event.total, event.elapsed)
+        self._log_progress(event)
         self.overall.setRange(0, max(1, event.total))
         self.overall.setValue(min(event.done, event.total))
         bid = event.branch_id
@@ -282,8 +307,22 @@ class RunPanel(QWidget):
                 progress[1] = None
         if self._status.get(bid) == "queued":
             self._set_status(bid, "running")
+        if bid not in self._started_rows:
+            self._started_rows.add(bid)
+            self.append_log(f"[{bid}] {self._names.get(bid, '')}: first task done "
+                            f"at {clock(event.elapsed)}")
         self._paint_progress(bid)
         self._update_time()
+
+    def _log_progress(self, event: Any) -> None:
+        """A line every few seconds while tasks finish, so the log moves during a long run
+        and not only when a branch ends (in a parallel group they all end near the end)."""
+        if event.elapsed - self._logged_progress_at < PROGRESS_LOG_SECONDS:
+            return
+        self._logged_progress_at = event.elapsed
+        left = self._remaining.seconds()
+        self.append_log(f"{event.done}/{event.total} tasks done at {clock(event.elapsed)}"
+                        + (f", ~{clock(left)} left" if left is not None else ""))
 
     @Slot(object)
     def on_branch_finished(self, result: Any) -> None:
@@ -296,7 +335,6 @@ class RunPanel(QWidget):
                 progress[1] = max(progress[0], len(result.fold_seconds) + 1)
                 progress[2] = "tasks" if result.best_params is not None else "folds"
             progress[0] = progress[1]
-        self._paint_progress(bid)
         self._set_status(bid, result.status, result.error)
         shown = result.status != "cancelled" or result.seconds > 0
         self._rows[bid].setText(COL_SECONDS, f"{result.seconds:.2f}" if shown else "")
@@ -335,7 +373,8 @@ class RunPanel(QWidget):
     # -- painting helpers -------------------------------------------------------------------
     def _paint_progress(self, bid: int) -> None:
         done, total, unit = self._progress[bid]
-        self._rows[bid].setData(COL_PROGRESS, PROGRESS_ROLE, (done, total, unit))
+        self._rows[bid].setData(COL_PROGRESS, PROGRESS_ROLE,
+                                (done, total, unit, self._status.get(bid)))
 
     def _set_status(self, bid: int, status: str, error: str | None = None) -> None:
         self._status[bid] = status
@@ -346,6 +385,8 @@ class RunPanel(QWidget):
         item.setToolTip(COL_STATUS, tip)
         if error:
             item.setToolTip(COL_NAME, f"[{bid}] {self._names.get(bid, '')}\n{error}")
+            item.setToolTip(COL_PROGRESS, f"{status}: {error}")
+        self._paint_progress(bid)
 
     def _update_time(self, final: float | None = None) -> None:
         if self._t0 is None:
@@ -359,19 +400,21 @@ class RunPanel(QWidget):
         self.time_label.setText(text)
 
     def remaining_seconds(self) -> float | None:
-        """From the task rate so far: (tasks left) x (seconds per task), minus the time since
-        the last report. None before the first task (no rate yet)."""
+        """engine.progress.RemainingTime at this moment: the measured task rate since the
+        first finished task, minus the time since the last report. None until measured."""
         if self._last_task is None:
             return None
-        at, done, total, elapsed = self._last_task
-        if done <= 0 or elapsed <= 0:
-            return None
-        left = elapsed / done * (total - done) - (time.monotonic() - at)
-        return max(0.0, left)
+        at, _done, _total, elapsed = self._last_task
+        return self._remaining.seconds(elapsed + (time.monotonic() - at))
 
     # -- queries for tests and the lead -----------------------------------------------------
     def branch_status(self, bid: int) -> str | None:
         return self._status.get(bid)
+
+    def branch_bar(self, bid: int) -> tuple | None:
+        """What the branch's bar draws: (done, total, unit, status)."""
+        item = self._rows.get(bid)
+        return None if item is None else item.data(COL_PROGRESS, PROGRESS_ROLE)
 
     def branch_progress(self, bid: int) -> tuple[int, int | None, str] | None:
         value = self._progress.get(bid)

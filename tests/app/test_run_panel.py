@@ -308,8 +308,10 @@ def test_remaining_time_follows_the_task_rate(qtbot):
     panel.on_started([{"step": "step 1", "mode": "parallel", "workers": 2, "reasons": [],
                        "branch_ids": [1, 2], "tasks": {1: 6, 2: 6}, "tuned": {}}],
                      {1: "a", 2: "b"})
-    panel.on_task_done(TaskDone(1, 0, 3, 12, 1.5))      # 3 of 12 tasks after 1.5 s
-    expected = 1.5 / 3 * (12 - 3)                        # 0.5 s per task, 9 left
+    panel.on_task_done(TaskDone(1, 0, 1, 12, 1.0))      # the first task after a 1 s start
+    assert panel.remaining_seconds() is None            # no rate measured yet
+    panel.on_task_done(TaskDone(1, 1, 3, 12, 2.0))      # 2 more tasks in 1 s
+    expected = 1.0 / 2 * (12 - 3)                        # 0.5 s per task, 9 left
     assert abs(panel.remaining_seconds() - expected) < 0.2
     assert panel.branch_status(1) == "running" and panel.branch_status(2) == "queued"
     assert panel.overall.value() == 3 and panel.overall.maximum() == 12
