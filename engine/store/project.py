@@ -583,6 +583,30 @@ class Project:
             pipeline_id = self.save_pipeline(pipeline, pipeline_name)
             return self.save_run(result, dataset_id, pipeline_id)
 
+    def rename_run(self, run_id: int, name: str | None) -> None:
+        """Give a run a name (None or "" removes it: the history then shows its pipeline's).
+
+        Kept as the results JSON's optional "name" (docs/formats.md), so the row checksum
+        that covers the results covers the name too and no table changes."""
+        if name is not None and not isinstance(name, str):
+            raise ValueError(f"a run name must be text, got {type(name).__name__}")
+        name = (name or "").strip()
+        where = str(self.path)
+        with self.transaction() as conn:
+            row = conn.execute(f"SELECT {_covered('runs')} FROM runs WHERE id = ?",
+                               (run_id,)).fetchone()
+            if row is None:
+                raise InputError(f"the project has no run {run_id}", file=where)
+            _check_row("runs", row, f"run {run_id}", where)
+            results = _json(row[COVERED["runs"].index("results")], f"run {run_id}'s results",
+                            where)
+            if name:
+                results["name"] = name
+            else:
+                results.pop("name", None)
+            conn.execute("UPDATE runs SET results = ? WHERE id = ?", (_dumps(results), run_id))
+            _seal(conn, "runs", "id = ?", (run_id,))
+
     def delete_run(self, run_id: int) -> None:
         with self.transaction() as conn:
             conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
@@ -606,7 +630,8 @@ class Project:
                                   n_branches=r[8], best_branch=r[9],
                                   best_name=best["name"] if best else None,
                                   best_cv=(best or {}).get("metrics", {}).get("cv"),
-                                  seconds=r[11], cancelled=bool(r[12])))
+                                  seconds=r[11], cancelled=bool(r[12]),
+                                  name=results.get("name") or None))
         return out
 
     def latest_run_id(self) -> int | None:

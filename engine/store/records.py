@@ -37,6 +37,12 @@ class RunSummary:
     best_cv: dict[str, Any] | None   # the best branch's CV metrics
     seconds: float
     cancelled: bool
+    name: str | None = None          # the name the user gave the run (Project.rename_run)
+
+    @property
+    def label(self) -> str:
+        """What a list calls the run: its own name, else its pipeline's."""
+        return self.name or self.pipeline_name
 
 
 @dataclass
