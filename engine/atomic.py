@@ -103,6 +103,8 @@ def _replaced(path: str | os.PathLike, what: str) -> Iterator[tuple[int, Path]]:
     must close it; ``path`` is replaced by the temp when the block ends normally."""
     target = _target(path)
     existed = target.exists()
+    if existed and not os.access(target, os.W_OK):  # a rename would override the user's "no"
+        raise WriteFailed(path, "Permission denied (the file is read-only)", what=what)
     try:
         fd, temp = _open_temp(target)
     except OSError as exc:

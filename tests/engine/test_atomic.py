@@ -129,3 +129,16 @@ def test_write_via_replaces_only_after_the_writer_succeeded(tmp_path):
         write_via(target, lambda temp: None)
     assert target.read_bytes() == b"new image"
     assert _leftovers(tmp_path) == []
+
+
+def test_a_read_only_file_is_not_replaced_behind_the_users_back(tmp_path, monkeypatch):
+    target = tmp_path / "locked.csv"
+    target.write_text("keep")
+    target.chmod(0o444)
+    if os.geteuid() == 0:  # root may write anything: ask as a user would be answered
+        import engine.atomic as atomic
+
+        monkeypatch.setattr(atomic.os, "access", lambda path, mode: False)
+    with pytest.raises(WriteFailed, match="read-only"):
+        write_text(target, "new")
+    assert target.read_text() == "keep"
