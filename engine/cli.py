@@ -477,12 +477,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     import signal
 
     from engine.atomic import WriteFailed
+    from engine.warnlines import one_line_warnings
 
     args = build_parser().parse_args(argv)
     previous_term = signal.signal(signal.SIGTERM, _terminated)
     try:
-        return {"run": cmd_run, "predict": cmd_predict, "preprocess": cmd_preprocess,
-                "info": cmd_info, "transfer": _cmd_transfer}[args.command](args)
+        # a library's warning: one line, once, no paths (a run's own go into its results)
+        with one_line_warnings(f"nirdesk {args.command}"):
+            return {"run": cmd_run, "predict": cmd_predict, "preprocess": cmd_preprocess,
+                    "info": cmd_info, "transfer": _cmd_transfer}[args.command](args)
     except WriteFailed as exc:  # a full disk: one line, the previous file kept (exit 1)
         print(f"nirdesk {args.command}: {exc}", file=sys.stderr)
         return EXIT_FAILURE

@@ -23,6 +23,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from app.editor.model.document import KEEP, PipelineDocument, same_spec
 from app.editor.model.labels import card_label
+from app.editor.model.naming import fresh_name, is_blank
 
 __all__ = ["EditorController", "SnapshotCommand"]
 
@@ -76,6 +77,9 @@ class EditorController(QObject):
     def _do(self, text: str, fn: Callable[[], None], merge_key: Any = None) -> None:
         before = self.doc.snapshot()
         fn()  # ValueError propagates; the document is unchanged then
+        if self.doc.name and is_blank(self.doc.to_spec()) and not is_blank(before):
+            # emptied: the old name describes nothing any more (app.editor.model.naming)
+            self.doc.set_name(fresh_name())
         after = self.doc.snapshot()
         if same_spec(after, before):
             return
@@ -174,6 +178,11 @@ class EditorController(QObject):
 
     def set_name(self, name: str | None) -> None:
         self._do("Rename pipeline", lambda: self.doc.set_name(name))
+
+    def new_pipeline(self) -> None:
+        """An empty pipeline with a fresh name, as one undoable edit ("New pipeline")."""
+        name = fresh_name()
+        self._do("New pipeline", lambda: self.doc.replace_spec({"name": name, "steps": []}))
 
     def apply_fix(self, fix: Any) -> None:
         """Apply a badges.Fix (or its ``apply`` tuple) as ONE undoable edit."""

@@ -1,5 +1,6 @@
 """PipelineEditor: the editor as one widget for the main window's right-hand dock.
 
+    name row     the pipeline's name (editable) and New (an empty pipeline, a fresh name)
     toolbar      undo, redo, import, export, + branch, + lane
     splitter     palette (search + registry tree)  |  canvas (cards, lanes, group bars)
                  |  inspector (parameters of the selected step, finetune)
@@ -18,7 +19,17 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
-from PySide6.QtWidgets import QFileDialog, QLabel, QSplitter, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSplitter,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.editor.canvas import PipelineCanvas
 from app.editor.commands import EditorController
@@ -124,9 +135,29 @@ class PipelineEditor(QWidget):
             else:
                 self.toolbar.addAction(self._actions[name])
 
+        # the pipeline's name: runs are recorded and listed under it (Enter applies it, as
+        # one undoable edit); "New" starts an empty pipeline with a fresh name
+        self.name_edit = QLineEdit()
+        self.name_edit.setObjectName("pipelineName")
+        self.name_edit.setPlaceholderText("pipeline name")
+        self.name_edit.setToolTip("The pipeline's name: the project records and lists its "
+                                  "runs under it (Enter applies; undoable)")
+        self.name_edit.editingFinished.connect(self._on_name_edited)
+        new_button = QToolButton()
+        new_button.setDefaultAction(self._actions["new_pipeline"])
+        name_row = QHBoxLayout()
+        name_row.setContentsMargins(4, 2, 4, 0)
+        name_row.setSpacing(4)
+        name_label = QLabel("Name:")
+        name_label.setBuddy(self.name_edit)
+        name_row.addWidget(name_label)
+        name_row.addWidget(self.name_edit, 1)
+        name_row.addWidget(new_button)
+
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(2)
+        box.addLayout(name_row)
         box.addWidget(self.toolbar)
         box.addWidget(self.splitter, 1)
         box.addWidget(self.status)
@@ -137,6 +168,8 @@ class PipelineEditor(QWidget):
         self._badge_timer.timeout.connect(self.refresh_badges)
 
         self.controller.spec_changed.connect(self._on_spec_changed)
+        self.controller.spec_changed.connect(lambda _spec: self._show_name())
+        self._show_name()
         self.canvas.selection_changed.connect(self._on_selection)
         self.canvas.message.connect(self.show_message)
         self.canvas.badge_clicked.connect(self.show_badge_details)
@@ -176,6 +209,8 @@ class PipelineEditor(QWidget):
                               "Add a branch step with two lanes after the selected step"),
             "add_lane": act("+ Lane", lambda: self.canvas.add_lane(None), None,
                             "Add a lane to the selected branch step"),
+            "new_pipeline": act("New", self.controller.new_pipeline, None,
+                                "Start an empty pipeline with a fresh name (undoable)"),
         }
         actions["delete"].setShortcuts([QKeySequence("Del"), QKeySequence("Backspace")])
         # Step shortcuts act on the canvas only (Del/Space keep their meaning in the
@@ -191,8 +226,30 @@ class PipelineEditor(QWidget):
 
     def actions(self) -> dict[str, QAction]:  # type: ignore[override]
         """The editor's QActions by name: undo, redo, duplicate, delete, toggle_enabled,
-        import_json, export_json, add_branch, add_lane (for the main window's menus)."""
+        import_json, export_json, add_branch, add_lane, new_pipeline (for the main window's
+        menus)."""
         return dict(self._actions)
+
+    # -- the name ---------------------------------------------------------------------------------
+
+    def pipeline_name(self) -> str:
+        return self.controller.doc.name or ""
+
+    def _show_name(self) -> None:
+        name = self.pipeline_name()
+        if self.name_edit.text() != name and not self.name_edit.isModified():
+            self.name_edit.setText(name)   # (not while the user is typing another)
+            self.name_edit.setCursorPosition(0)
+        self.name_edit.setToolTip((f"{name}\n" if name else "") + "The pipeline's name: the "
+                                  "project records and lists its runs under it (Enter "
+                                  "applies; undoable)")
+
+    def _on_name_edited(self) -> None:
+        text = self.name_edit.text().strip()
+        self.name_edit.setModified(False)
+        if text != self.pipeline_name():
+            self.controller.set_name(text or None)
+        self._show_name()
 
     # -- public API -------------------------------------------------------------------------------
 

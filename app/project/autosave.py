@@ -318,6 +318,13 @@ class WorkingCopy:
         self.target, self.migrated_from = str(dest_path), None
         self._owner(dirty=False)
 
+    def rename_run(self, run_id: int, name: str) -> list:
+        """Name a run in the working copy (engine.store.Project.rename_run); its runs after."""
+        project = self.ensure()
+        project.rename_run(run_id, name)
+        self._owner(dirty=True)
+        return project.runs()
+
     # -- reads ----------------------------------------------------------------------------
     def runs(self) -> list:
         return [] if self.project is None else self.project.runs()

@@ -460,6 +460,21 @@ class ProjectController(QObject):
                      fail=lambda exc: self._error("Cannot add the run to the project", exc,
                                                   "The run's results stay on screen."))
 
+    def rename_run(self, run_id: int, name: str) -> None:
+        """Name a run of the project ("" removes the name); the history shows it when the
+        working copy has it, and the project becomes dirty (Save keeps it)."""
+        if self._closed:
+            return
+
+        def done(runs: list) -> None:
+            self._runs = list(runs)
+            self.runs_changed.emit()
+
+        self._set_dirty(True)
+        self._submit("Renaming the run\u2026", self._copy.rename_run, int(run_id), str(name),
+                     ok=done, fail=lambda exc: self._error(f"Cannot rename run {run_id}", exc,
+                                                           None))
+
     def load_run(self, run_id: int) -> None:
         """Read a stored run in the background; ``run_loaded(StoredRun)`` follows."""
         self._submit("Reading the run\u2026", self._copy.load_run, int(run_id),

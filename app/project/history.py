@@ -1,7 +1,9 @@
 """The project's runs history, and two runs' leaderboards side by side.
 
-RunsHistory lists every run of the project (engine.store.RunSummary: date, pipeline, dataset,
-target, branches, best branch and its RMSECV or balanced accuracy, seconds, cancelled).
+RunsHistory lists every run of the project (engine.store.RunSummary: date, name (the run's own,
+else its pipeline's), pipeline, dataset, target, branches, best branch and its RMSECV or
+balanced accuracy, seconds, cancelled). Rename (F2, the right-click menu) asks for a name and
+emits ``rename_requested``; ``bind`` sends it to the ProjectController.
 Selecting one run emits ``run_selected(run_id)`` (the window loads it into the results panel
 through ProjectController.load_run); selecting two (Ctrl+click) and pressing Compare shows
 their leaderboards matched by branch name, with the difference "newer minus older" for each
@@ -23,13 +25,15 @@ import math
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
+    QMenu,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -44,7 +48,7 @@ BETTER = QColor("#1b7a1b")
 WORSE = QColor("#b00020")
 DASH = "\u2014"
 
-RUN_COLUMNS = ("Run", "Date", "Pipeline", "Dataset", "Target", "Branches", "Best branch",
+RUN_COLUMNS = ("Run", "Date", "Name", "Pipeline", "Dataset", "Target", "Branches", "Best branch",
                "Best CV", "Seconds", "Status")
 
 # (block, metric, label, lower is better) per task: what the comparison shows
@@ -94,6 +98,17 @@ def match_branches(a: dict, b: dict) -> list[tuple[str, dict | None, dict | None
     rows = [(br["name"], br, by_b.pop(br["name"], None)) for br in a.get("branches", [])]
     rows += [(name, None, br) for name, br in by_b.items()]
     return rows
+
+
+def _run_label(summary: Any) -> str:
+    """The run's own name, else its pipeline's (RunSummary.label; plain records too)."""
+    return getattr(summary, "name", None) or summary.pipeline_name
+
+
+def _ask_name(parent: QWidget, current: str) -> str | None:
+    text, ok = QInputDialog.getText(parent, "Rename run", "Name of the run (empty: the "
+                                    "pipeline's name):", text=current)
+    return text if ok else None
 
 
 class _Item(QTableWidgetItem):
@@ -191,6 +206,7 @@ class RunsHistory(QWidget):
 
     run_selected = Signal(int)            # exactly one run selected (or Show pressed)
     compare_requested = Signal(int, int)  # older run id, newer run id
+    rename_requested = Signal(int, str)   # run id, new name ("" = back to the pipeline's)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -209,6 +225,15 @@ class RunsHistory(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.itemSelectionChanged.connect(self._on_selection)
         self.table.itemDoubleClicked.connect(lambda _i: self._show())
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.rename_action = QAction("Rename run\u2026", self)
+        self.rename_action.setShortcut(QKeySequence(Qt.Key.Key_F2))
+        self.rename_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.rename_action.triggered.connect(self.rename_selected)
+        self.addAction(self.rename_action)
+        #: asks for a run's new name: (parent, current) -> text or None (tests replace it)
+        self.ask_name = _ask_name
 
         self.hint = QLabel("No runs yet: runs are added to the project as they finish.")
         self.hint.setObjectName("historyHint")
@@ -243,6 +268,7 @@ class RunsHistory(QWidget):
         """Follow a ProjectController: its runs, and its background reads for Compare."""
         self._controller = controller
         controller.runs_changed.connect(self._refresh)
+        self.rename_requested.connect(controller.rename_run)
         self._fetch = controller.fetch_results
         self._refresh()
 
@@ -264,22 +290,27 @@ class RunsHistory(QWidget):
             label, value = best_cv_value(s)
             cells = [
                 _item(str(s.id), float(s.id), True), _item(_when(s.created)),
-                _item(s.pipeline_name), _item(s.dataset_name), _item(s.target or DASH),
+                _item(_run_label(s)), _item(s.pipeline_name), _item(s.dataset_name),
+                _item(s.target or DASH),
                 _item(str(s.n_branches), float(s.n_branches), True),
                 _item(s.best_name or DASH),
                 _item(f"{label} {_fmt(value)}" if value is not None else DASH, value, True),
                 _item(f"{s.seconds:.1f}", float(s.seconds), True),
                 _item("cancelled" if s.cancelled else "finished")]
+            best_col = RUN_COLUMNS.index("Best branch")
             for c, item in enumerate(cells):
                 item.setData(RUN_ID_ROLE, s.id)
                 if s.best_name:
-                    item.setToolTip(s.best_name if c == 6 else "")
+                    item.setToolTip(s.best_name if c == best_col else "")
                 t.setItem(r, c, item)
+            cells[2].setToolTip(f"{_run_label(s)}\n(pipeline: {s.pipeline_name}; F2 renames)")
+            cells[3].setToolTip(s.pipeline_name)
             if s.cancelled:
                 cells[-1].setForeground(QBrush(WORSE))
         header = t.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(RUN_COLUMNS.index("Best branch"),
+                                    QHeaderView.ResizeMode.Stretch)
         if not self._sorted_once:   # newest first until the user sorts by another column
             header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
             self._sorted_once = True
@@ -310,8 +341,29 @@ class RunsHistory(QWidget):
     def summary(self, run_id: int) -> Any:
         return next(s for s in self._runs if s.id == run_id)
 
+    def rename_selected(self) -> None:
+        """Ask for the selected run's name (one run selected)."""
+        ids = self.selected_run_ids()
+        if len(ids) != 1:
+            return
+        summary = self.summary(ids[0])
+        text = self.ask_name(self, getattr(summary, "name", None) or "")
+        if text is not None:
+            self.rename_requested.emit(ids[0], text.strip())
+
+    def _context_menu(self, pos: QPoint) -> None:
+        item = self.table.itemAt(pos)
+        if item is None:
+            return
+        if item.data(RUN_ID_ROLE) not in self.selected_run_ids():
+            self.table.selectRow(item.row())
+        menu = QMenu(self)
+        menu.addAction(self.rename_action)
+        menu.exec(self.table.viewport().mapToGlobal(pos))
+
     def _update_buttons(self) -> None:
         n = len(self.selected_run_ids())
+        self.rename_action.setEnabled(n == 1)
         self.show_button.setEnabled(n == 1)
         self.compare_button.setEnabled(n == 2)
 
@@ -343,7 +395,7 @@ class RunsHistory(QWidget):
         except StopIteration:
             return f"run {run_id}"
         target = f", {s.target}" if s.target else ""
-        return f"run {run_id} ({_when(s.created)}, {s.pipeline_name} on {s.dataset_name}{target})"
+        return f"run {run_id} ({_when(s.created)}, {_run_label(s)} on {s.dataset_name}{target})"
 
     def show_comparison(self, id_a: int, id_b: int, results_a: dict, results_b: dict) -> None:
         """Show two runs' leaderboards (results JSON dicts) side by side."""

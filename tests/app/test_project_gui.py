@@ -23,6 +23,7 @@ from app.common.notify import Notifier
 from app.common.settings import AppSettings
 from app.project import LoadedProject, ProjectController, RunsHistory, WorkspaceSnapshot
 from app.project.autosave import Owner, Session, WorkingCopy, orphaned_sessions, process_start_time
+from app.project.history import RUN_COLUMNS
 from engine.io import load_dataset
 from engine.run import run
 from engine.store import Project
@@ -501,8 +502,9 @@ def test_history_lists_runs_and_compares_two(env, tecator, two_runs, qtbot):
     assert history.table.rowCount() == 2
     assert history.table.item(0, 0).text() == "2"          # newest first
     best = two_runs[1].branch(two_runs[1].best_branch)
-    assert history.table.item(0, 6).text() == best.name
-    assert history.table.item(0, 7).data(Qt.ItemDataRole.UserRole + 1) == pytest.approx(
+    best_col = RUN_COLUMNS.index("Best branch")
+    assert history.table.item(0, best_col).text() == best.name
+    assert history.table.item(0, best_col + 1).data(Qt.ItemDataRole.UserRole + 1) == pytest.approx(
         rmse_np(two_runs[1], tecator, best.id), rel=1e-9)
 
     with qtbot.waitSignal(history.run_selected, timeout=WAIT) as blocker:
