@@ -46,6 +46,7 @@ __all__ = [
     "entry_of",
     "get_entry",
     "kind_of",
+    "new_step",
     "register",
     "registry_entries",
     "remove_module_prefix",
@@ -106,6 +107,10 @@ class RegistryEntry:
                  tools/update_trusted_types.py check that they need nothing more
     category     for a preprocessing step, one of CATEGORIES (the palette's group); "" = none
                  (the step is listed under its kind)
+    start        parameters a step added from the palette starts with, where the class's own
+                 default is not chemometric practice (PLSRegression: scale=False, spectra are
+                 centred, not autoscaled; sklearn's default is True); written into the spec
+                 explicitly, so the card, the JSON and a run say the same (``new_step``)
     work         for a preprocessing step, its cost per matrix element of one fit + transform
                  relative to a light vectorised numpy pass (1.0, ~2e-8 s per element on a
                  2-core machine): the parallel policy's estimate of how long a branch runs,
@@ -126,6 +131,7 @@ class RegistryEntry:
     samples: tuple[Mapping[str, Any], ...] = field(default=({},), hash=False)
     category: str = ""
     work: float = 1.0
+    start: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         problems = []
@@ -408,7 +414,7 @@ _BUILTIN_ENTRIES = (
                   title="PLS", abbrev="PLS",
                   summary=("{n_components} comp.", ("no scale", "scale=false")), cost="blas",
                   synonyms=("PLS", "PLSR", "latent variables", "linear"),
-                  trusted=(_PLS,), samples=({}, {"scale": True})),
+                  trusted=(_PLS,), samples=({}, {"scale": True}), start={"scale": False}),
     RegistryEntry("IKPLS", "engine.models.IKPLS", "model", "regression",
                   "Improved kernel PLS (Dayal & MacGregor 1997): the same model as PLS, "
                   "faster on many samples.",
@@ -648,6 +654,15 @@ def _is_splitter_class(cls: type) -> bool:
 
 def _is_estimator_class(cls: type) -> bool:
     return callable(getattr(cls, "get_params", None)) and callable(getattr(cls, "fit", None))
+
+
+def new_step(name: str) -> str | dict[str, Any]:
+    """The JSON step a palette adds for entry ``name``: the bare name, or {"class", "params"}
+    with the entry's ``start`` parameters (a PLS from the palette is {"scale": false})."""
+    entry = _ENTRIES.get(name)
+    if entry is None or not entry.start:
+        return name
+    return {"class": name, "params": dict(entry.start)}
 
 
 def get_entry(name: str) -> RegistryEntry | None:
