@@ -97,7 +97,7 @@ def steps_table(steps: list[Any], model: Any, best_params: dict[str, Any] | None
         name = step_class(step)
         label = f"{i}. {_title(name)}"
         if not _is_enabled(step):
-            rows.append((label, DASH_ROW, "", "disabled: not part of the model"))
+            rows.append((label, F.DASH, "", "disabled: not part of the model"))
             continue
         explicit = step_params(step)
         if matched:
@@ -136,5 +136,3 @@ def steps_table(steps: list[Any], model: Any, best_params: dict[str, Any] | None
                  caption="Read from the saved model: every parameter it was built with, "
                          "defaults included; tuned values with their search range.")
 
-
-DASH_ROW = F.DASH
