@@ -390,5 +390,6 @@ def default_pool() -> TaskPool:
 def shutdown_default_pool() -> None:
     """Stop the process-wide pool if one was made (workers, trackers, the /dev/shm data):
     what a command does on its way out, whichever way it ends. Safe to call twice."""
-    if _DEFAULT_POOL is not None:
-        _DEFAULT_POOL.shutdown()
+    pool = _DEFAULT_POOL
+    if pool is not None and (pool._executor is not None or pool._shared.value is not None):
+        pool.shutdown()  # (a pool never started, or already killed, has nothing to stop)
