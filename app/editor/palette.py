@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.registry import RegistryEntry, registry_entries
+from engine.registry import RegistryEntry, new_step, registry_entries
 
 __all__ = ["GROUPS", "MIME", "StepPalette", "decode_payload", "encode_payload", "search_text"]
 
@@ -127,7 +127,7 @@ class _PaletteTree(QTreeWidget):
 
     def mimeData(self, items) -> QMimeData:
         entries = [it.data(0, ENTRY_ROLE) for it in items if it.data(0, ENTRY_ROLE)]
-        return encode_payload({"step": entries[0].name if entries else None})
+        return encode_payload({"step": new_step(entries[0].name) if entries else None})
 
     def supportedDropActions(self) -> Qt.DropAction:
         return Qt.DropAction.CopyAction
@@ -140,7 +140,7 @@ class StepPalette(QWidget):
     ``step_activated(step_json)`` (the editor inserts it after the selected step).
     """
 
-    step_activated = Signal(object)  # the JSON step (a registry name) to insert
+    step_activated = Signal(object)  # the JSON step to insert (engine.registry.new_step)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -250,4 +250,4 @@ class StepPalette(QWidget):
     def _activated(self, item: QTreeWidgetItem, _column: int) -> None:
         entry = item.data(0, ENTRY_ROLE)
         if entry is not None:
-            self.step_activated.emit(entry.name)
+            self.step_activated.emit(new_step(entry.name))   # with its start parameters

@@ -13,6 +13,7 @@ pay; the timer only coalesces bursts of edits (typing, undo held down) into one 
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,8 @@ from app.editor.canvas import PipelineCanvas
 from app.editor.commands import EditorController
 from app.editor.group_bar import BadgeDetails
 from app.editor.inspector import StepInspector
-from app.editor.model.badges import group_badges
+from app.editor.model.badges import fix_note, group_badges
+from app.editor.model.document import same_spec
 from app.editor.palette import StepPalette
 from engine.errors import NirdeskInputError
 from engine.machine import DataFacts, MachineFacts, usable_cpus
@@ -345,8 +347,27 @@ class PipelineEditor(QWidget):
             self.badges = []
             self.show_message(f"Parallel policy: {exc}")
         self.badge_seconds = time.perf_counter() - start
+        self._note_fix()
         self.canvas.set_badges(self.badges)
         self.badges_changed.emit(self.badges)
+
+    def _note_fix(self) -> None:
+        """Put the last fix's note on its badge while the spec is still what the fix made."""
+        fixed = getattr(self, "_fixed", None)
+        if fixed is None:
+            return
+        path, label, before, snapshot = fixed
+        if not same_spec(self.controller.doc.snapshot(), snapshot):
+            self._fixed = None
+            return
+        after = next((b for b in self.badges if b.path == path), None)
+        note = fix_note(label, before, after)
+        if note is None or after is None:
+            return
+        decorated = dataclasses.replace(after, tooltip=f"{note}\n{after.tooltip}".strip(),
+                                        details=f"{note}\n\n{after.details}", note=note)
+        self.badges = [decorated if b is after else b for b in self.badges]
+        self._update_status(note)
 
     def badge_for(self, path: tuple[int, ...]) -> Any:
         return next((b for b in self.badges if tuple(b.path or ()) == tuple(path)), None)
@@ -366,12 +387,18 @@ class PipelineEditor(QWidget):
         return dialog
 
     def apply_fix(self, fix: Any) -> None:
-        """Apply a badge's fix as one undoable edit, then show the new verdict at once."""
+        """Apply a badge's fix as one undoable edit, then show the new verdict at once; when
+        the badge's reasons changed, the badge's tooltip and the status line say what the fix
+        did and why the group runs as it now does (badges.fix_note), until the next edit."""
+        before = next((b for b in self.badges if any(f is fix for f in b.fixes)), None)
         try:
             self.controller.apply_fix(fix)
         except ValueError as exc:
             self.show_message(str(exc))
             return
+        path = before.path if before is not None else None
+        self._fixed = (path, str(getattr(fix, "label", "Apply fix")), before,
+                       self.controller.doc.snapshot())
         self.refresh_badges()
 
     # -- import / export ------------------------------------------------------------------------

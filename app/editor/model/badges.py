@@ -8,9 +8,17 @@ paints ``GroupBadge.colour``/``text`` on the branch step at ``GroupBadge.path`` 
 
 Colours:
     green  parallel, nothing to warn about              text "parallel ×2"
+           or sequential because that is faster here (the policy's info reasons too_small
+           and blas_bound: starting workers would cost more than they save, or one process
+           already uses every core)              text "sequential · faster"
     amber  the policy overrode or warns about the user's request (a warning reason, or
-           sequential although the user asked for parallel): text "parallel ×2"/"sequential"
+           sequential for another reason although the user asked for parallel): text
+           "parallel ×2"/"sequential"
     grey   sequential because the user chose it (n_jobs 1 / "parallel": false)
+
+Why sequential-because-faster is green: it is the best plan for this work on this machine,
+not a problem; amber on the demo's first screen read as "something is wrong" and offered no
+fix, since none exists (issue 21).
 
 Texts are the policy's own Reason.message and Reason.fix, so the editor, the CLI log and the
 results JSON say the same thing. Everything else -- which branch step a plan or a note is
@@ -31,12 +39,15 @@ from engine.pipeline.branches import ExpandedPipeline
 from engine.pipeline.steps import step_params
 from engine.policy import GroupPlan, Reason, decide
 
-__all__ = ["DEFAULT_DATA", "Fix", "GroupBadge", "apply_edit", "group_badges"]
+__all__ = ["DEFAULT_DATA", "Fix", "GroupBadge", "apply_edit", "fix_note", "group_badges"]
 
 #: Data sizes assumed before a dataset is open (a typical NIR calibration set).
 DEFAULT_DATA = DataFacts(n_train=500, n_features=700)
 
 GREEN, AMBER, GREY = "green", "amber", "grey"
+#: info reasons saying sequential is the faster plan (nothing to fix): a green badge
+FASTER_SEQUENTIAL = ("too_small", "blas_bound")
+FASTER_TEXT = "sequential \u00b7 faster"
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,7 @@ class GroupBadge:
     reasons: list[Reason] = field(default_factory=list)
     mode: str = "sequential"
     workers: int = 1
+    note: str = ""      # what the last applied fix changed (fix_note), shown until an edit
 
 
 def apply_edit(doc: PipelineDocument, edit: tuple) -> None:
@@ -227,9 +239,12 @@ def group_badges(source: PipelineDocument | ExpandedPipeline | None, *,
         warnings = any(r.severity == "warning" for r in gp.reasons)
         if gp.mode == "parallel":
             colour, text = (AMBER if warnings else GREEN), f"parallel ×{gp.workers}"
+        elif gp.user_sequential and not warnings:
+            colour, text = GREY, "sequential"
+        elif not warnings and any(r.code in FASTER_SEQUENTIAL for r in gp.reasons):
+            colour, text = GREEN, FASTER_TEXT
         else:
-            colour = GREY if gp.user_sequential and not warnings else AMBER
-            text = "sequential"
+            colour, text = AMBER, "sequential"
         fixes = _fixes(doc, exp, gp, path, max(1, facts.usable_cpus)) if path else []
         badges.append(GroupBadge(path=path, group=gp.group, colour=colour, text=text,
                                  tooltip="\n".join(_line(r) for r in gp.reasons),
@@ -237,3 +252,33 @@ def group_badges(source: PipelineDocument | ExpandedPipeline | None, *,
                                  reasons=list(gp.reasons), mode=gp.mode, workers=gp.workers))
     badges.sort(key=lambda b: b.path or ())
     return badges
+
+
+def _verdict(badge: GroupBadge) -> str:
+    """"parallel ×2", or "sequential: <the policy's main reason>"."""
+    if badge.mode == "parallel":
+        return badge.text
+    why = next((r for r in badge.reasons if r.severity == "warning"), None) or next(
+        (r for r in badge.reasons if r.code in FASTER_SEQUENTIAL), None) or (
+        badge.reasons[0] if badge.reasons else None)
+    if why is None:
+        return "sequential"
+    return "sequential: " + str(why.data.get("why") or why.message)
+
+
+def _codes(badge: GroupBadge) -> list[str]:
+    return sorted({r.code for r in badge.reasons})
+
+
+def fix_note(label: str, before: GroupBadge | None, after: GroupBadge | None) -> str | None:
+    """What an applied fix changed, in one line, when the badge's reasons changed: "Fixed:
+    Set n_jobs=1 on RandomForest (branch 2). Now sequential: about 0.3 s of work, ...".
+
+    Why: a fix removes one reason; the policy may then keep the group sequential for
+    another (little work, memory), and a badge that merely stayed (or turned) sequential
+    read as "the fix did nothing"."""
+    if after is None:
+        return None
+    if before is not None and _codes(before) == _codes(after) and before.text == after.text:
+        return None
+    return f"Fixed: {label}. Now {_verdict(after)}."
