@@ -282,10 +282,18 @@ def _run_and_report(args: argparse.Namespace, expanded: ExpandedPipeline,
         signal.signal(signal.SIGTERM, previous_term)
         if progress:
             progress.close()
+    from engine.atomic import WriteFailed
+
+    unwritten = False
     if args.out:
-        result.write_json(args.out)
-        if args.verbose:
-            print(f"results written to {args.out}")
+        try:
+            result.write_json(args.out)
+        except WriteFailed as exc:  # one line, and the run still goes to --save below
+            print(f"nirdesk run: {exc}", file=sys.stderr)
+            unwritten = True
+        else:
+            if args.verbose:
+                print(f"results written to {args.out}")
     if args.save:
         name = spec.get("name") if isinstance(spec, dict) else None
         saved = _save_run(project, args.save, result, dataset, spec,
@@ -294,6 +302,8 @@ def _run_and_report(args: argparse.Namespace, expanded: ExpandedPipeline,
             return EXIT_FAILURE
         if args.verbose:
             print(f"saved as run {saved} in {args.save}")
+    if unwritten:
+        return EXIT_FAILURE
     if result.cancelled:
         print("nirdesk run: cancelled; finished branches were kept", file=sys.stderr)
         return EXIT_CANCELLED
@@ -502,8 +512,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nirdesk {args.command}: cancelled", file=sys.stderr)
         return EXIT_CANCELLED
     finally:
-        _stop_local_pool()
-        signal.signal(signal.SIGTERM, previous_term)
+        # a Ctrl-C or SIGTERM during the last clean-up must not end it with a traceback
+        previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        try:
+            _stop_local_pool()
+        finally:
+            signal.signal(signal.SIGINT, previous_int)
+            signal.signal(signal.SIGTERM, previous_term)
 
 
 def _stop_local_pool() -> None:

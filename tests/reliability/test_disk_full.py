@@ -140,3 +140,20 @@ def test_an_output_that_can_never_be_written_is_refused_before_the_run(made, tmp
         code = main([*argv, "--data", data, "--out", str(tmp_path)])
         captured = capsys.readouterr()
         assert code == 2 and captured.err.count("\n") == 1 and "folder" in captured.err
+
+
+def test_results_that_cannot_be_written_still_reach_the_project(made, full_disk, tmp_path,
+                                                               capsys):
+    target = full_disk / "results.json"
+    fill(full_disk)
+    project = tmp_path / "kept.nirdesk"
+    capsys.readouterr()
+    code = main(["run", str(made / "pipeline.json"), "--data", str(demo_dataset_path()),
+                 "--parallel-branches", "1", "--verbose", "0", "--out", str(target),
+                 "--save", str(project)])
+    err = _one_line_failure(capsys, target)
+    assert code == 1 and "nothing was written" in err, err
+    from engine.store import Project
+
+    with Project.open(project, readonly=True) as saved:  # the run was not lost with the JSON
+        assert len(saved.runs()) == 1
