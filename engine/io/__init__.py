@@ -168,7 +168,7 @@ def _check_range(dataset: SpectralDataset) -> None:
     bad = ~np.isfinite(X)
     if bad.any():
         i, j = (int(k) for k in np.argwhere(bad)[0])
-        raise InputError(f"spectrum {i + 1} ({dataset.sample_ids[i]}) has {X[i, j]!r} at "
+        raise InputError(f"spectrum {i + 1} ({dataset.sample_ids[i]}) has {float(X[i, j])!r} at "
                          f"{dataset.wavelengths[j]:g} (NaN and infinity are not allowed)",
                          file=where)
     big = first_out_of_range(X)

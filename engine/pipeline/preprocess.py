@@ -82,6 +82,7 @@ def preprocess_branch(source: ConcreteBranch | Sequence[Any] | Pipeline, X: np.n
         for step in steps:
             _check(cancel)
             Z = step.transform(Z)
+            _check_finite(Z, step, axis)
             axis = _next_axis(step, axis)
     else:
         train = np.asarray(train_indices if train_indices is not None else [], dtype=np.intp)
@@ -94,6 +95,7 @@ def preprocess_branch(source: ConcreteBranch | Sequence[Any] | Pipeline, X: np.n
             _check(cancel)
             fit_rows = step.fit_transform(fit_rows, y_fit)
             Z = step.transform(Z)
+            _check_finite(Z, step, axis)
             axis = _next_axis(step, axis)
     _check(cancel)
     return np.asarray(Z), axis
@@ -136,6 +138,20 @@ def _next_axis(step: Any, axis: np.ndarray) -> np.ndarray:
     if hasattr(step, "transform_wavelengths"):
         return np.asarray(step.transform_wavelengths(axis), dtype=np.float64)
     return axis
+
+
+def _check_finite(Z: Any, step: Any, axis: np.ndarray) -> None:
+    """Refuse a step's output that is not finite numbers (a value it overflowed on or
+    divided by zero for): shown, saved or written, it would pass for a spectrum."""
+    values = np.asarray(Z)
+    if values.dtype.kind not in "fc" or bool(np.isfinite(values).all()):
+        return
+    from engine.errors import InputError
+
+    i, j = (int(k) for k in np.argwhere(~np.isfinite(values))[0])
+    where = f" at {axis[j]:g}" if values.shape[1] == axis.size else f" in column {j + 1}"
+    raise InputError(f"{type(step).__name__} gives {float(values[i, j])!r} for spectrum {i + 1}"
+                     f"{where}: the data is outside what this step can compute on")
 
 
 def _check(cancel: threading.Event | None) -> None:

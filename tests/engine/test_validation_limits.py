@@ -278,3 +278,19 @@ def test_an_axis_that_only_reads_the_same_names_the_first_difference_and_the_ord
     text = str(caught.value)
     assert f"wavelength {k + 1} is {data_wl[k]:.6g} in the data and {model_wl[k]:.6g}" in text
     assert "descending order" in text and "--resample" in text
+
+
+def test_preprocessing_output_that_is_not_finite_is_refused_naming_the_step():
+    from sklearn.linear_model import LinearRegression
+    from sklearn.preprocessing import FunctionTransformer
+
+    from engine.pipeline import preprocess_branch
+
+    X = np.abs(np.random.default_rng(0).normal(1, 0.1, (8, 5)))
+    X[2, 3] = -1.0                                       # log of a negative: nan
+    with np.errstate(invalid="ignore"):
+        fitted = Pipeline([("log", FunctionTransformer(np.log)),
+                           ("m", LinearRegression())]).fit(np.abs(X), np.arange(8.0))
+        with pytest.raises(InputError, match=r"FunctionTransformer gives nan for spectrum 3 "
+                                             r"at 13"):
+            preprocess_branch(fitted, X, np.arange(10.0, 15.0))
