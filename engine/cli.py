@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from engine.errors import NirdeskInputError, SpecError
+from engine.errors import InputError, NirdeskInputError, SpecError
 
 if TYPE_CHECKING:  # the commands import what they need when they run (a fast --help)
     from types import FrameType
@@ -125,6 +125,9 @@ def _add_data_options(p: argparse.ArgumentParser, task: bool = True) -> None:
                         "(GroupKFold keeps them together; default) or average them")
     p.add_argument("--sheet", metavar="NAME",
                    help="the sheet of an Excel workbook given as --data (default: the first)")
+    p.add_argument("--split-map", metavar="LABEL=ROLE", action="append", default=[],
+                   help="give rows of a partition label other than train/test (e.g. "
+                        "trans=train, val2=test, outlier=exclude); unmapped, they are left out")
     p.add_argument("--common-axis", action="store_true",
                    help="put files whose axes differ on their common range (linear "
                         "interpolation) instead of refusing them")
@@ -142,7 +145,18 @@ def _load_data(args: argparse.Namespace, target: str | None = None) -> SpectralD
     return load_data(path, target=target, reference=args.reference, id_column=args.id_column,
                      group_column=args.group_column, replicates=args.replicates,
                      common_axis=args.common_axis, task=getattr(args, "task", None),
-                     sheet=args.sheet)
+                     sheet=args.sheet, split_map=_split_map(args.split_map))
+
+
+def _split_map(items: list[str]) -> dict[str, str]:
+    """--split-map LABEL=ROLE options as a dict (a malformed one: InputError, exit 2)."""
+    mapping: dict[str, str] = {}
+    for item in items:
+        label, sep, role = item.partition("=")
+        if not sep or not label.strip() or not role.strip():
+            raise InputError(f"--split-map {item!r}: expected LABEL=ROLE, e.g. trans=train")
+        mapping[label.strip()] = role.strip().lower()
+    return mapping
 
 
 def _read_pipeline(path: str, spec: Any = None) -> tuple[Any, ExpandedPipeline]:
@@ -466,7 +480,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(describe_path(args.path, target=args.target, reference=args.reference,
                         id_column=args.id_column, group_column=args.group_column,
                         replicates=args.replicates,
-                        common_axis=args.common_axis, task=args.task, sheet=args.sheet))
+                        common_axis=args.common_axis, task=args.task, sheet=args.sheet,
+                        split_map=_split_map(args.split_map)))
     return EXIT_OK
 
 

@@ -13,6 +13,21 @@ import numpy as np
 
 from engine.errors import InputError
 
+#: what a partition label other than train/test can be mapped to (map_partition)
+PARTITION_ROLES = ("train", "test", "exclude")
+
+
+def partition_note(other: dict[str, list[int]], where: str) -> str:
+    """The loader's note on rows whose partition label is neither train nor test ("" when
+    there are none): they are left out until the user maps their label."""
+    if not other:
+        return ""
+    parts = [f"{len(rows)} labelled {label!r}" for label, rows in other.items()]
+    first = next(iter(other))
+    return (f"{where}: rows neither train nor test ({', '.join(parts)}) are left out of "
+            f"the model; map a label with --split-map {first}=train|test|exclude, or "
+            f"re-include the rows in the window (they then train)")
+
 REGRESSION, CLASSIFICATION = "regression", "classification"
 TASKS = (REGRESSION, CLASSIFICATION)
 UNITS = ("nm", "cm-1", "")
@@ -207,6 +222,36 @@ class SpectralDataset:
             self.excluded[:] = False
         else:
             self.excluded[self._rows(rows)] = False
+
+    def map_partition(self, mapping: dict[str, str]) -> None:
+        """Give the rows of partition labels that are neither train nor test (kept by the
+        loader in ``metadata["partition_other"]``, excluded until mapped) a role: "train",
+        "test" or "exclude". An unknown label is refused with the labels the data has."""
+        other: dict[str, list[int]] = self.metadata.get("partition_other") or {}
+        where = str(self.metadata.get("split_file") or self.metadata.get("path") or self.name)
+        for label, role in mapping.items():
+            if role not in PARTITION_ROLES:
+                raise InputError(f"partition label {label!r} can be mapped to "
+                                 f"{', '.join(PARTITION_ROLES)}, not {role!r}", file=where)
+            if label not in other:
+                known = ", ".join(repr(k) for k in other) or "none"
+                raise InputError(f"no rows are labelled {label!r} in the partition (labels "
+                                 f"other than train/test: {known})", file=where)
+            rows = np.asarray(other[label], dtype=np.intp)
+            self.test_mask = self.test_mask.copy()  # it may be shared with the caller's array
+            self.excluded[rows] = role == "exclude"
+            if role != "exclude":
+                self.test_mask[rows] = role == "test"
+            self.metadata.setdefault("notes", []).append(
+                f"{len(rows)} rows labelled {label!r} mapped to {role}")
+        # the loader's "left out" note now speaks only of the labels still unmapped
+        source = str(self.metadata.get("partition_source", ""))
+        old = partition_note(other, source)
+        notes = self.metadata.setdefault("notes", [])
+        if old in notes:
+            left = {k: v for k, v in other.items() if k not in mapping}
+            notes[notes.index(old)] = partition_note(left, source)
+            self.metadata["notes"] = [n for n in notes if n]
 
     def _rows(self, rows: Any) -> np.ndarray:
         picked = np.asarray(rows)

@@ -160,7 +160,7 @@ def describe_path(path: str, target: str | None = None, *, reference: str | None
                   id_column: str | None = None, group_column: str | None = None,
                   replicates: str = "keep",
                   common_axis: bool = False, task: str | None = None,
-                  sheet: str | None = None) -> str:
+                  sheet: str | None = None, split_map: dict[str, str] | None = None) -> str:
     """A dataset (any input engine.io.load_data takes: a CSV layout, an instrument file, a
     spectrum folder with its reference sheet), a pipeline .json file, or a step (a registry
     name such as SavitzkyGolay, or an allowed dotted class path) when no file of that name
@@ -179,5 +179,5 @@ def describe_path(path: str, target: str | None = None, *, reference: str | None
 
     dataset = load_data(path, target=target, reference=reference, id_column=id_column,
                         group_column=group_column, replicates=replicates,
-                        common_axis=common_axis, task=task, sheet=sheet)
+                        common_axis=common_axis, task=task, sheet=sheet, split_map=split_map)
     return describe_dataset(dataset, target)

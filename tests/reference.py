@@ -30,6 +30,14 @@ def read_folder(folder: Path, target: str | None = None):
     return X, Y[:, col], np.array(header, dtype=float), test
 
 
+def read_train(folder: Path) -> np.ndarray:
+    """The training mask of a split.csv read with csv: rows labelled cal/train only (other
+    labels, such as the tablet data's 'trans', are neither train nor test)."""
+    with open(folder / "split.csv", newline="") as fh:
+        split = [r[0].strip().lower() for r in list(csv.reader(fh))[1:]]
+    return np.array([s in ("cal", "train") for s in split])
+
+
 class RefSNV(BaseEstimator, TransformerMixin):
     def fit(self, X, y=None):
         return self
@@ -68,16 +76,17 @@ class RefDetrend(BaseEstimator, TransformerMixin):
         return out
 
 
-def cv_rmse(steps, X, y, train, n_splits=5, random_state=0):
+def cv_rmse(steps, X, y, train, n_splits=5, random_state=0, test=None):
     """RMSECV of Pipeline(steps) with KFold(n_splits, shuffle, random_state) on the training rows,
-    plus the RMSEP of the pipeline refitted on all training rows when there is a test part."""
+    plus the RMSEP of the pipeline refitted on all training rows when there is a test part
+    (``test``: its rows; default every row not in ``train``)."""
     Xtr, ytr = X[train], y[train]
     pred = np.empty_like(ytr)
     for a, b in KFold(n_splits, shuffle=True, random_state=random_state).split(Xtr):
         model = clone(Pipeline(steps)).fit(Xtr[a], ytr[a])
         pred[b] = np.ravel(model.predict(Xtr[b]))
     rmsecv = float(np.sqrt(np.mean((pred - ytr) ** 2)))
-    test = np.setdiff1d(np.arange(len(y)), train)
+    test = np.setdiff1d(np.arange(len(y)), train) if test is None else np.asarray(test)
     rmsep = None
     if test.size:
         model = clone(Pipeline(steps)).fit(Xtr, ytr)

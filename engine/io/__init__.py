@@ -46,16 +46,20 @@ _LOADERS = {LAYOUT_FOLDER: load_folder, LAYOUT_NIRS4ALL: load_nirs4all,
             LAYOUT_SINGLE_CSV: load_single_csv}
 
 
-def load_dataset(path: str | os.PathLike[str], target: str | None = None) -> SpectralDataset:
+def load_dataset(path: str | os.PathLike[str], target: str | None = None,
+                 split_map: dict[str, str] | None = None) -> SpectralDataset:
     """Read the dataset at ``path`` (layout detected) and select ``target`` if given.
 
     Nothing is modified on failure: the caller's current dataset stays as it was, since the
     new one only exists once every check has passed. An unknown ``target`` raises an InputError
-    listing the targets the file has.
+    listing the targets the file has. ``split_map`` gives partition labels other than
+    train/test a role (SpectralDataset.map_partition); unmapped, their rows are excluded.
     """
     layout = detect_layout(path)
     dataset = _LOADERS[layout](Path(path))
     dataset.ascending()
+    if split_map:
+        dataset.map_partition(split_map)
     if target is not None:
         dataset.select_target(target)
     return dataset
@@ -110,6 +114,7 @@ def load_data(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *
               replicates: str = "keep",
               common_axis: bool = False, task: str | None = None,
               sheet: str | None = None,
+              split_map: dict[str, str] | None = None,
               cancel: threading.Event | None = None,
               progress: Callable[[int, int], None] | None = None) -> SpectralDataset:
     """Whatever ``--data`` names, as one dataset (the one entry point of the CLI).
@@ -120,6 +125,7 @@ def load_data(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *
     replicate scans of one sample when the sheet has one row per file. Without ``reference``:
     an instrument file, or a CSV layout. ``task`` ("regression" | "classification") is the
     user's choice for the selected target. ``sheet`` names the sheet of an Excel workbook.
+    ``split_map`` maps partition labels other than train/test to train, test or exclude.
     """
     if reference is not None:
         from engine.io.folder import load_folder_import, plan_folder_import
@@ -130,6 +136,8 @@ def load_data(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *
                                   group_column=group_column)
         dataset = load_folder_import(plan, replicates=replicates, common_axis=common_axis,
                                      cancel=cancel, progress=progress).dataset
+        if split_map:
+            dataset.map_partition(split_map)
         if target is not None:
             dataset.select_target(target)
     else:
@@ -142,13 +150,15 @@ def load_data(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *
                                  file=str(path))
         if instrument_suffix(path) is not None:
             dataset = load_instrument_file(path, sheet=sheet)
+            if split_map:
+                dataset.map_partition(split_map)
             if target is not None:
                 dataset.select_target(target)
         else:
             if sheet is not None:
                 raise InputError("--sheet is for an Excel workbook", file=str(path))
             _refuse_bare_spectrum_folder(Path(path))
-            dataset = load_dataset(path, target=target)
+            dataset = load_dataset(path, target=target, split_map=split_map)
     _check_range(dataset)
     if task is not None:
         if dataset.target is None:

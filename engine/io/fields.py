@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.dataset import partition_note
 from engine.errors import InputError
 from engine.io.csvtable import CsvTable
 from engine.io.ranges import first_out_of_range, out_of_range_message
@@ -16,8 +17,9 @@ from engine.io.ranges import first_out_of_range, out_of_range_message
 ID_NAMES = frozenset({"id", "sample", "sample_id", "sampleid", "sample id", "name"})
 SPLIT_NAMES = frozenset({"split", "set", "partition"})
 TEST_VALUES = frozenset({"test", "val", "validation"})
+TRAIN_VALUES = frozenset({"train", "training", "cal", "calibration"})
 # values that make row 1 of a split file data, not a header, even when the count would allow both
-PARTITION_VALUES = TEST_VALUES | {"train", "training", "cal", "calibration"}
+PARTITION_VALUES = TEST_VALUES | TRAIN_VALUES
 MISSING_MARKERS = frozenset({"na", "n/a", "#n/a", "null", "none", "missing", "-", "?", "."})
 
 
@@ -311,12 +313,49 @@ def is_test_value(value: str) -> bool:
     return value.strip().lower() in TEST_VALUES
 
 
-def read_split(table: CsvTable, n_expected: int, x_table: CsvTable, x_first: int) -> np.ndarray:
-    """test_mask from a one-column split file with an optional header.
+@dataclass
+class Partition:
+    """A partition column read: the test rows, and the rows whose label is neither a train
+    nor a test word ('trans', 'val2', 'outlier'...), by label. Those are not folded into
+    training: the dataset leaves them out (excluded) and a note lists them, until the user
+    maps a label to train, test or exclude (SpectralDataset.map_partition, --split-map)."""
+
+    test_mask: np.ndarray
+    other: dict[str, list[int]]
+
+    @property
+    def excluded(self) -> np.ndarray:
+        mask = np.zeros(self.test_mask.size, dtype=bool)
+        for rows in self.other.values():
+            mask[rows] = True
+        return mask
+
+    def note(self, where: str) -> str:
+        """One line for the loader's notes ("" when every label was train or test)."""
+        return partition_note(self.other, where)
+
+
+def partition_of(values: list[str]) -> Partition:
+    """Read partition labels (case-insensitive; whitespace ignored): test/val/validation hold
+    a row out, train/training/cal/calibration train on it, anything else is kept by label."""
+    test = np.zeros(len(values), dtype=bool)
+    other: dict[str, list[int]] = {}
+    for i, value in enumerate(values):
+        word = value.strip().lower()
+        if word in TEST_VALUES:
+            test[i] = True
+        elif word not in TRAIN_VALUES:
+            other.setdefault(value.strip(), []).append(i)
+    return Partition(test, other)
+
+
+def read_split(table: CsvTable, n_expected: int, x_table: CsvTable, x_first: int) -> Partition:
+    """The partition of a one-column split file with an optional header.
 
     Row 1 is a header when it reads split/set/partition, or when the file has one row more than
     X has spectra and row 1 is not a partition value (train/cal/test/val...). Rows reading
-    test/val/validation are held out; every other value is train.
+    test/val/validation are held out, train/cal rows train, other labels are kept apart
+    (see Partition).
     """
     if table.n_cols != 1:
         raise table.error(f"the split file must have exactly one column (found {table.n_cols})",
@@ -327,7 +366,7 @@ def read_split(table: CsvTable, n_expected: int, x_table: CsvTable, x_first: int
     first = 1 if header else 0
     check_same_rows(x_table, x_first, n_expected, table, first, table.n_rows - first,
                     b_what=("split value", "split values"))
-    return np.array([is_test_value(str(s)) for s in table.cells[first:, 0]], dtype=bool)
+    return partition_of([str(s) for s in table.cells[first:, 0]])
 
 
 def check_same_rows(a: CsvTable, a_first: int, a_n: int, b: CsvTable, b_first: int, b_n: int,

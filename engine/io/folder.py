@@ -31,7 +31,7 @@ import numpy as np
 from engine.dataset import SpectralDataset
 from engine.errors import Cancelled, InputError
 from engine.io.csvtable import CsvTable, read_table
-from engine.io.fields import ID_NAMES, SPLIT_NAMES, RawColumn, is_test_value, type_target
+from engine.io.fields import ID_NAMES, SPLIT_NAMES, Partition, RawColumn, partition_of, type_target
 
 if TYPE_CHECKING:  # the readers load their libraries only when a folder import runs
     from engine.io.formats import SpectraFile
@@ -379,17 +379,24 @@ def _build(plan: ImportPlan, kept: list[tuple[Path, str]], X: np.ndarray, axis: 
     sub = _rows_table(table, rows)
     targets = {header[j]: type_target(RawColumn.from_table(sub, header[j], 1, j, header))
                for j in range(len(header)) if j not in skip and header[j].strip()}
-    test_mask = (np.array([is_test_value(str(table.cells[r, split_cols[0]])) for r in rows])
-                 if split_cols else np.zeros(len(rows), bool))
+    part = (partition_of([str(table.cells[r, split_cols[0]]) for r in rows])
+            if split_cols else Partition(np.zeros(len(rows), bool), {}))
+    partition_source = (f"{Path(plan.sheet).name}, column {header[split_cols[0]]!r}"
+                        if split_cols else "")
+    if part.other:
+        notes.append(part.note(partition_source))
     meta = {"path": str(plan.files[0].parent), "layout": LAYOUT_SPECTRUM_FOLDER,
             "x_file": str(plan.files[0].parent), "target_file": str(plan.sheet),
             "id_column": plan.id_column, "replicates": replicates,
             "import": plan.to_json(),
             "refused": [{"file": str(r.file), "reason": r.reason} for r in refused],
             "wavelengths_unknown": False, "notes": notes}
+    if part.other:
+        meta["partition_other"] = part.other
+        meta["partition_source"] = partition_source
     return SpectralDataset(X=X, wavelengths=axis, targets=targets, sample_ids=np.asarray(ids),
-                           test_mask=test_mask, name=plan.files[0].parent.name or "spectra",
-                           metadata=meta, units=units,
+                           test_mask=part.test_mask, excluded=part.excluded,
+                           name=plan.files[0].parent.name or "spectra", metadata=meta, units=units,
                            groups=np.asarray(groups) if replicates == KEEP else None)
 
 

@@ -20,12 +20,13 @@ from engine.io.csvtable import CsvTable, read_table
 from engine.io.fields import (
     ID_NAMES,
     SPLIT_NAMES,
+    Partition,
     RawColumn,
     XBlock,
     YBlock,
     check_same_rows,
     check_wavelengths,
-    is_test_value,
+    partition_of,
     read_ids,
     read_split,
     read_x,
@@ -151,15 +152,24 @@ def load_folder(folder: Path) -> SpectralDataset:
         yb = read_y(read_table(y_path, delimiter_hint=xt.delimiter), n_expected=xb.n)
         _check_xy(xb, yb)
         targets = {c.name: type_target(c) for c in yb.columns}
-    test_mask = np.zeros(xb.n, dtype=bool)
+    part = Partition(np.zeros(xb.n, dtype=bool), {})
     if split_path is not None:
         st = read_table(split_path, delimiter_hint=xt.delimiter)
-        test_mask = read_split(st, xb.n, xt, xb.first_row)
+        part = read_split(st, xb.n, xt, xb.first_row)
     meta = _metadata(folder, LAYOUT_FOLDER, xb, x_path, y_path)
     meta["split_file"] = None if split_path is None else str(split_path)
+    _note_partition(meta, part, split_path.name if split_path is not None else "")
     return SpectralDataset(X=xb.X, wavelengths=xb.wavelengths, targets=targets,
-                           sample_ids=_ids(xb), test_mask=test_mask,
-                           name=dataset_name(folder), metadata=meta)
+                           sample_ids=_ids(xb), test_mask=part.test_mask,
+                           excluded=part.excluded, name=dataset_name(folder), metadata=meta)
+
+
+def _note_partition(meta: dict, part: Partition, where: str) -> None:
+    """Keep the rows of labels that are neither train nor test (for --split-map) and say so."""
+    if part.other:
+        meta["partition_other"] = part.other
+        meta["partition_source"] = where
+        meta["notes"].append(part.note(where))
 
 
 def _check_xy(xb: XBlock, yb: YBlock) -> None:
@@ -336,13 +346,17 @@ def load_single_csv(path: Path) -> SpectralDataset:
     ids = (read_ids(t, 1, id_cols[0], header) if id_cols
            else np.arange(1, t.n_rows).astype(str))
     split_cols = [j for j, k in enumerate(kinds) if k == "split"]
-    test_mask = _partition(t, split_cols[0], header) if split_cols else np.zeros(t.n_rows - 1, bool)
+    part = (_partition(t, split_cols[0], header) if split_cols
+            else Partition(np.zeros(t.n_rows - 1, bool), {}))
     meta = {"path": str(path), "layout": LAYOUT_SINGLE_CSV, "x_file": str(path),
             "target_file": str(path), "delimiter": t.delimiter, "decimal_comma": t.decimal_comma,
             "wavelengths_unknown": False, "has_id_column": bool(id_cols),
             "partition_column": header[split_cols[0]] if split_cols else None, "notes": []}
+    if split_cols:
+        _note_partition(meta, part, f"{path.name}, column {header[split_cols[0]]!r}")
     return SpectralDataset(X=X, wavelengths=wavelengths, targets=targets, sample_ids=ids,
-                           test_mask=test_mask, name=dataset_name(path), metadata=meta)
+                           test_mask=part.test_mask, excluded=part.excluded,
+                           name=dataset_name(path), metadata=meta)
 
 
 def _column_kind(t: CsvTable, j: int, name: str) -> str:
@@ -357,10 +371,10 @@ def _column_kind(t: CsvTable, j: int, name: str) -> str:
     return "target"
 
 
-def _partition(t: CsvTable, j: int, header: list[str]) -> np.ndarray:
+def _partition(t: CsvTable, j: int, header: list[str]) -> Partition:
     values = [str(s).strip() for s in t.cells[1:, j]]
     for i, v in enumerate(values):
         if not v:
             raise t.error("empty cell in the partition column (expected train or test)", i + 1, j,
                           header)
-    return np.array([is_test_value(v) for v in values], dtype=bool)
+    return partition_of(values)

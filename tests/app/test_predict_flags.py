@@ -23,7 +23,7 @@ from sklearn.cross_decomposition import PLSRegression
 
 from app.predict.panel import PredictPanel
 from app.predict.table import FLAG_COLUMN, FLAG_MARK, FLAGGED_BACKGROUND
-from tests.reference import read_folder, read_matrix
+from tests.reference import read_folder, read_matrix, read_train
 
 A = 8
 SPEC = {"name": "flags-test", "steps": [
@@ -101,7 +101,8 @@ def setup(tmp_path_factory, tablet_dir):
     X_new = np.vstack([X[rows], X2[other]])
     ids = [f"inst1-{i}" for i in rows] + [f"inst2-{i}" for i in other]
     new = write_csv(root / "new.csv", wl, X_new, ids)
-    ref = independent(X[~test], y[~test], X_new)
+    train = read_train(tablet_dir)   # 'cal' rows only: the 'trans' rows are excluded
+    ref = independent(X[train], y[train], X_new)
     return {"project": str(project), "new": str(new), "ids": ids, "ref": ref, "root": root}
 
 

@@ -15,7 +15,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from app.predict.panel import PredictPanel
-from tests.reference import RefSNV, read_folder
+from tests.reference import RefSNV, read_folder, read_train
 
 SPEC = {"name": "panel-test", "steps": [{"branch": [
     ["SNV", {"class": "PLSRegression", "params": {"n_components": 8, "scale": False}}],
@@ -60,6 +60,7 @@ def setup(tmp_path_factory, tablet_dir):
     ids = [f"tablet-{i}" for i in np.flatnonzero(test)]
     new = write_csv(root / "new.csv", wl, X[test], ids, y[test])
     return {"root": root, "project": str(project), "X": X, "y": y, "wl": wl, "test": test,
+            "train": read_train(tablet_dir),   # 'cal' rows: the 'trans' rows are left out
             "ids": ids, "new": str(new), "best": result.best_branch}
 
 
@@ -88,7 +89,7 @@ def click_predict(qtbot, panel: PredictPanel):
 
 
 def refit(s: dict, branch: int, X_new: np.ndarray) -> np.ndarray:
-    train = ~s["test"]
+    train = s["train"]
     return np.ravel(REFERENCE[branch]().fit(s["X"][train], s["y"][train]).predict(X_new))
 
 
@@ -154,7 +155,7 @@ def test_default_branch_predictions_equal_the_saved_model_and_plain_sklearn(setu
     rmsep = float(np.sqrt(np.mean((result.predictions - y_new) ** 2)))
     assert f"RMSEP {rmsep:.4g}" in panel.summary.text() and "R\u00b2" in panel.summary.text()
     # the plot: the shared spectra layer draws every training spectrum, then every new one
-    assert_draws(panel, setup["X"][~setup["test"]], setup["wl"], X_new, setup["wl"])
+    assert_draws(panel, setup["X"][setup["train"]], setup["wl"], X_new, setup["wl"])
     assert panel.export_button.isEnabled()
 
 
@@ -176,7 +177,7 @@ def test_wavelength_mismatch_is_explained_and_resampling_predicts(setup, panel, 
     ready(qtbot, panel, setup["project"], str(path))
     assert "differ from the model's" in panel.message_text()
     # the new spectra are drawn on their own (coarser) axis over the training ones
-    assert_draws(panel, setup["X"][~setup["test"]], setup["wl"], X_coarse, coarse_wl)
+    assert_draws(panel, setup["X"][setup["train"]], setup["wl"], X_coarse, coarse_wl)
     qtbot.waitUntil(panel.is_drawn, timeout=20000)
     with qtbot.waitSignal(panel.error, timeout=20000) as blocker:
         QTest.mouseClick(panel.predict_button, Qt.MouseButton.LeftButton)
@@ -213,7 +214,7 @@ def test_a_bad_file_names_row_and_column_and_keeps_what_was_shown(setup, panel, 
     assert "Traceback" not in text
     assert panel.dataset is dataset and panel.result is result
     assert panel.table_model.rowCount() == len(setup["ids"])
-    assert_draws(panel, setup["X"][~setup["test"]], setup["wl"], setup["X"][setup["test"]],
+    assert_draws(panel, setup["X"][setup["train"]], setup["wl"], setup["X"][setup["test"]],
                  setup["wl"])
 
 

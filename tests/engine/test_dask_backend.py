@@ -31,7 +31,7 @@ from engine.registry import allow_module_prefix
 from engine.run import run
 from tests.faulty import RaisingRegressor, SlowRegressor
 from tests.patterns import FOUR
-from tests.reference import cv_rmse, read_folder
+from tests.reference import cv_rmse, read_folder, read_train
 
 allow_module_prefix("tests")
 REPO = Path(__file__).resolve().parents[2]
@@ -102,7 +102,7 @@ def test_four_branches_on_the_cluster_equal_the_local_run(tablet, pool, tablet_d
     X, y, _, test = read_folder(tablet_dir)
     rmsecv, rmsep, _ = cv_rmse([("scale", StandardScaler()),
                                 ("enet", ElasticNet(alpha=0.5, max_iter=300))], X, y,
-                               np.flatnonzero(~test))
+                               np.flatnonzero(read_train(tablet_dir)), test=np.flatnonzero(test))
     assert remote.branches[2].metrics["cv"]["rmse"] == pytest.approx(rmsecv, rel=1e-9)
     assert remote.branches[2].metrics["test"]["rmse"] == pytest.approx(rmsep, rel=1e-9)
 

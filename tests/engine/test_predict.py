@@ -16,7 +16,7 @@ from sklearn.preprocessing import StandardScaler
 from engine.cli import main as cli_main
 from engine.predict import predict
 from engine.store import Project
-from tests.reference import RefSNV, read_folder
+from tests.reference import RefSNV, read_folder, read_train
 
 SPEC = {"name": "predict-test", "steps": [{"branch": [
     ["SNV", {"class": "PLSRegression", "params": {"n_components": 8, "scale": False}}],
@@ -61,7 +61,7 @@ def setup(tmp_path_factory):
     X_new = X[test] + rng.normal(scale=2e-4, size=X[test].shape)
     ids = [f"new-{i}" for i in range(len(X_new))]
     new = write_folder(root / "new", wl, X_new, y[test], ids)
-    return {"root": root, "project": project, "X": X, "y": y, "wl": wl, "train": ~test,
+    return {"root": root, "project": project, "X": X, "y": y, "wl": wl, "train": read_train(DATA / "tablet"),
             "X_new": X_new, "y_new": y[test], "ids": ids, "new": new}
 
 

@@ -16,7 +16,7 @@ from engine.errors import InputError
 from engine.io import load_dataset
 from engine.run import run
 from tests.faulty import failing_model
-from tests.reference import RefDetrend, RefMSC, RefSNV, cv_rmse, read_folder
+from tests.reference import RefDetrend, RefMSC, RefSNV, cv_rmse, read_folder, read_train
 
 FOUR_BRANCHES = [{"branch": [
     ["SNV", {"class": "PLSRegression", "params": {"n_components": 10}}],
@@ -46,13 +46,15 @@ def test_cli_four_branches_on_tablet_match_plain_sklearn(tablet_dir, tmp_path):
                      "--verbose", "0"]) == 0
     results = json.loads(out.read_text())
     assert results["schema"] == "nirdesk.results/1"
-    assert results["dataset"]["n_train"] == 430 and results["dataset"]["n_test"] == 212
+    # split.csv: 400 'cal', 212 'test' and 30 'trans' rows, which are neither: left out
+    assert results["dataset"]["n_train"] == 400 and results["dataset"]["n_test"] == 212
+    assert results["dataset"]["n_excluded"] == 30
 
     X, y, _, test = read_folder(tablet_dir)
-    train = np.flatnonzero(~test)
+    train = np.flatnonzero(read_train(tablet_dir))
     assert [b["status"] for b in results["branches"]] == ["ok"] * 4
     for branch, steps in zip(results["branches"], REFERENCE_STEPS, strict=True):
-        rmsecv, rmsep, _ = cv_rmse(steps, X, y, train)
+        rmsecv, rmsep, _ = cv_rmse(steps, X, y, train, test=np.flatnonzero(test))
         assert _rel(branch["metrics"]["cv"]["rmse"], rmsecv) < 1e-9, branch["name"]
         assert _rel(branch["metrics"]["test"]["rmse"], rmsep) < 1e-9, branch["name"]
     best = min(results["branches"], key=lambda b: b["metrics"]["cv"]["rmse"])
