@@ -50,7 +50,8 @@ class Prepared:
 
     @property
     def held_out(self) -> np.ndarray:
-        return np.asarray(self.tset.held_out, dtype=bool)
+        """Pairs that cannot be standards: held out for testing, or excluded."""
+        return np.asarray(self.tset.held_out | self.tset.excluded, dtype=bool)
 
 
 @dataclass

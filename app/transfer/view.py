@@ -345,8 +345,11 @@ class TransferView(QWidget):
             self._jobs.cancel(kind)
         if self._own_jobs:
             self._jobs.shutdown()
-        self.spectra_plot.close()
-        self.pred_plot.close()
+        # The plots are not close()d here, unlike the long-lived panels': pyqtgraph's close()
+        # clears the scene of a widget that stays alive inside this view until Qt deletes it,
+        # and with this view's legend and scatter items that corrupted a live Python object
+        # (a later garbage collection crashed in the test suite, 4 runs in 5). They go with
+        # the view, which holds a few curves only.
 
     # -- background results ----------------------------------------------------------------
     def _submit(self, kind: str, label: str, done: Any, fn: Any, *args: Any) -> None:
@@ -395,8 +398,10 @@ class TransferView(QWidget):
         self._fill_samples(prepared)
         tset = prepared.tset
         note = f" ({'; '.join(tset.notes)})" if tset.notes else ""
+        excluded = int(tset.excluded.sum())
+        left_out = f", {excluded} excluded" if excluded else ""
         self._info(f"{tset.n_pairs} pairs by {tset.paired_by}, {int(tset.held_out.sum())} held "
-                   f"out for testing{note}.")
+                   f"out for testing{left_out}{note}.")
         if then_compute:
             self.run_transfer()
 
@@ -463,6 +468,8 @@ class TransferView(QWidget):
                 item.setForeground(grey)
             self.samples.addItem(item)
         self.samples_label.setText(f"Pairs ({len(held)}, {int(held.sum())} held out)")
+        self.samples_label.setToolTip("Held out: rows marked test in a split.csv, or excluded; "
+                                      "they are never Kennard-Stone standards")
 
     def _method_changed(self, _index: int = 0) -> None:
         self.window_spin.setEnabled(self.method_combo.currentData() == "pds")

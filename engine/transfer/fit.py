@@ -10,7 +10,8 @@ The transferred model is a new scikit-learn Pipeline built from the branch's fit
 final model by the same model wrapped in its correction. The scores compare the branch's
 model on the raw secondary spectra with the transferred model on them, over the pairs that
 were not used as standards: the rows held out for testing when the data marks some (split.csv),
-else every pair that is not a standard, and only where reference values exist.
+else every pair that is not a standard, and only where reference values exist (never an
+excluded row).
 """
 from __future__ import annotations
 
@@ -109,7 +110,7 @@ def _pipeline_steps(model: Any) -> list[tuple[str, Any]]:
 def _evaluation_rows(tset: TransferSet, standards: np.ndarray) -> tuple[np.ndarray, str]:
     if tset.reference is None:
         return np.zeros(0, dtype=np.int64), "no reference values: not scored"
-    known = np.isfinite(tset.reference)
+    known = np.isfinite(tset.reference) & ~tset.excluded
     held = np.flatnonzero(tset.held_out & known)
     if held.size:
         return held, f"the {held.size} pairs held out for testing"

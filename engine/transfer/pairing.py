@@ -53,8 +53,10 @@ class TransferSet:
     """Paired spectra: row k of ``primary`` and of ``secondary`` is sample ``sample_ids[k]``.
 
     primary_rows / secondary_rows  the pairs' rows in the two datasets
-    held_out      (n,) bool: rows either dataset holds out for testing (split.csv test/val)
-                  or excludes; never chosen as transfer standards, they score the transfer
+    held_out      (n,) bool: rows either dataset holds out for testing (split.csv test/val):
+                  never chosen as transfer standards, they score the transfer
+    excluded      (n,) bool: rows either dataset excludes (the user's exclusions, rows the
+                  split leaves out): neither standards nor scored
     reference     (n,) float reference values of the model's target where a dataset has
                   them (the secondary's first, else the primary's), else None
     paired_by     "sample id" or "row order"
@@ -67,6 +69,7 @@ class TransferSet:
     primary_rows: np.ndarray
     secondary_rows: np.ndarray
     held_out: np.ndarray
+    excluded: np.ndarray
     paired_by: str
     primary_name: str
     secondary_name: str
@@ -79,8 +82,9 @@ class TransferSet:
 
     @property
     def candidates(self) -> np.ndarray:
-        """Indices of the pairs that may serve as transfer standards (not held out)."""
-        return np.flatnonzero(~self.held_out)
+        """Indices of the pairs that may serve as transfer standards (neither held out nor
+        excluded)."""
+        return np.flatnonzero(~self.held_out & ~self.excluded)
 
 
 def _same_axis(primary: SpectralDataset, secondary: SpectralDataset) -> None:
@@ -143,8 +147,8 @@ def pair_datasets(primary: SpectralDataset, secondary: SpectralDataset,
         p_rows = s_rows = np.arange(primary.n_samples)
         paired_by = "row order"
         notes.append("the files have no sample-id column: rows paired by order")
-    held_out = (primary.test_mask[p_rows] | secondary.test_mask[s_rows]
-                | primary.excluded[p_rows] | secondary.excluded[s_rows])
+    held_out = primary.test_mask[p_rows] | secondary.test_mask[s_rows]
+    excluded = primary.excluded[p_rows] | secondary.excluded[s_rows]
     reference = _reference(secondary, target, s_rows)
     if reference is None:
         reference = _reference(primary, target, p_rows)
@@ -152,6 +156,7 @@ def pair_datasets(primary: SpectralDataset, secondary: SpectralDataset,
                        wavelengths=primary.wavelengths.copy(),
                        sample_ids=secondary.sample_ids[s_rows].copy(),
                        primary_rows=p_rows, secondary_rows=s_rows, held_out=held_out,
+                       excluded=excluded,
                        paired_by=paired_by, primary_name=p_where, secondary_name=s_where,
                        reference=reference, notes=notes)
 
@@ -160,4 +165,4 @@ def describe(tset: TransferSet) -> dict[str, Any]:
     """The transfer set as JSON facts (for the saved run and the CLI)."""
     return {"primary": tset.primary_name, "secondary": tset.secondary_name,
             "n_pairs": tset.n_pairs, "paired_by": tset.paired_by,
-            "n_held_out": int(tset.held_out.sum())}
+            "n_held_out": int(tset.held_out.sum()), "n_excluded": int(tset.excluded.sum())}

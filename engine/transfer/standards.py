@@ -23,21 +23,21 @@ def choose_standards(tset: TransferSet, standards: int | Sequence[str] | None = 
                      ) -> np.ndarray:
     """Indices (into the pairs) of the transfer standards.
 
-    standards  None: every pair not held out; N: Kennard-Stone's first N of those; a list
-               of sample ids: exactly those pairs (held-out ones included: the user chose)
+    standards  None: every pair neither held out nor excluded; N: Kennard-Stone's first N of
+               those; a list of sample ids: exactly those pairs (the user chose them)
     """
     candidates = tset.candidates
     where = tset.secondary_name
     if standards is None:
         if candidates.size < 2:
-            raise InputError(f"the transfer set has {candidates.size} pair(s) not held out for "
-                             "testing; a transfer needs at least 2", file=where)
+            raise InputError(f"the transfer set has {candidates.size} pair(s) neither held out "
+                             "for testing nor excluded; a transfer needs at least 2", file=where)
         return candidates
     if isinstance(standards, (int, np.integer)):
         n = int(standards)
         if n < 2 or n > candidates.size:
             raise InputError(f"--standards {n}: choose between 2 and {candidates.size} (the "
-                             "pairs not held out for testing)", file=where)
+                             "pairs neither held out for testing nor excluded)", file=where)
         if n == candidates.size:
             return candidates
         picked = kennard_stone(tset.primary[candidates], n)

@@ -144,12 +144,21 @@ def test_mismatched_axes_are_refused_in_one_line(setup, capsys) -> None:
     assert str(folder) in line
 
 
+def _candidates(folder: Path) -> int:
+    """Rows that may be standards: neither test rows of split.csv nor excluded."""
+    from engine.io import load_data
+
+    ds = load_data(folder)
+    return int((~ds.test_mask & ~ds.excluded).sum())
+
+
 @pytest.mark.parametrize(("args", "words"), [
     (["--method", "pds", "--window", "4"], "odd"),
-    (["--method", "ds", "--standards", "1000"], "between 2 and 430"),
+    (["--method", "ds", "--standards", "1000"], "between 2 and {n}"),
     (["--method", "ds", "--branch", "7"], "no branch 7"),
 ])
 def test_bad_settings_are_refused_in_one_line(setup, capsys, args, words) -> None:
+    words = words.format(n=_candidates(setup["primary"]))
     line = _refused(setup, capsys, "--primary", str(setup["primary"]), "--secondary",
                     str(setup["secondary"]), *args)
     assert words in line
