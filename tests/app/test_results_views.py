@@ -219,7 +219,8 @@ def test_predicted_and_residual_plots_show_the_branch_predictions(panel, tablet,
     click_row(panel, SNV_PLS)
     b = result.branch(SNV_PLS)
     y = np.asarray(ds.y, dtype=float)
-    train, test = np.flatnonzero(~ds.test_mask), np.flatnonzero(ds.test_mask)
+    train = np.flatnonzero(~ds.test_mask & ~ds.excluded)
+    test = np.flatnonzero(ds.test_mask)
     pred = panel.plots["predicted"]
     assert pred.has_plot
     x_cv, y_cv = pred.cv_points.getData()
@@ -410,7 +411,9 @@ def test_predictions_csv_reads_back(panel, tablet, tmp_path):
     np.testing.assert_array_equal(tp, b.test_predictions)
     np.testing.assert_allclose([float(r["residual"]) for r in test], tp - y[ds.test_indices])
     one = read_csv(panel.export_predictions_csv(tmp_path / "one.csv", branch_id=RIDGE))
-    assert {int(r["branch_id"]) for r in one} == {RIDGE} and len(one) == ds.n_samples
+    # every row but the excluded ones (the tablet's 'trans' rows are left out)
+    assert {int(r["branch_id"]) for r in one} == {RIDGE}
+    assert len(one) == ds.n_samples - int(ds.excluded.sum())
 
 
 def test_each_plot_exports_a_png_and_an_empty_plot_refuses(panel, tablet, tmp_path, qtbot):
@@ -621,7 +624,12 @@ def test_a_tuned_pls_branch_shows_its_sweep_and_chosen_components(panel, tablet,
     k, rmse = comp.curve.getData()
     ck, cr = comp.chosen.getData()
     assert ck[0] == comp.chosen_k and cr[0] == rmse[list(k).index(comp.chosen_k)]
-    assert cr[0] == pytest.approx(rmse.min())  # the sweep chose the lowest RMSECV
+    # the default rule (fewest components within one SE of the minimum): the curve's lowest
+    # point is the stored minimum, and the choice never has more components than it
+    minimum = b.tuning["minimum"]
+    assert b.tuning["selection"] == "one_se"
+    assert rmse.min() == pytest.approx(minimum["value"], rel=1e-12)
+    assert comp.chosen_k <= minimum["params"]["n_components"] and cr[0] >= rmse.min()
     show_tab(panel, "history")
     history = panel.plots["history"]
     tx, _ty = history.trials.getData()

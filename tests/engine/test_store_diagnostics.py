@@ -15,11 +15,12 @@ from engine.run import run
 from engine.store import SCHEMA_VERSION, Project
 from engine.store.digests import DIGEST_COLUMN
 from engine.store.schema import create_schema
+from tests.faulty import failing_model
 
 SPEC = [{"branch": [
     [{"class": "PLSRegression", "params": {"n_components": 3, "scale": False}}],
     ["SNV", {"class": "Ridge", "params": {"alpha": 0.1}}],
-    [{"class": "PLSRegression", "params": {"n_components": 500}}],  # fails: no model
+    [failing_model()],  # fails: no model
 ], "n_jobs": 1}]
 
 

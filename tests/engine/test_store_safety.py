@@ -101,7 +101,13 @@ def test_a_model_with_an_untrusted_class_and_function_is_refused_naming_them(pro
     assert f"{Sneaky.__module__}.Sneaky" in message
     assert "posix.system" in message or "nt.system" in message
     assert "run 1, branch 1" in message
-    assert cli_main(["predict", str(project_file), "--data", str(tmp_path), "--branch", "1",
+    # valid spectra on the model's axis, so the refusal is the model's (the data is read first)
+    ds = small_dataset(seed=1)
+    lines = ["sample_id," + ",".join(f"{w:g}" for w in ds.wavelengths)]
+    lines += [f"n{i}," + ",".join(repr(float(v)) for v in row) for i, row in enumerate(ds.X)]
+    (tmp_path / "new").mkdir()
+    (tmp_path / "new" / "X.csv").write_text("\n".join(lines) + "\n")
+    assert cli_main(["predict", str(project_file), "--data", str(tmp_path / "new"), "--branch", "1",
                      "--out", str(tmp_path / "out.csv")]) == 2
     err_text = capsys.readouterr().err
     assert err_text.count("\n") == 1 and "Sneaky" in err_text and "Traceback" not in err_text
