@@ -81,8 +81,7 @@ def run_gui(argv: Sequence[str]) -> int:
     batch = bool(args.screenshot or args.exit_after_load or args.demo_run)
     window = MainWindow(AppSettings(persistent=not batch), quiet=batch)
     if args.screenshot:
-        window.apply_default_size()
-        window.resize(*args.size)
+        window.apply_default_size(args.size)   # the docks in that size's proportions
     else:
         window.restore_layout()
 

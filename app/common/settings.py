@@ -102,6 +102,16 @@ class AppSettings:
         self._set("view/band", bool(band))
 
     # -- execution (Settings > Execution) ---------------------------------------------------
+    def leaderboard_hidden(self) -> list[str]:
+        """Header texts of the leaderboard columns the user hid (its header's menu)."""
+        value = self._get("results/hidden_columns", [])
+        if isinstance(value, str):  # QSettings returns one string for a one-item list
+            value = [value] if value else []
+        return [str(v) for v in value or []]
+
+    def save_leaderboard_hidden(self, names: list[str]) -> None:
+        self._set("results/hidden_columns", list(names))
+
     def execution_backend(self) -> str:
         """"loky" (this machine, the default) or "dask" (a Dask cluster)."""
         value = str(self._get("execution/backend", "loky"))

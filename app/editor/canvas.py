@@ -118,6 +118,7 @@ class PipelineCanvas(QScrollArea):
             old.deleteLater()
         self._holder_box.addWidget(content)
         self._content = content
+        self._fit_lanes()
         self._apply_badges()
         self.horizontalScrollBar().setValue(hbar)
         self.verticalScrollBar().setValue(vbar)
@@ -252,6 +253,21 @@ class PipelineCanvas(QScrollArea):
 
     # False while a run is going: then Esc is Cancel, wherever the focus is (the window sets it)
     claim_escape = True
+
+    def _fit_lanes(self) -> None:
+        """Compact mode per branch step: lanes one under the other when side by side they
+        would not fit the editor's width (innermost steps first: a stacked inner step makes
+        its lane, hence its parent's row, narrower)."""
+        avail = self.viewport().width() - 8
+        groups = [(path, w) for path, w in self.widgets.items()
+                  if isinstance(w, BranchGroupWidget) and not w.vertical]
+        for path, group in sorted(groups, key=lambda item: -len(item[0])):
+            group.set_stacked(group.lanes_width() > avail - 14 * (len(path) - 1))
+
+    def resizeEvent(self, event) -> None:  # Qt override
+        super().resizeEvent(event)
+        if event.oldSize().width() != event.size().width():
+            self._fit_lanes()
 
     def event(self, event) -> bool:  # Qt override
         # Esc with a card selected clears the card selection here, not the window's "Clear

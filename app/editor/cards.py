@@ -23,6 +23,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
+    QBoxLayout,
     QCheckBox,
     QFrame,
     QHBoxLayout,
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.common.elided import ElidedLabel
 from app.editor.palette import decode_payload
 
 __all__ = ["CANVAS_STYLE", "CARD_WIDTH", "KIND_COLOURS", "BranchGroupWidget", "LaneWidget",
@@ -316,7 +318,7 @@ class BranchGroupWidget(_Pressable):
         font.setBold(True)
         font.setStrikeOut(not enabled)
         self.title.setFont(font)
-        self.subtitle = QLabel(subtitle)
+        self.subtitle = ElidedLabel(subtitle)   # "4 branches · n_jobs=2" may be cut
         self.subtitle.setObjectName("groupSubtitle")
         head = QHBoxLayout()
         head.setContentsMargins(0, 0, 0, 0)
@@ -345,6 +347,28 @@ class BranchGroupWidget(_Pressable):
         self.selected = selected
         self.setProperty("selected", selected)
         _restyle(self)
+
+    @property
+    def stacked(self) -> bool:
+        """Lanes one under the other (a generator always; a branch in a narrow editor)."""
+        return self.lanes_row.direction() == QBoxLayout.Direction.TopToBottom
+
+    def set_stacked(self, stacked: bool) -> None:
+        """The compact editor: a branch step's lanes one under the other, so a 4-lane branch
+        in a 330 px dock shows every lane and its group controls without scrolling sideways
+        (side by side they need ~160 px each). A generator's list is always stacked."""
+        if self.vertical:
+            return
+        want = (QBoxLayout.Direction.TopToBottom if stacked
+                else QBoxLayout.Direction.LeftToRight)
+        if self.lanes_row.direction() != want:
+            self.lanes_row.setDirection(want)
+
+    def lanes_width(self) -> int:
+        """Width the lanes need side by side (their minimum widths and the spacing)."""
+        widths = [self.lanes_row.itemAt(i).widget().minimumSizeHint().width()
+                  for i in range(self.lanes_row.count()) if self.lanes_row.itemAt(i).widget()]
+        return sum(widths) + self.lanes_row.spacing() * max(0, len(widths) - 1) + 8
 
     def add_lane(self, title: str, lane: QWidget, remove: Any | None = None) -> None:
         """Append a lane column with a small header ("Lane 2  ×")."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -74,15 +75,63 @@ class WorkerSpin(QSpinBox):
 
 
 class BadgeButton(QToolButton):
-    """A coloured pill ("parallel ×2", "sequential"); click it for the details popup."""
+    """A coloured pill ("parallel ×2", "sequential"); click it for the details popup.
+
+    In a narrow editor (a 1024 px window) the pill shrinks and elides its text (the whole
+    text ends its tooltip) rather than widening the group until the editor scrolls
+    sideways and hides the pill's end."""
+
+    MIN_TEXT_WIDTH = 48
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("groupBadge")
         self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.badge: Any = None
         self.colour = ""
+        self._full = ""
+        self._tip = ""
         self.set_badge(None)
+
+    def full_text(self) -> str:
+        return self._full
+
+    def _set_full(self, text: str, tip: str) -> None:
+        self._full, self._tip = text, tip
+        super().setText(text)
+        self.setToolTip(tip)
+        self.updateGeometry()
+        # elided once the layout has given the new text its width (a resize follows when
+        # it changes; when it cannot grow, this pass cuts the text to the room there is)
+        QTimer.singleShot(0, self, self._elide)
+
+    def _elide(self) -> None:
+        room = self.width() - (super().sizeHint().width()
+                               - self.fontMetrics().horizontalAdvance(self.text()))
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight,
+                                              max(room, self.MIN_TEXT_WIDTH))
+        if shown != self.text():
+            super().setText(shown)
+        cut = shown != self._full
+        self.setToolTip(f"{self._tip}\n\nBadge: {self._full}" if cut and self._tip else
+                        self._full if cut else self._tip)
+
+    def sizeHint(self) -> QSize:  # Qt override: the whole text's width
+        hint = super().sizeHint()
+        extra = self.fontMetrics().horizontalAdvance(self._full) - \
+            self.fontMetrics().horizontalAdvance(self.text())
+        return QSize(hint.width() + max(0, extra), hint.height())
+
+    def minimumSizeHint(self) -> QSize:  # Qt override: room for a few characters
+        hint = super().sizeHint()
+        text = self.fontMetrics().horizontalAdvance(self.text())
+        return QSize(min(hint.width(), hint.width() - text + self.MIN_TEXT_WIDTH),
+                     hint.height())
+
+    def resizeEvent(self, event) -> None:  # Qt override
+        super().resizeEvent(event)
+        self._elide()
 
     def set_badge(self, badge: Any) -> None:
         """Show a badges.GroupBadge (None: not computed yet). Colours come from BADGE_STYLE
@@ -90,12 +139,11 @@ class BadgeButton(QToolButton):
         self.badge = badge
         if badge is None:
             self.colour = ""
-            self.setText("\u2026")
-            self.setToolTip("Computing the parallel policy\u2026")
+            self._set_full("\u2026", "Computing the parallel policy\u2026")
         else:
             self.colour = str(getattr(badge, "colour", "grey"))
-            self.setText(str(getattr(badge, "text", "")))
-            self.setToolTip(str(getattr(badge, "tooltip", "") or ""))
+            self._set_full(str(getattr(badge, "text", "")),
+                           str(getattr(badge, "tooltip", "") or ""))
         self.setProperty("colour", self.colour if self.colour in BADGE_COLOURS else "grey"
                          if self.colour else "")
         style = self.style()

@@ -19,8 +19,8 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtGui import QAction, QBrush, QColor, QFont
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
 from app.results import data as D
 
@@ -283,9 +283,15 @@ def _id(index: _Index) -> int:
 
 
 class LeaderboardView(QTableView):
-    """The table: whole-row single selection, click a header to sort, compact rows."""
+    """The table: whole-row single selection, click a header to sort, compact rows.
+
+    Columns can be chosen: the header's right-click menu shows or hides each column but the
+    branch; ``hidden_changed(header texts)`` lets the window keep the choice in its settings
+    (a 1280 px window shows five columns beside the plots, so RPD, bias and the best
+    parameters needed sideways scrolling)."""
 
     branch_activated = Signal(int)   # the current row's branch id (mouse or keyboard)
+    hidden_changed = Signal(list)    # header texts of the hidden columns (the user's choice)
 
     def __init__(self, model: LeaderboardModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -308,7 +314,11 @@ class LeaderboardView(QTableView):
         header.setHighlightSections(False)
         header.setSortIndicatorShown(True)
         header.setMinimumSectionSize(36)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._column_menu)
+        self._hidden: set[str] = set()
         model.modelReset.connect(self.fit_columns)
+        model.modelReset.connect(self._apply_hidden)
         self.selectionModel().currentRowChanged.connect(self._on_current)
         self.sort_by_ranking()
 
@@ -337,6 +347,55 @@ class LeaderboardView(QTableView):
         names = [fm.horizontalAdvance(self.source.data(self.source.index(r, 0)) or "")
                  for r in range(self.source.rowCount())]
         self.setColumnWidth(0, min(260, max([150] + [w + 16 for w in names])))
+
+    # -- column chooser ------------------------------------------------------------------------
+    def hidden_columns(self) -> list[str]:
+        """Header texts of the hidden columns, in column order."""
+        return [t for t in self.source.headers() if t in self._hidden]
+
+    def set_hidden_columns(self, names: list[str], notify: bool = False) -> None:
+        """Hide the columns with these header texts (unknown names are kept for the other
+        task's columns); the branch column always shows."""
+        self._hidden = {str(n) for n in names if str(n) != self.source.headers()[0]}
+        self._apply_hidden()
+        if notify:
+            self.hidden_changed.emit(sorted(self._hidden))
+
+    def _apply_hidden(self) -> None:
+        for col, title in enumerate(self.source.headers()):
+            self.setColumnHidden(col, col > 0 and title in self._hidden)
+
+    def column_menu(self) -> QMenu:
+        """The header's menu: one checkable entry per column, and Show all."""
+        menu = QMenu(self)
+        menu.setObjectName("leaderboardColumns")
+        for col, title in enumerate(self.source.headers()):
+            if col == 0:
+                continue
+            action = QAction(title, menu)
+            action.setCheckable(True)
+            action.setChecked(title not in self._hidden)
+            tip = self.source.headerData(col, Qt.Orientation.Horizontal,
+                                         Qt.ItemDataRole.ToolTipRole)
+            if tip:
+                action.setToolTip(str(tip))
+            action.toggled.connect(lambda on, t=title: self._toggle_column(t, on))
+            menu.addAction(action)
+        menu.addSeparator()
+        show_all = menu.addAction("Show all columns")
+        show_all.triggered.connect(lambda: self.set_hidden_columns([], notify=True))
+        return menu
+
+    def _toggle_column(self, title: str, shown: bool) -> None:
+        hidden = set(self._hidden)
+        if shown:
+            hidden.discard(title)
+        else:
+            hidden.add(title)
+        self.set_hidden_columns(sorted(hidden), notify=True)
+
+    def _column_menu(self, pos) -> None:
+        self.column_menu().exec(self.horizontalHeader().mapToGlobal(pos))
 
     def branch_at_row(self, proxy_row: int) -> int | None:
         index = self.proxy.index(proxy_row, 0)

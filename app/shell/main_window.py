@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QProgressBar,
-    QTabBar,
     QVBoxLayout,
     QWidget,
 )
@@ -40,6 +39,7 @@ from app.common.workers import Handle
 from app.model.state import PREPROCESSED, RAW, WorkbenchState
 from app.run.toolbar import ESC
 from app.shell.exploration import Exploration
+from app.shell.layout import dock_sizes, stale_tab_bars
 from app.shell.workbench import Workbench
 from app.spectra.controller import DatasetController
 from app.spectra.controls import ViewControls
@@ -244,6 +244,8 @@ class MainWindow(QMainWindow):
             d = QDockWidget(title, self)
             d.setObjectName(name)
             d.setWidget(widget)
+            d.dockLocationChanged.connect(self._hide_stale_tab_bars_later)
+            d.topLevelChanged.connect(self._hide_stale_tab_bars_later)
             self.addDockWidget(area, d)
             self.docks[name] = d
             return d
@@ -270,6 +272,11 @@ class MainWindow(QMainWindow):
             self.tabifyDockWidget(self.docks["resultsDock"], self.docks[name])
         self.docks["pipelineDock"].raise_()
         self.docks["resultsDock"].raise_()
+        # The layout fixed the window's minimum size while the four bottom docks still stood
+        # side by side (1089 px: a 1024 px window was impossible); recompute it for the docks
+        # as tabbed now (~640 px).
+        self.layout().invalidate()
+        self.layout().activate()
 
         self._default_state = None
 
@@ -382,14 +389,17 @@ class MainWindow(QMainWindow):
         if geometry is not None and self.restoreGeometry(geometry):
             if state is not None:
                 self.restoreState(state)
+                self._hide_stale_tab_bars_later()
             return True
         self.apply_default_size()
         return False
 
-    def apply_default_size(self) -> None:
-        w, h = DEFAULT_SIZE
+    def apply_default_size(self, size: tuple[int, int] | None = None) -> None:
+        """Resize to ``size`` (default DEFAULT_SIZE, within the screen) and give the docks
+        the proportions of that size (app.shell.layout.dock_sizes)."""
+        w, h = size or DEFAULT_SIZE
         screen = self.screen()
-        if screen is not None:
+        if screen is not None and size is None:
             avail = screen.availableGeometry()
             w, h = min(w, avail.width()), min(h, avail.height())
         self.resize(w, h)
@@ -397,13 +407,15 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, lambda: self._size_docks(w, h))  # again once laid out
 
     def _size_docks(self, w: int, h: int) -> None:
+        sizes = dock_sizes(w, h)
         self.resizeDocks([self.docks["datasetDock"], self.docks["pipelineDock"]],
-                         [max(240, int(w * 0.2)), max(360, int(w * 0.3))],
-                         Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["resultsDock"]], [max(200, int(h * 0.3))],
-                         Qt.Orientation.Vertical)
+                         [sizes.left, sizes.right], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["resultsDock"]], [sizes.bottom], Qt.Orientation.Vertical)
+        column = h - sizes.bottom
         self.resizeDocks([self.docks["datasetDock"], self.docks["selectionDock"]],
-                         [int(h * 0.55), int(h * 0.45)], Qt.Orientation.Vertical)
+                         [int(column * sizes.dataset_share),
+                          int(column * (1 - sizes.dataset_share))], Qt.Orientation.Vertical)
+        self._hide_stale_tab_bars_later()
 
     def show_explore(self) -> None:
         """Raise the Explore dock and give the bottom docks half the height: its four plots
@@ -685,20 +697,22 @@ class MainWindow(QMainWindow):
                 and self.bench.is_settled() and self.exploration.is_settled())
 
     def _hide_stale_tab_bars(self) -> None:
-        """Qt (6.11) leaves a visible tab bar behind when docks of a second area are tabified
-        (reproduced with plain QDockWidgets): a bar holding the first two tabs of a group,
-        drawn over the bottom docks. A bar whose tabs are a strict prefix of another bar's is
-        that leftover; no live group shows a prefix of another."""
-        bars = self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly)
-        tabs = {bar: [bar.tabText(i) for i in range(bar.count())] for bar in bars}
-        for bar, names in tabs.items():
-            if bar.isVisible() and any(len(other) > len(names) and other[:len(names)] == names
-                                       for b, other in tabs.items() if b is not bar):
-                bar.hide()
+        """Hide the dock tab bars Qt leaves shown when it rebuilds a tabbed group (the cause:
+        app.shell.layout). Checked once the layout has settled after a show, a resize, a
+        restored or reset layout and a dock moved, since each may rebuild or move a group."""
+        for bar in stale_tab_bars(self):
+            bar.hide()
+
+    def _hide_stale_tab_bars_later(self) -> None:
+        QTimer.singleShot(0, self._hide_stale_tab_bars)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._hide_stale_tab_bars_later()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        QTimer.singleShot(0, self._hide_stale_tab_bars)
+        self._hide_stale_tab_bars_later()
         if not self._closed:
             self.bench.start()   # the Resources gauges poll while the window is up
 

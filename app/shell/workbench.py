@@ -100,6 +100,9 @@ class Workbench(QObject):
         self.results.setObjectName("resultsPanel")
         self.results_widget = self.results
         self.results.exported.connect(lambda path: notifier.status(f"Exported {path}", 8000))
+        # the leaderboard's chosen columns live in the settings
+        self.results.table.set_hidden_columns(settings.leaderboard_hidden())
+        self.results.table.hidden_changed.connect(settings.save_leaderboard_hidden)
         self._run_dataset: Any = None
         self._run_spec: Any = None
         self.project = ProjectController(host, settings, self._snapshot, self._apply_project,

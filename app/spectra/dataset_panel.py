@@ -4,7 +4,13 @@ the spectra excluded from runs with one click to include them all again).
 
 The task (regression / classification) is the engine's: its automatic choice is shown, a
 numeric target the engine offers as classes (dataset.class_candidates) gets a visible offer,
-and nothing is switched until the user says so (WorkbenchState.set_task -> dataset.set_task)."""
+and nothing is switched until the user says so (WorkbenchState.set_task -> dataset.set_task).
+
+Why a scroll area of elided one-line values: the dock is short at 1024 x 700 and narrow at
+any size; squeezed below its content the form's rows were drawn over one another ("Target",
+"Samples", "Axis" overlapping), and a long partition or path line made the dock (and the
+window) wider than the screen. Each value keeps one line, elided, its whole text in the
+tooltip; the panel scrolls when it is shorter than its content."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,14 +21,17 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from app.common.elided import ElidedLabel
 from app.model.spectra_data import target_summary
 from app.model.state import WorkbenchState
 from app.model.tasks import axis_units
@@ -31,18 +40,28 @@ from app.model.tasks import axis_units
 TASK_ITEMS = (("Regression", "regression"), ("Classification", "classification"))
 
 
-def _value_label(name: str) -> QLabel:
-    label = QLabel("\u2014")
+def _value_label(name: str) -> ElidedLabel:
+    label = ElidedLabel("\u2014")
     label.setObjectName(name)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
 
 
-class DatasetPanel(QWidget):
+def _shrinkable(combo: QComboBox, chars: int) -> None:
+    """A combo box that may be narrower than its longest item (Qt elides the shown text)."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(chars)
+
+
+class DatasetPanel(QScrollArea):
     def __init__(self, state: WorkbenchState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
+        self.setObjectName("datasetPanel")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.body = QWidget()
+        self.body.setObjectName("datasetPanelBody")
         self.title = QLabel("No dataset")
         self.title.setObjectName("datasetTitle")
         font = self.title.font()
@@ -50,9 +69,8 @@ class DatasetPanel(QWidget):
         font.setBold(True)
         self.title.setFont(font)
         self.title.setWordWrap(True)
-        self.path = QLabel("")
+        self.path = ElidedLabel("", mode=Qt.TextElideMode.ElideMiddle)
         self.path.setObjectName("datasetPath")
-        self.path.setWordWrap(True)
         self.path.setStyleSheet("color: palette(mid);")
 
         self.target = QComboBox()
@@ -64,11 +82,8 @@ class DatasetPanel(QWidget):
                              "classes (classification)")
         for text, task in TASK_ITEMS:
             self.task.addItem(text, task)
-        self.task.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        target_row = QHBoxLayout()
-        target_row.setContentsMargins(0, 0, 0, 0)
-        target_row.addWidget(self.target, 1)
-        target_row.addWidget(self.task)
+        _shrinkable(self.target, 5)
+        _shrinkable(self.task, 5)
         self.offer = QWidget()
         self.offer.setObjectName("classOffer")
         self.offer_text = QLabel("")
@@ -112,12 +127,13 @@ class DatasetPanel(QWidget):
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow("Target:", target_row)
+        form.addRow("Target:", self.target)
+        form.addRow("Task:", self.task)   # own row: beside the target it was cut at 200 px
         form.addRow("Samples:", self.samples)
         form.addRow("Axis:", self.wavelengths)
         form.addRow("Partition:", self.partition)
         form.addRow("Excluded:", excluded_row)
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(self.body)
         layout.addWidget(self.title)
         layout.addWidget(self.path)
         layout.addLayout(form)
@@ -128,6 +144,7 @@ class DatasetPanel(QWidget):
         layout.addLayout(self.stats_form)
         layout.addWidget(self.notes)
         layout.addStretch(1)
+        self.setWidget(self.body)
 
         self.target.activated.connect(lambda i: state.set_target(self.target.itemText(i)))
         state.events.connect("dataset", self._refresh)
@@ -160,6 +177,8 @@ class DatasetPanel(QWidget):
             self.target.setEnabled(len(ds.target_names) > 1)
             if not ds.target_names:
                 self.target.addItem("(no target)")
+            for i, name in enumerate(ds.target_names):
+                self.target.setItemData(i, name, Qt.ItemDataRole.ToolTipRole)
         self.samples.setText(f"{ds.n_samples:,} spectra \u00d7 {ds.n_wavelengths:,} points")
         wl = ds.wavelengths
         if meta.get("wavelengths_unknown"):
@@ -211,13 +230,14 @@ class DatasetPanel(QWidget):
         with QSignalBlocker(self.target):
             if ds.target:
                 self.target.setCurrentText(ds.target)
+        self.target.setToolTip(f"Target: {ds.target}\nThe reference column to model and to "
+                               "colour the spectra by" if ds.target else
+                               "The reference column to model and to colour the spectra by")
         while self.stats_form.rowCount():
             self.stats_form.removeRow(0)
         y = self.state.y
         for label, text in target_summary(y, ds.test_mask):
-            value = QLabel(text)
-            value.setWordWrap(True)
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value = ElidedLabel(text)
             self.stats_form.addRow(f"{label}:", value)
         self._refresh_task()
 

@@ -36,7 +36,9 @@ def test_the_demo_opens_with_a_green_plan(qtbot, tecator_dir):
     data = DataFacts(n_train=ds.train_indices.size, n_features=ds.X.shape[1])
     ed = _editor(qtbot, json.loads(demo_pipeline_path().read_text()), data)
     badge = ed.canvas.group_bars[(0,)].badge
-    assert (badge.colour, badge.text()) == ("green", FASTER_TEXT)
+    assert (badge.colour, badge.full_text()) == ("green", FASTER_TEXT)
+    # a narrow editor may cut the pill's text; what it shows is the text's start
+    assert badge.text() == FASTER_TEXT or FASTER_TEXT.startswith(badge.text().rstrip("\u2026"))
     assert "Sequential: about" in badge.toolTip()        # the policy's own reason, kept
     assert not ed.badge_for((0,)).fixes                   # nothing to fix
 
@@ -55,7 +57,7 @@ def test_a_fix_that_leaves_the_group_sequential_says_what_changed(qtbot, tecator
     QTest.mouseClick(fix, Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
     button = ed.canvas.group_bars[(0,)].badge
     # little work on a cold pool: sequential is now the faster plan (green), and it says so
-    assert (button.colour, button.text()) == ("green", FASTER_TEXT)
+    assert (button.colour, button.full_text()) == ("green", FASTER_TEXT)
     first = button.toolTip().splitlines()[0]
     assert first.startswith("Fixed: Set n_jobs=1 on ") and "Now sequential: about" in first
     assert ed.status_text() == first

@@ -61,7 +61,8 @@ def setup(tmp_path_factory):
     X_new = X[test] + rng.normal(scale=2e-4, size=X[test].shape)
     ids = [f"new-{i}" for i in range(len(X_new))]
     new = write_folder(root / "new", wl, X_new, y[test], ids)
-    return {"root": root, "project": project, "X": X, "y": y, "wl": wl, "train": read_train(DATA / "tablet"),
+    return {"root": root, "project": project, "X": X, "y": y, "wl": wl,
+            "train": read_train(DATA / "tablet"),
             "X_new": X_new, "y_new": y[test], "ids": ids, "new": new}
 
 
