@@ -198,7 +198,14 @@ def check_project_file(path: str | os.PathLike, *, readonly: bool = False) -> Fi
 def _inspect(conn: sqlite3.Connection, where: str, *, full: bool = True) -> int:
     try:
         check = "integrity_check" if full else "quick_check"
-        rows = conn.execute(f"PRAGMA {check}(3)").fetchall()
+        # the report quotes damaged bytes, which need not be UTF-8 (a bit flip in a text
+        # cell): read it leniently, never as a UnicodeDecodeError traceback
+        factory = conn.text_factory
+        conn.text_factory = lambda raw: raw.decode("utf-8", "replace")
+        try:
+            rows = conn.execute(f"PRAGMA {check}(3)").fetchall()
+        finally:
+            conn.text_factory = factory
         if rows != [("ok",)]:
             detail = one_line(rows[0][0]) if rows else "no answer"
             more = f" and {len(rows) - 1} more" if len(rows) > 1 else ""
@@ -210,7 +217,7 @@ def _inspect(conn: sqlite3.Connection, where: str, *, full: bool = True) -> int:
         if app_id != APPLICATION_ID or not has_meta:
             raise InputError("an SQLite database, but not a nirdesk project", file=where)
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
         raise InputError(f"the file is damaged or not a nirdesk project ({one_line(exc)})",
                          file=where) from None
     try:
