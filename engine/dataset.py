@@ -248,10 +248,14 @@ class SpectralDataset:
         source = str(self.metadata.get("partition_source", ""))
         old = partition_note(other, source)
         notes = self.metadata.setdefault("notes", [])
+        left = {k: v for k, v in other.items() if k not in mapping}
         if old in notes:
-            left = {k: v for k, v in other.items() if k not in mapping}
             notes[notes.index(old)] = partition_note(left, source)
             self.metadata["notes"] = [n for n in notes if n]
+        # what is still left out, and what was mapped (the report says both)
+        self.metadata["partition_other"] = left
+        self.metadata["partition_mapped"] = {
+            **(self.metadata.get("partition_mapped") or {}), **mapping}
 
     def _rows(self, rows: Any) -> np.ndarray:
         picked = np.asarray(rows)

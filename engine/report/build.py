@@ -89,6 +89,18 @@ def _summary(r: Source) -> list[Block]:
 
 
 def _partition_how(ds: SpectralDataset, n_test: int) -> str:
+    how = _test_rows_how(ds, n_test)
+    other = ds.metadata.get("partition_other") or {}
+    if isinstance(other, dict) and other:
+        labels = ", ".join(f"{label!r} ({len(rows)})" for label, rows in other.items())
+        how += f"; rows labelled {labels} are neither calibration nor test: left out"
+    mapped = ds.metadata.get("partition_mapped") or {}
+    if isinstance(mapped, dict) and mapped:
+        how += "; labels mapped: " + ", ".join(f"{k!r} to {v}" for k, v in mapped.items())
+    return how
+
+
+def _test_rows_how(ds: SpectralDataset, n_test: int) -> str:
     meta = ds.metadata
     if n_test == 0:
         return "no test part: every sample used is calibration"

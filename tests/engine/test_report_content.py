@@ -106,6 +106,8 @@ def test_excluded_ids_model_hash_and_dataset_facts(tablet, tablet_dir):
         assert f"{json.loads(versions)[key]}" in text
     assert "Python: " + json.loads(versions)["python"] in text
     assert str(tablet_dir / "split.csv") in text
+    # the tablet's 30 'trans' rows: the partition line says why they are left out
+    assert "rows labelled 'trans' (30) are neither calibration nor test: left out" in text
 
 
 def test_every_step_parameter_and_the_tuned_range(tablet):

@@ -45,6 +45,10 @@ def test_a_label_mapped_to_a_role_takes_it(tablet_dir, role):
     np.testing.assert_array_equal(ds.test_indices, np.flatnonzero(test))
     assert ds.n_excluded == (30 if role == "exclude" else 0)
     assert any(f"30 rows labelled 'trans' mapped to {role}" in n for n in ds.metadata["notes"])
+    # nothing is left out by label any more; the mapping is kept (the report says it)
+    assert ds.metadata["partition_other"] == {}
+    assert ds.metadata["partition_mapped"] == {"trans": role}
+    assert not any("neither train nor test" in n for n in ds.metadata["notes"])
 
 
 def test_unknown_label_or_role_is_refused_with_what_the_data_has(tablet_dir):
