@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtCore import QSize, QSignalBlocker, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
@@ -53,6 +53,13 @@ def _shrinkable(combo: QComboBox, chars: int) -> None:
 
 
 class DatasetPanel(QScrollArea):
+    #: the width the panel asks for: its elided values would otherwise ask for their whole
+    #: text (a long path), and a window laid out from size hints gave the dock 320 px
+    PREFERRED_WIDTH = 240
+
+    def sizeHint(self) -> QSize:  # Qt override
+        return QSize(self.PREFERRED_WIDTH, super().sizeHint().height())
+
     def __init__(self, state: WorkbenchState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state

@@ -25,7 +25,7 @@ SHIFT = Qt.KeyboardModifier.ShiftModifier
 def window(qtbot, tmp_path, tecator_dir):
     w = MainWindow(AppSettings(persistent=False))
     qtbot.addWidget(w)
-    w.resize(1100, 700)
+    w.apply_default_size((1100, 700))   # the proportions the window starts with
     w.show()
     qtbot.waitExposed(w)
     w.start(data=str(tecator_dir))
