@@ -49,7 +49,7 @@ def _columns_first(pipeline: Any, X: np.ndarray) -> tuple[Any, np.ndarray]:
     The copies of whole rows made a candidate memory-bound: two workers copying at once ran
     each candidate ~1.8x slower than one process did, and the parallel search was no faster
     than the sequential one (bench/ipls.py)."""
-    steps = getattr(pipeline, "steps", None)
+    steps = getattr(pipeline, "steps", None) or []
     mask_of = getattr(steps[0][1], "_selection_mask", None) if steps else None
     if mask_of is None or len(steps) < 2:
         return pipeline, X
