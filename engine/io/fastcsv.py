@@ -7,7 +7,7 @@ object here; its rows are byte spans, cells become strings only when asked for (
 column, a target column), and a numeric block is converted by ``fastfloat`` without strings.
 
 Exactness: ``plain_rows`` answers None for anything it does not reproduce exactly (quotes, a
-"sep=" or JCAMP first line, UTF-16, control or non-ASCII bytes below the header, a lone CR,
+"sep=" or JCAMP first line, UTF-16, a NUL byte, non-ASCII bytes below the header, a lone CR,
 blank lines inside the table, ragged rows, spaces at a line end), and ``ByteRows.numbers``
 answers None when a cell is not a number; the precise reader then does the work and raises its
 own message, so no message changes. Cells are the same strings the precise reader makes.
@@ -25,8 +25,6 @@ from engine.io.fastfloat import PAD, parse_fields
 
 __all__ = ["ByteRows", "plain_rows"]
 
-#: bytes a plain file may hold below its header row
-_PLAIN = bytes(range(0x20, 0x7F)) + b"\t\n\r"
 _SNIFF_LINES = 5
 _SCAN = 1 << 22            # bytes per step when scanning the whole file
 _CHUNK = 1 << 18           # bytes per step of number conversion (stays in the CPU caches)
@@ -177,9 +175,8 @@ def plain_rows(raw: bytes, detect: Callable[[list[str], str | None], str],
         return None
     newlines = _line_ends(raw)
     first_end = int(newlines[0]) if newlines.size else len(raw)
-    odd = raw.translate(None, _PLAIN)
-    if odd and len(odd) != len(raw[:first_end].translate(None, _PLAIN)):
-        return None                                     # non-ASCII or control bytes below row 0
+    if not raw.isascii() and not raw[first_end:].isascii():
+        return None                                     # non-ASCII below row 0
     if b"\x00" in raw or (b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n")):
         return None
     starts = np.concatenate(([0], newlines + 1))
@@ -249,12 +246,12 @@ def plain_rows(raw: bytes, detect: Callable[[list[str], str | None], str],
 
 
 def _first_is_space(raw: bytes, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
-    """Whether each non-empty span starts with a space or tab (a candidate blank line)."""
+    """Whether each non-empty span starts with a space or a control byte (a candidate blank
+    line: str.strip() also strips the ASCII controls 0x0b, 0x0c and 0x1c-0x1f)."""
     chars = np.frombuffer(raw, dtype=np.uint8)
     out = np.zeros(starts.size, dtype=bool)
     some = stops > starts
-    first = chars[starts[some]]
-    out[some] = (first == ord(" ")) | (first == ord("\t"))
+    out[some] = chars[starts[some]] <= ord(" ")
     return out
 
 

@@ -97,22 +97,26 @@ def parse_fields(buffer: bytes, starts: np.ndarray, ends: np.ndarray,
         if owner.size > 1:
             many[owner[1:][owner[1:] == owner[:-1]]] = True
     negative = chars[starts] == _MINUS
-    int_len = dot - starts - negative
-    frac_len = np.maximum(ends - dot - 1, 0)
+    int_len = dot - starts
+    int_len -= negative                        # the sign is not a digit (a field is >= 0 long)
+    frac_len = ends - dot
+    frac_len -= 1
+    np.maximum(frac_len, 0, out=frac_len)      # -1 where the field has no mark
     ok = ~many & (int_len <= 8) & (frac_len <= 8) & (int_len + frac_len > 0)
-    head = _words(buffer, dot, np.clip(int_len, 0, 8))
-    tail = _words(buffer, ends, np.minimum(frac_len, 8))
+    np.minimum(int_len, 8, out=int_len)
+    np.minimum(frac_len, 8, out=frac_len)
+    head = _words(buffer, dot, int_len)
+    tail = _words(buffer, ends, frac_len)
     ok &= _digits_only(head)
     ok &= _digits_only(tail)
-    frac_len = np.minimum(frac_len, 8)
-    mantissa = _eight_digits(head) * _POW10_INT[frac_len] + _eight_digits(tail)
+    fixed = int(frac_len.min()) == int(frac_len.max())   # one number of decimals (common)
+    mantissa = _eight_digits(head)
+    mantissa *= _POW10_INT[frac_len[0]] if fixed else _POW10_INT[frac_len]
+    mantissa += _eight_digits(tail)
     ok &= mantissa < _LIMIT
     values = mantissa.astype(np.float64) if out is None else out
     if out is not None:
         out[...] = mantissa
-    if frac_len.min() == frac_len.max():
-        values /= _POW10[frac_len[0]]
-    else:
-        values /= _POW10[frac_len]
+    values /= _POW10[frac_len[0]] if fixed else _POW10[frac_len]
     np.negative(values, out=values, where=negative)
     return values, ok

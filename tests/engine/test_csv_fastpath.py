@@ -162,6 +162,7 @@ def test_a_malformed_cell_anywhere_gives_the_precise_message(
 
 @pytest.mark.parametrize("text", [
     "id,1,2\na,1,2\n\nb,3,4\n",           # a blank line inside
+    "y\n1.5\n\x0c\n2.5\n",                # a form feed: blank for str.strip()
     "id,1,2\na,1,2\nb,3\n",               # ragged
     "id,1,2\na,1,2 \nb,3,4\n",            # a space at a line end
     "sep=;\nid;1;2\na;1,5;2\n",           # Excel's sep= line
