@@ -213,13 +213,17 @@ class CsvTable:
             c_stop = self.n_cols if c1 is None else min(c1, self.n_cols)
             if stop > r0 and c_stop > c0:
                 fast = self._source.numbers(r0, stop, c0, c_stop, self.decimal_comma)
-                if isinstance(fast, tuple):     # rows i:k hold a cell that is not a number:
-                    i, k = fast                 # the precise reading of those rows names it
+                if isinstance(fast, np.ndarray):
+                    values = fast
+                else:
+                    # rows i:k hold a cell that is not a number (or, None, the block was not
+                    # read there): the precise reading of just those rows names the cell
+                    i, k = fast if fast is not None else (r0, stop)
                     rows = np.array([self._source.cells(r)[c0:c_stop] for r in range(i, k)],
                                     dtype=object)
-                    self._precise_numbers(i, k, c0, c_stop, header, what, block=rows)
-                else:                           # (and if it does not, the whole block below)
-                    values = fast
+                    got = self._precise_numbers(i, k, c0, c_stop, header, what, block=rows)
+                    if fast is None:
+                        values = got
         if values is None:
             values = self._precise_numbers(r0, r1, c0, c1, header, what)
         if values.size and np.isfinite(values.max()) and np.isfinite(values.min()):

@@ -29,6 +29,7 @@ _SNIFF_LINES = 5
 _SCAN = 1 << 22            # bytes per step when scanning the whole file
 _CHUNK = 1 << 18           # bytes per step of number conversion (stays in the CPU caches)
 _DECIMAL_COMMA_HINT = re.compile(rb"\d,\d")
+_PADDING = b"0" * PAD       # no separator, no decimal mark
 
 
 @dataclass
@@ -96,10 +97,10 @@ class ByteRows:
         fields = self._fields(i)
         if any(self._fields(r) != fields for r in (i, k - 1)):
             return False
-        text = self.raw[self.starts[i]:self.stops[k - 1]]
+        text = memoryview(self.raw)[self.starts[i]:self.stops[k - 1]]
         if self.crlf:
-            text = text.replace(b"\r\n", b"\n")
-        buffer = b"0" * PAD + text + b"\n"
+            text = memoryview(text.tobytes().replace(b"\r\n", b"\n"))
+        buffer = b"".join((_PADDING, text, b"\n"))     # one copy of the rows
         chars = np.frombuffer(buffer, dtype=np.uint8)
         separators = chars == ord(self.delimiter)
         separators |= chars == ord("\n")

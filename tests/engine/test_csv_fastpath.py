@@ -134,6 +134,21 @@ def test_headerless_nirs4all_files_read_alike(tmp_path: Path,
     assert fast.X.tobytes() == precise.X.tobytes() == expected.tobytes()
 
 
+def test_a_first_row_ending_in_a_delimiter_alone_reads_alike(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Row 1 with a trailing delimiter the rows below lack: its numbers come from its text."""
+    rows = _values(12, 6, "fixed")
+    folder = tmp_path / "n4a"
+    folder.mkdir()
+    text = ",".join(rows[0]) + ",\n" + "\n".join(",".join(r) for r in rows[1:]) + "\n"
+    (folder / "Xcal.csv").write_text(text)
+    (folder / "Ycal.csv").write_text("\n".join(str(i) for i in range(12)) + "\n")
+    assert read_table(folder / "Xcal.csv").fast
+    fast, precise = _load_both(folder, monkeypatch)
+    expected = np.array([[float(c) for c in r] for r in rows])
+    assert fast.X.tobytes() == precise.X.tobytes() == expected.tobytes()
+
+
 BAD_CELLS = ["abc", "", " ", "1.2.3", "nan", "-inf", "1e999", "2e100", "--1", "1;5", "0x10"]
 
 
