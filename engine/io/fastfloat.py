@@ -102,21 +102,35 @@ def parse_fields(buffer: bytes, starts: np.ndarray, ends: np.ndarray,
     frac_len = ends - dot
     frac_len -= 1
     np.maximum(frac_len, 0, out=frac_len)      # -1 where the field has no mark
-    ok = ~many & (int_len <= 8) & (frac_len <= 8) & (int_len + frac_len > 0)
-    np.minimum(int_len, 8, out=int_len)
-    np.minimum(frac_len, 8, out=frac_len)
-    head = _words(buffer, dot, int_len)
+    int_lo, int_hi = int(int_len.min()), int(int_len.max())
+    frac_lo, frac_hi = int(frac_len.min()), int(frac_len.max())
+    # per-field shape checks only when the block's extremes do not settle them
+    if many.any() or int_hi > 8 or frac_hi > 8 or int_lo + frac_lo == 0:
+        ok = ~many & (int_len <= 8) & (frac_len <= 8) & (int_len + frac_len > 0)
+        np.minimum(int_len, 8, out=int_len)
+        np.minimum(frac_len, 8, out=frac_len)
+        int_hi, frac_hi = min(int_hi, 8), min(frac_hi, 8)
+    else:
+        ok = np.ones(n, dtype=bool)
+    if int_lo == int_hi == 1:                  # one digit before the mark (absorbances): direct
+        lead = chars[dot - 1] - np.uint8(ord("0"))
+        ok &= lead < 10
+        mantissa = lead.astype(np.uint64)
+    else:
+        head = _words(buffer, dot, int_len)
+        ok &= _digits_only(head)
+        mantissa = _eight_digits(head)
     tail = _words(buffer, ends, frac_len)
-    ok &= _digits_only(head)
     ok &= _digits_only(tail)
-    fixed = int(frac_len.min()) == int(frac_len.max())   # one number of decimals (common)
-    mantissa = _eight_digits(head)
-    mantissa *= _POW10_INT[frac_len[0]] if fixed else _POW10_INT[frac_len]
+    fixed = frac_lo == frac_hi                 # one number of decimals (common)
+    mantissa *= _POW10_INT[frac_hi] if fixed else _POW10_INT[frac_len]
     mantissa += _eight_digits(tail)
-    ok &= mantissa < _LIMIT
+    if int_hi + frac_hi > 15:                  # up to 15 digits are below 2**53
+        ok &= mantissa < _LIMIT
     values = mantissa.astype(np.float64) if out is None else out
     if out is not None:
         out[...] = mantissa
-    values /= _POW10[frac_len[0]] if fixed else _POW10[frac_len]
-    np.negative(values, out=values, where=negative)
+    values /= _POW10[frac_hi] if fixed else _POW10[frac_len]
+    if negative.any():
+        np.negative(values, out=values, where=negative)
     return values, ok

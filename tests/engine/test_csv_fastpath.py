@@ -149,7 +149,7 @@ def test_a_first_row_ending_in_a_delimiter_alone_reads_alike(
     assert fast.X.tobytes() == precise.X.tobytes() == expected.tobytes()
 
 
-BAD_CELLS = ["abc", "", " ", "1.2.3", "nan", "-inf", "1e999", "2e100", "--1", "1;5", "0x10"]
+BAD_CELLS = ["abc", "a.5", "", " ", "1.2.3", "nan", "-inf", "1e999", "2e100", "--1", "1;5", "0x10"]
 
 
 @pytest.mark.parametrize("bad", BAD_CELLS)
