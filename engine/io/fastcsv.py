@@ -9,8 +9,9 @@ column, a target column), and a numeric block is converted by ``fastfloat`` with
 Exactness: ``plain_rows`` answers None for anything it does not reproduce exactly (quotes, a
 "sep=" or JCAMP first line, UTF-16, a NUL byte, non-ASCII bytes below the header, a lone CR,
 blank lines inside the table, ragged rows, spaces at a line end), and ``ByteRows.numbers``
-answers None when a cell is not a number; the precise reader then does the work and raises its
-own message, so no message changes. Cells are the same strings the precise reader makes.
+answers the rows of the first step holding a cell that is not a number; the precise reader
+then reads the file (or those rows) and raises its own message, so no message changes. Cells
+are the same strings the precise reader makes.
 """
 from __future__ import annotations
 
