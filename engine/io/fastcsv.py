@@ -31,6 +31,8 @@ __all__ = ["ByteRows", "plain_rows"]
 _SNIFF_LINES = 5
 _SCAN = 1 << 22            # bytes per step when scanning the whole file
 _CHUNK = 1 << 18           # bytes per step of number conversion (stays in the CPU caches)
+#: fields of a step converted one by one with float(); more are converted as a block
+_FEW = 64
 #: threads converting steps at once (each step is ~40 numpy calls on a few 10,000 fields)
 _WORKERS = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                else os.cpu_count() or 1)
@@ -135,13 +137,26 @@ class ByteRows:
         sel_starts = starts.reshape(n, fields)[:, c0:c1].ravel()
         values, ok = parse_fields(buffer, sel_starts, sel_ends, decimal_comma,
                                   out=out.reshape(-1))
-        if not ok.all():
-            for m in np.flatnonzero(~ok).tolist():
-                cell = buffer[sel_starts[m]:sel_ends[m]].decode("ascii")
-                try:
-                    values[m] = float(cell.replace(",", ".") if decimal_comma else cell)
-                except ValueError:
-                    return False
+        if ok.all():
+            return True
+        left = np.flatnonzero(~ok)
+        if left.size > _FEW:      # e.g. full-precision exports (17 digits): float() in bulk,
+            rows = buffer[PAD:].decode("ascii")                # as the precise reader does
+            if decimal_comma:
+                rows = rows.replace(",", ".")
+            cells = rows.replace("\n", self.delimiter).split(self.delimiter)[:-1]
+            grid = np.array(cells, dtype=object).reshape(n, fields)[:, c0:c1]
+            try:
+                values[left] = grid.ravel()[left].astype(np.float64)
+            except (ValueError, TypeError):
+                return False
+            return True
+        for m in left.tolist():
+            cell = buffer[sel_starts[m]:sel_ends[m]].decode("ascii")
+            try:
+                values[m] = float(cell.replace(",", ".") if decimal_comma else cell)
+            except ValueError:
+                return False
         return True
 
     def _fields(self, i: int) -> int:

@@ -152,11 +152,12 @@ def test_a_first_row_ending_in_a_delimiter_alone_reads_alike(
 BAD_CELLS = ["abc", "a.5", "", " ", "1.2.3", "nan", "-inf", "1e999", "2e100", "--1", "1;5", "0x10"]
 
 
+@pytest.mark.parametrize("style", ["fixed", "repr"])   # repr: most cells left to float()
 @pytest.mark.parametrize("bad", BAD_CELLS)
 def test_a_malformed_cell_anywhere_gives_the_precise_message(
-        bad: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        bad: str, style: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     n, p = 60, 30
-    rows = _values(n, p, "fixed")
+    rows = _values(n, p, style)
     header = ["sample"] + [str(900 + 2 * j) for j in range(p)]
     for trial, (i, j) in enumerate([(0, 0), (n - 1, p - 1), (int(RNG.integers(n)),
                                                              int(RNG.integers(p)))]):
