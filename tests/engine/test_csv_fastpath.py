@@ -216,13 +216,16 @@ def _fields(cells: list[str], decimal_comma: bool = False):
 def test_converted_fields_equal_float_bit_for_bit(decimal_comma: bool) -> None:
     """Every field fastfloat converts equals float(); the rest are left for float()."""
     converted = ["0", "-0", "-0.0", ".5", "5.", "-.5", "12345678", "0.00000001",
-                 "00000000.1", "99999999.99999999"[:-1]]
+                 "00000000.1", "99999999.99999999"[:-1], "0.123456789", "0.1234567890123456",
+                 "-0.000000000000001", "1234567.12345678"]
     refused = ["-", ".", "", "1e5", "+1", " 1", "1_0", "1.2.3", "--1", "1-", "123456789",
-               "99999999.99999999", "0.123456789"]
+               "99999999.99999999", "0.12345678901234567", "1.2345678901234567",
+               "123456789.1", "1.23456789012345678"]
     cells = converted + refused
-    cells += [f"{x:.{RNG.integers(0, 10)}f}" for x in RNG.normal(0, 10 ** RNG.uniform(-3, 7,
+    cells += [f"{x:.{RNG.integers(0, 17)}f}" for x in RNG.normal(0, 10 ** RNG.uniform(-3, 7,
                                                                                       3000))]
     cells += [repr(float(x)) for x in RNG.normal(0, 1, 1000)]
+    cells += [f"{x:.15g}" for x in RNG.normal(0, 1, 1000)]          # spreadsheet exports
     values, ok = _fields(cells, decimal_comma)
     for cell, value, done in zip(cells, values, ok, strict=True):
         text = cell.replace(",", ".") if decimal_comma else cell
