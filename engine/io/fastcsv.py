@@ -85,7 +85,8 @@ class ByteRows:
         """Rows r0:r1 x columns c0:c1 as float64 equal to ``float()`` of each cell (a decimal
         comma read as '.'); or the rows (i, k) of the first step holding a cell that is not a
         number, for the caller's precise path to name it (the rows before are all numbers);
-        or None when the block is not read here (a non-ASCII header row)."""
+        or None when the block is not read here (row 0 whose bytes are not its text: a
+        non-ASCII header, or a trailing delimiter the rows below lack)."""
         if r0 == 0 and not self.header_plain:
             return None
         out = np.empty((r1 - r0, c1 - c0), dtype=np.float64)
