@@ -175,8 +175,9 @@ def _check_range(dataset: SpectralDataset) -> None:
 
     where = str(dataset.metadata.get("x_file") or dataset.metadata.get("path") or dataset.name)
     X = np.asarray(dataset.X)
-    bad = ~np.isfinite(X)
-    if bad.any():
+    all_finite = X.size == 0 or bool(np.isfinite(X.max()) and np.isfinite(X.min()))
+    bad = None if all_finite else ~np.isfinite(X)   # (two reductions: no block-sized mask)
+    if bad is not None and bad.any():
         i, j = (int(k) for k in np.argwhere(bad)[0])
         raise InputError(f"spectrum {i + 1} ({dataset.sample_ids[i]}) has {float(X[i, j])!r} at "
                          f"{dataset.wavelengths[j]:g} (NaN and infinity are not allowed)",

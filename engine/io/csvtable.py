@@ -8,6 +8,12 @@ Why this shape: numbers are converted in one vectorised ``astype(float)`` over a
 (the tablet X.csv, 642 x 597, parses in a few tens of ms); only when that fails is the block
 scanned cell by cell to find and quote the offending cell.
 
+At scale (20,000 x 1,000: 20 million cell strings, 1.9 GB and ~10 s) that shape is the cost, so
+a plain file (no quotes, ASCII below the header) takes the fast path of ``fastcsv``: the table
+keeps the file's bytes, converts numeric blocks with ``fastfloat`` and makes strings only for
+the cells asked for. Whatever it does not read exactly is left to the reader below, which stays
+the reference: same cells, same numbers, same messages.
+
 Handled here, once for every layout: ``.gz`` files, a UTF-8 BOM, UTF-16 exports, CR/LF line ends,
 delimiter detection (tab, ';' or ',', or Excel's "sep=;" first line), decimal commas in ';'/tab
 files, quoted fields, trailing blank or ";;;" lines and a delimiter ending every line (common
@@ -20,12 +26,12 @@ import csv
 import gzip
 import re
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from engine.errors import InputError
+from engine.io.fastcsv import ByteRows, plain_rows
 from engine.io.paths import kind_of
 from engine.io.ranges import first_out_of_range, out_of_range_message
 
@@ -43,6 +49,11 @@ def read_text(path: Path, file: str) -> str:
     accepted (Excel "Unicode text"), and anything else falls back to Latin-1 so that a legacy
     Windows export with an accented label still loads. Binary files are refused.
     """
+    return decode_text(read_bytes(path, file), file)
+
+
+def read_bytes(path: Path, file: str) -> bytes:
+    """The bytes of ``path``, decompressed when it is a ``.gz`` file."""
     kind = kind_of(path)
     if kind not in ("file", "missing"):  # a FIFO or a device would block read_bytes forever
         raise InputError(f"cannot read it as a table: this is {kind}", file=file)
@@ -55,6 +66,11 @@ def read_text(path: Path, file: str) -> str:
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as exc:
             raise InputError(f"not a valid gzip file ({exc})", file=file) from None
+    return raw
+
+
+def decode_text(raw: bytes, file: str) -> str:
+    """``raw`` decoded as ``read_text`` describes."""
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return raw.decode("utf-16")
@@ -89,15 +105,40 @@ def detect_delimiter(sample: list[str], hint: str | None = None) -> str:
     return chosen
 
 
-@dataclass
 class CsvTable:
-    """All cells of one delimited file (header row, if any, included as row 0)."""
+    """All cells of one delimited file (header row, if any, included as row 0).
 
-    file: str              # the path as shown in messages
-    delimiter: str
-    decimal_comma: bool    # numbers may use ',' as decimal mark (only when delimiter != ',')
-    cells: np.ndarray      # (n_rows, n_cols) object array of str, as written (not stripped)
-    lines: np.ndarray      # (n_rows,) 1-based line number of each row in the file
+    ``cells`` is the (n_rows, n_cols) object array of strings as written (not stripped) and
+    ``lines`` the 1-based line number of each row. A table read by the fast path (``fastcsv``)
+    keeps the file's bytes instead and makes ``cells`` only if something asks for all of them;
+    ``cell``, ``column``, ``row`` and ``numbers`` read what they need from the bytes.
+    """
+
+    def __init__(self, file: str, delimiter: str, decimal_comma: bool,
+                 cells: np.ndarray | None = None, lines: np.ndarray | None = None,
+                 source: ByteRows | None = None) -> None:
+        if cells is None and source is None:
+            raise ValueError("a CsvTable needs its cells or its source")
+        self.file = file                    # the path as shown in messages
+        self.delimiter = delimiter
+        self.decimal_comma = decimal_comma  # ',' may be a decimal mark (only when delimiter != ',')
+        self._cells = cells
+        self._source = source
+        n = cells.shape[0] if cells is not None else source.n_rows if source is not None else 0
+        self.lines = (np.arange(1, n + 1, dtype=np.int64) if lines is None
+                      else np.asarray(lines, dtype=np.int64))
+
+    @property
+    def cells(self) -> np.ndarray:
+        if self._cells is None:
+            assert self._source is not None
+            self._cells = self._source.all_cells()
+        return self._cells
+
+    @property
+    def fast(self) -> bool:
+        """Read by the fast path (``fastcsv``) and its cells not made yet."""
+        return self._cells is None
 
     @property
     def name(self) -> str:
@@ -106,18 +147,39 @@ class CsvTable:
 
     @property
     def n_rows(self) -> int:
-        return self.cells.shape[0]
+        return int(self.lines.size)
 
     @property
     def n_cols(self) -> int:
+        if self._cells is None and self._source is not None:
+            return self._source.n_cols
         return self.cells.shape[1]
 
     def line(self, i: int) -> int:
         """The 1-based line number (as an editor shows it) of table row ``i``."""
         return int(self.lines[i])
 
+    def cell(self, i: int, j: int) -> str:
+        """The cell at row ``i``, column ``j`` as written (not stripped)."""
+        if self._cells is None and self._source is not None:
+            return self._source.cells(i)[j]
+        return str(self.cells[i, j])
+
+    def column(self, j: int, first: int = 0) -> list[str]:
+        """Column ``j`` from row ``first`` on, as written (not stripped)."""
+        if self._cells is None and self._source is not None:
+            return self._source.column(j, first)
+        return [str(c) for c in self.cells[first:, j]]
+
     def row(self, i: int) -> list[str]:
+        if self._cells is None and self._source is not None:
+            return [c.strip() for c in self._source.cells(i)]
         return [str(c).strip() for c in self.cells[i]]
+
+    def take_rows(self, rows: list[int]) -> CsvTable:
+        """The table restricted to ``rows`` (errors still name the file's lines)."""
+        return CsvTable(self.file, self.delimiter, self.decimal_comma, cells=self.cells[rows],
+                        lines=self.lines[rows])
 
     def error(self, message: str, i: int | None = None, j: int | None = None,
               header: list[str] | None = None) -> InputError:
@@ -142,8 +204,51 @@ class CsvTable:
         """Rows r0:r1 x columns c0:c1 as finite float64; errors name the first bad cell.
 
         ``header`` (the header row, if the table has one) supplies the column names in messages.
+        A table read by the fast path converts the block from its bytes; if a cell is not a
+        plain number there, the cells are made and converted here, so the message is the same.
         """
-        block = self.cells[r0:r1, c0:c1]
+        values = None
+        if self._cells is None and self._source is not None:
+            stop = self.n_rows if r1 is None else min(r1, self.n_rows)
+            c_stop = self.n_cols if c1 is None else min(c1, self.n_cols)
+            if stop > r0 and c_stop > c0:
+                fast = self._source.numbers(r0, stop, c0, c_stop, self.decimal_comma)
+                if isinstance(fast, np.ndarray):
+                    values = fast
+                else:
+                    # rows i:k hold a cell that is not a number (or, None, the block was not
+                    # read there): the precise reading of just those rows names the cell
+                    i, k = fast if fast is not None else (r0, stop)
+                    rows = np.array([self._source.cells(r)[c0:c_stop] for r in range(i, k)],
+                                    dtype=object)
+                    got = self._precise_numbers(i, k, c0, c_stop, header, what, block=rows)
+                    if fast is None:
+                        values = got
+        if values is None:
+            values = self._precise_numbers(r0, r1, c0, c1, header, what)
+        if values.size and np.isfinite(values.max()) and np.isfinite(values.min()):
+            bad = None      # all finite, found without a block-sized temporary
+        else:
+            bad = ~np.isfinite(values)
+        if bad is not None and bad.any():
+            i, j = np.argwhere(bad)[0]
+            text = self.cell(r0 + i, c0 + j).strip()
+            raise self.error(f"{text!r} is not a finite number (NaN and infinity are not allowed)",
+                             r0 + i, c0 + j, header)
+        big = first_out_of_range(values)
+        if big is not None:
+            i, j = big
+            text = self.cell(r0 + i, c0 + j).strip()
+            raise self.error(out_of_range_message(text), r0 + i, c0 + j, header)
+        return values
+
+    def _precise_numbers(self, r0: int, r1: int | None, c0: int, c1: int | None,
+                         header: list[str] | None, what: str,
+                         block: np.ndarray | None = None) -> np.ndarray:
+        """The block converted from its cell strings (``block``: those cells, when already
+        made); an unconvertible cell is named."""
+        if block is None:
+            block = self.cells[r0:r1, c0:c1]
         if self.decimal_comma:
             sep = "\x1f"  # join/replace/split runs in C: far faster than a per-cell loop
             flat = sep.join(block.ravel().tolist()).replace(",", ".").split(sep)
@@ -151,21 +256,9 @@ class CsvTable:
                 flat = [c.replace(",", ".") for c in block.ravel()]
             block = np.array(flat, dtype=object).reshape(block.shape)
         try:
-            values = block.astype(np.float64)
+            return block.astype(np.float64)
         except (ValueError, TypeError):
-            values = self._scan(block, r0, c0, header, what)
-        bad = ~np.isfinite(values)
-        if bad.any():
-            i, j = np.argwhere(bad)[0]
-            text = str(self.cells[r0 + i, c0 + j]).strip()
-            raise self.error(f"{text!r} is not a finite number (NaN and infinity are not allowed)",
-                             r0 + i, c0 + j, header)
-        big = first_out_of_range(values)
-        if big is not None:
-            i, j = big
-            text = str(self.cells[r0 + i, c0 + j]).strip()
-            raise self.error(out_of_range_message(text), r0 + i, c0 + j, header)
-        return values
+            return self._scan(block, r0, c0, header, what)
 
     def _scan(self, block: np.ndarray, r0: int, c0: int, header: list[str] | None,
               what: str) -> np.ndarray:
@@ -181,7 +274,7 @@ class CsvTable:
                 try:
                     out[i, j] = float(block[i, j])
                 except (ValueError, TypeError):
-                    text = str(self.cells[r0 + i, c0 + j]).strip()
+                    text = self.cell(r0 + i, c0 + j).strip()
                     if not text:
                         raise self.error("empty cell (a number is expected)",
                                          r0 + i, c0 + j, header) from None
@@ -197,7 +290,14 @@ def read_table(path: Path, file: str | None = None, delimiter_hint: str | None =
     delimiter of a companion file, used only to read one-column files with decimal commas.
     """
     file = str(path) if file is None else file
-    text = read_text(path, file)
+    raw = read_bytes(path, file)
+    plain = plain_rows(raw, detect_delimiter, delimiter_hint)
+    if plain is not None:                  # the fast path (fastcsv), same cells and numbers
+        source, decimal_comma = plain
+        return CsvTable(file=file, delimiter=source.delimiter, decimal_comma=decimal_comma,
+                        source=source)
+    text = decode_text(raw, file)
+    del raw
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")

@@ -119,7 +119,7 @@ def _looks_like_header(first: np.ndarray, rest: np.ndarray) -> bool:
 
 
 def _first_data_is_text(table: CsvTable) -> bool:
-    return table.n_rows > 1 and table.to_number(str(table.cells[1, 0])) is None
+    return table.n_rows > 1 and table.to_number(table.cell(1, 0)) is None
 
 
 def check_wavelengths(table: CsvTable, wavelengths: np.ndarray, c0: int, header: list[str],
@@ -152,7 +152,7 @@ def check_wavelengths(table: CsvTable, wavelengths: np.ndarray, c0: int, header:
 
 def read_ids(table: CsvTable, first: int, column: int, header: list[str] | None) -> np.ndarray:
     """Sample ids of one column (stripped strings); an empty id is refused."""
-    values = np.array([str(s).strip() for s in table.cells[first:, column]], dtype=object)
+    values = np.array([str(s).strip() for s in table.column(column, first)], dtype=object)
     empty = np.flatnonzero(values == "")
     if empty.size:
         raise table.error("empty cell in the sample-id column", first + int(empty[0]), column,
@@ -184,7 +184,7 @@ class RawColumn:
     @classmethod
     def from_table(cls, table: CsvTable, name: str, first: int, column: int,
                    header: list[str] | None) -> RawColumn:
-        raw = np.array([str(s).strip() for s in table.cells[first:, column]], dtype=object)
+        raw = np.array([str(s).strip() for s in table.column(column, first)], dtype=object)
         num = (np.array([table.number_text(s) for s in raw], dtype=object)
                if table.decimal_comma else raw)
         return cls(name, raw, num, [Segment(table, first, raw.size, column, header)])
@@ -304,7 +304,7 @@ def read_y(table: CsvTable, n_expected: int | None = None) -> YBlock:
 
 
 def _column_has_text(table: CsvTable, j: int) -> bool:
-    return any(table.to_number(str(s)) is None for s in table.cells[1:, j])
+    return any(table.to_number(str(s)) is None for s in table.column(j, 1))
 
 
 # -- partition and row counts ----------------------------------------------------------------
@@ -360,13 +360,13 @@ def read_split(table: CsvTable, n_expected: int, x_table: CsvTable, x_first: int
     if table.n_cols != 1:
         raise table.error(f"the split file must have exactly one column (found {table.n_cols})",
                           0, 1)
-    first_value = str(table.cells[0, 0]).strip()
+    first_value = table.cell(0, 0).strip()
     header = first_value.lower() in SPLIT_NAMES or (
         table.n_rows == n_expected + 1 and first_value.lower() not in PARTITION_VALUES)
     first = 1 if header else 0
     check_same_rows(x_table, x_first, n_expected, table, first, table.n_rows - first,
                     b_what=("split value", "split values"))
-    return partition_of([str(s) for s in table.cells[first:, 0]])
+    return partition_of([str(s) for s in table.column(0, first)])
 
 
 def check_same_rows(a: CsvTable, a_first: int, a_n: int, b: CsvTable, b_first: int, b_n: int,

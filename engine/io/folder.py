@@ -18,7 +18,6 @@ same samples in the same order give the same folds.
 """
 from __future__ import annotations
 
-import dataclasses
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -208,7 +207,7 @@ def plan_folder_import(source: str | Path | Sequence[str | Path], sheet: str | P
         raise table.error(f"no column {group_column!r} (the sheet has: {', '.join(header)})", 0)
     rows: dict[str, int] = {}
     for i in range(1, table.n_rows):
-        sample = str(table.cells[i, j]).strip()
+        sample = table.cell(i, j).strip()
         if not sample:
             raise table.error("empty sample id", i, j, header)
         if sample in rows:
@@ -403,4 +402,4 @@ def _build(plan: ImportPlan, kept: list[tuple[Path, str]], X: np.ndarray, axis: 
 def _rows_table(table: CsvTable, rows: list[int]) -> CsvTable:
     """The sheet restricted to the header and ``rows`` (errors still name the sheet's lines)."""
     keep = [0, *rows]
-    return dataclasses.replace(table, cells=table.cells[keep], lines=table.lines[keep])
+    return table.take_rows(keep)

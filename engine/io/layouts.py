@@ -372,7 +372,7 @@ def _column_kind(t: CsvTable, j: int, name: str) -> str:
 
 
 def _partition(t: CsvTable, j: int, header: list[str]) -> Partition:
-    values = [str(s).strip() for s in t.cells[1:, j]]
+    values = [str(s).strip() for s in t.column(j, 1)]
     for i, v in enumerate(values):
         if not v:
             raise t.error("empty cell in the partition column (expected train or test)", i + 1, j,

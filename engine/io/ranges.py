@@ -20,6 +20,8 @@ MAX_ABS_VALUE = 1e100
 
 def first_out_of_range(values: np.ndarray) -> tuple[int, ...] | None:
     """The index of the first finite value of ``values`` beyond ±MAX_ABS_VALUE, or None."""
+    if values.size == 0 or (values.max() <= MAX_ABS_VALUE and values.min() >= -MAX_ABS_VALUE):
+        return None    # two reductions without temporaries: the common case of a large block
     big = np.abs(values) > MAX_ABS_VALUE
     if not big.any():
         return None
