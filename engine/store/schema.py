@@ -18,6 +18,10 @@ Version history:
      predictions.sha256, branch_models.row_sha256, ui_state.sha256, so a damaged JSON
      column, array or index is named instead of read; existing rows get theirs when the
      file is migrated
+  5  dataset_spectra: each dataset's X in a table of its own (datasets.X left as an empty
+     blob). SQLite rewrites a whole row when any of its columns changes, so with X inside the
+     datasets row every remembered choice or checksum update rewrote the spectra (800 MB for
+     100,000 x 1,000) and left as much free space in the file (issue 20)
 """
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ __all__ = ["APPLICATION_ID", "MIGRATIONS", "SCHEMA_VERSION", "create_schema", "m
 #: PRAGMA application_id of every nirdesk project ("NIRd"): ``file`` and tools can tell a
 #: project from any other SQLite database without reading its tables.
 APPLICATION_ID = int.from_bytes(b"NIRd", "big")
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Frozen: the tables exactly as schema version 1 wrote them. Never edit; add a migration.
 SCHEMA_V1: tuple[str, ...] = (
@@ -122,11 +126,22 @@ def _v3_to_v4(conn: sqlite3.Connection) -> None:
                          [(row_digest(table, row[1:]), row[0]) for row in rows])
 
 
+def _v4_to_v5(conn: sqlite3.Connection) -> None:
+    """Move every dataset's spectra into dataset_spectra (same .npy bytes: content hashes
+    do not change); datasets.X keeps an empty blob (its NOT NULL constraint stays)."""
+    conn.execute("""CREATE TABLE dataset_spectra (
+        dataset_id INTEGER PRIMARY KEY REFERENCES datasets(id) ON DELETE CASCADE,
+        X          BLOB NOT NULL)""")
+    conn.execute("INSERT INTO dataset_spectra(dataset_id, X) SELECT id, X FROM datasets")
+    conn.execute("UPDATE datasets SET X = zeroblob(0)")
+
+
 #: MIGRATIONS[v] upgrades a version-v file to version v + 1 (inside the caller's transaction).
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _v1_to_v2,
     2: _v2_to_v3,
     3: _v3_to_v4,
+    4: _v4_to_v5,
 }
 
 

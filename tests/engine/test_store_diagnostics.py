@@ -138,6 +138,9 @@ def test_a_schema_2_file_migrates_and_predicts_without_diagnostics(tmp_path, tra
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("BEGIN")
     conn.execute("DROP TABLE branch_diagnostics")
+    conn.execute("UPDATE datasets SET X = (SELECT s.X FROM dataset_spectra s"
+                 " WHERE s.dataset_id = datasets.id)")   # schema 5 moved the spectra out
+    conn.execute("DROP TABLE dataset_spectra")
     for table, column in DIGEST_COLUMN.items():  # schema 4's row checksums
         conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
@@ -147,7 +150,7 @@ def test_a_schema_2_file_migrates_and_predicts_without_diagnostics(tmp_path, tra
     with Project.open(path, readonly=True) as project:  # migrated in memory
         assert project.migrated_from == 2 and project.load_diagnostics(run_id, 1) is None
     with Project.open(path) as project:  # migrated in place
-        assert project.migrated_from == 2 and project.schema_version == SCHEMA_VERSION == 4
+        assert project.migrated_from == 2 and project.schema_version == SCHEMA_VERSION == 5
         assert project.load_diagnostics(run_id, 1) is None
         model = project.load_model(run_id, 1)
         np.testing.assert_allclose(np.ravel(model.predict(ds.X[ds.test_indices])),

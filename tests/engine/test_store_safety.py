@@ -166,7 +166,7 @@ def test_a_model_blob_changed_without_its_checksum_is_refused(project_file):
 
 
 def test_a_damaged_dataset_blob_is_refused_by_its_content_hash(project_file):
-    flip_last_bytes(project_file, "datasets", "X", "id = 1")
+    flip_last_bytes(project_file, "dataset_spectra", "X", "dataset_id = 1")
     with (Project.open(project_file, readonly=True) as project,
           pytest.raises(InputError, match="damaged")):
         project.load_dataset(1)
@@ -175,7 +175,7 @@ def test_a_damaged_dataset_blob_is_refused_by_its_content_hash(project_file):
 def test_a_value_of_the_wrong_kind_is_an_input_error_not_a_crash(project_file):
     conn = sqlite3.connect(project_file)
     with conn:
-        conn.execute("UPDATE datasets SET X = substr(X, 1, 20) || 'text'")  # a TEXT value now
+        conn.execute("UPDATE dataset_spectra SET X = substr(X, 1, 20) || 'text'")  # TEXT now
     conn.close()
     with (Project.open(project_file, readonly=True) as project,
           pytest.raises(InputError, match="the project is damaged")):
