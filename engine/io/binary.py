@@ -143,7 +143,8 @@ def _check_dtype(a: _Array, dtype: np.dtype, kinds: str) -> None:
                       "read, and nirdesk never unpickles a file: save numbers, or text as "
                       "a str array (np.asarray(values, dtype=str))")
     if dtype.kind not in kinds:
-        wanted = " or ".join(dict.fromkeys(_KINDS[k] for k in kinds if k != "u"))
+        wanted = " or ".join(w for w, ks in (("numbers", _NUMBERS), ("text", _TEXT))
+                             if set(ks) & set(kinds))
         raise a.error(f"holds {_KINDS.get(dtype.kind, str(dtype))} ({dtype}); expected "
                       f"{wanted}")
 
@@ -174,7 +175,7 @@ def _texts(a: _Array, values: np.ndarray) -> np.ndarray:
 def _no_empty(a: _Array, values: np.ndarray, what: str) -> np.ndarray:
     empty = np.flatnonzero(values == "")
     if empty.size:
-        raise a.error(f"has an empty {what} at row {int(empty[0]) + 1}", row=int(empty[0]) + 1)
+        raise a.error(f"has an empty {what}", row=int(empty[0]) + 1)
     return values
 
 
@@ -196,13 +197,13 @@ def _finite(a: _Array, values: np.ndarray, wavelengths: np.ndarray | None = None
 
 def _at(a: _Array, values: np.ndarray, where: tuple[int, ...],
         wavelengths: np.ndarray | None, message: str) -> InputError:
-    row = where[0] + 1
-    if values.ndim == 1:
-        return a.error(f"at row {row}: {message}", row=row)
-    j = where[1]
-    name = f"{wavelengths[j]:g}" if wavelengths is not None else None
-    return a.error(f"at row {row}, column {j + 1}: {message}", row=row, column=j + 1,
-                   column_name=name)
+    """The refusal of one value: the file, the array's 1-based row (and column, with its
+    wavelength when known) in the CSV readers' form."""
+    column = where[1] + 1 if values.ndim > 1 else None
+    name = (f"{wavelengths[where[1]]:g}" if wavelengths is not None and column is not None
+            else None)
+    return InputError(f"array {a.name!r}: {message}", file=a.file, row=where[0] + 1,
+                      column=column, column_name=name)
 
 
 def _wavelengths(a: _Array, values: np.ndarray, p: int) -> np.ndarray:
