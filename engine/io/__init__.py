@@ -194,18 +194,19 @@ def load_data(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *
 def _check_range(dataset: SpectralDataset) -> None:
     """Refuse values nirdesk cannot compute with (engine.io.ranges) whatever format they came
     from (the CSV readers already name the cell); NaN is a gap some formats allow in targets."""
-    from engine.io.ranges import first_out_of_range, out_of_range_message
+    from engine.io.ranges import MAX_ABS_VALUE, first_out_of_range, out_of_range_message
 
     where = str(dataset.metadata.get("x_file") or dataset.metadata.get("path") or dataset.name)
     X = np.asarray(dataset.X)
-    all_finite = X.size == 0 or bool(np.isfinite(X.max()) and np.isfinite(X.min()))
+    hi, lo = (float(X.max()), float(X.min())) if X.size else (0.0, 0.0)
+    all_finite = bool(np.isfinite(hi) and np.isfinite(lo))
     bad = None if all_finite else ~np.isfinite(X)   # (two reductions: no block-sized mask)
     if bad is not None and bad.any():
         i, j = (int(k) for k in np.argwhere(bad)[0])
         raise InputError(f"spectrum {i + 1} ({dataset.sample_ids[i]}) has {float(X[i, j])!r} at "
                          f"{dataset.wavelengths[j]:g} (NaN and infinity are not allowed)",
                          file=where)
-    big = first_out_of_range(X)
+    big = None if lo >= -MAX_ABS_VALUE and hi <= MAX_ABS_VALUE else first_out_of_range(X)
     if big is not None:
         i, j = big
         raise InputError(f"spectrum {i + 1} ({dataset.sample_ids[i]}) at "
