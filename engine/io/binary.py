@@ -23,11 +23,11 @@ match the bytes stored, so a damaged or hostile header cannot make nirdesk alloc
 than the file holds.
 
 Memory: X is read once, straight into its array (``readinto`` in blocks that report progress
-and check cancellation). It is not memory-mapped: a mapped file that another program rewrites
-or truncates while nirdesk has it open changes the spectra under a run, or kills the process
-with SIGBUS on the next access; and every X nirdesk holds must be its own, writable, float64
-C-order array. Stored float64 C-order X needs no copy; another dtype or Fortran order costs
-one conversion copy.
+and check cancellation). It is not memory-mapped: a read-only map would make any later
+in-place edit of X an error, and even a copy-on-write map changes under a run, or kills the
+process with SIGBUS, when another program rewrites or truncates the file (a user
+re-exporting it) while nirdesk has it open; the map would save ~0.05 s on 160 MB. Stored
+float64 C-order X needs no copy; another dtype or Fortran order costs one conversion copy.
 """
 from __future__ import annotations
 
