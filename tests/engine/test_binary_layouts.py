@@ -6,6 +6,7 @@ stops with Cancelled when asked."""
 from __future__ import annotations
 
 import io
+import json
 import pickle
 import re
 import threading
@@ -335,3 +336,28 @@ def test_binary_progress_reaches_the_array_bytes_and_cancel_raises(tmp_path):
     cancel.set()
     with pytest.raises(Cancelled):
         load_dataset(path, cancel=cancel)
+
+
+# -- the command line takes it like a CSV ----------------------------------------------------
+def test_cli_info_and_run_on_an_npz_equal_the_csv_dataset(tmp_path, capsys, tecator_dir):
+    from engine.cli import main as cli_main
+    from engine.resources import demo_pipeline_path
+
+    ds = load_dataset(tecator_dir)
+    path = _npz(tmp_path / "tecator.npz", X=ds.X, wavelengths=ds.wavelengths,
+                sample_ids=ds.sample_ids, split=np.where(ds.test_mask, "test", "train"),
+                **{f"y_{name}": values for name, values in ds.targets.items()})
+    assert cli_main(["info", str(path), "--split-map", "train=train"]) == 2   # no such label
+    capsys.readouterr()
+    assert cli_main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "tecator.npz  (npz layout)" in out and "215 samples x 100 wavelengths" in out
+    assert "172 train, 43 test" in out
+    results = {}
+    for name, data in (("npz", path), ("csv", tecator_dir)):
+        out_file = tmp_path / f"{name}.json"
+        assert cli_main(["run", str(demo_pipeline_path()), "--data", str(data), "--target",
+                         "fat", "--out", str(out_file), "--verbose", "0"]) == 0
+        results[name] = json.loads(out_file.read_text())
+    scores = {k: [(b["id"], b["metrics"]) for b in r["branches"]] for k, r in results.items()}
+    assert scores["npz"] == scores["csv"]
