@@ -55,13 +55,10 @@ class Meter:
     def reach(self, done: int) -> None:
         """Move to ``done`` (never backwards, never past total), then check cancellation."""
         if self._progress is not None:
-            with self._lock:
-                moved = done > self.done
-                if moved:
+            with self._lock:      # told inside the lock: two threads never report out of order
+                if done > self.done:
                     self.done = min(int(done), self.total)
-                now = self.done
-            if moved:
-                self._tell(now)
+                    self._tell(self.done)
         self.check()
 
     def finish(self) -> None:
