@@ -25,8 +25,9 @@ class LoadedDataset:
     refused: list[str] = field(default_factory=list)  # "file: why" for files left out
 
 
-#: the CSV layouts: their header holds wavelengths in nm (docs/design.md "Dataset input")
-_CSV_LAYOUTS = ("folder", "nirs4all", "single-csv")
+#: the CSV layouts, whose header holds wavelengths in nm (docs/design.md "Dataset input"), and
+#: the binary ones, whose wavelengths array is that header (nm unless its units array says)
+_CSV_LAYOUTS = ("folder", "nirs4all", "single-csv", "npz", "npy-folder")
 PREVIEW_SPECTRA = 8  # spectra read for the Import dialog's preview
 
 
@@ -46,13 +47,17 @@ def _loaded(dataset: Any, path: str) -> LoadedDataset:
 
 
 def load(path: str, target: str | None = None, cancel: threading.Event | None = None,
-         excel_sheet: str | None = None) -> LoadedDataset:
-    """Read a dataset (a CSV layout or one instrument file, through engine.io.load_data) and
-    prepare the raw spectra for drawing; ``excel_sheet`` names a workbook's sheet."""
+         excel_sheet: str | None = None, progress: ImportProgress | None = None
+         ) -> LoadedDataset:
+    """Read a dataset (a CSV or binary layout or one instrument file, through
+    engine.io.load_data) and prepare the raw spectra for drawing; ``excel_sheet`` names a
+    workbook's sheet. ``progress`` hears how far the read is (bytes of the spectra files) and
+    a set ``cancel`` stops it at the reader's next block (Cancelled)."""
     from engine.io import instrument_suffix, load_data, resolve_dataset_path
 
     resolved = path if instrument_suffix(path) is not None else resolve_dataset_path(path)
-    dataset = load_data(resolved, target=target, sheet=excel_sheet)
+    dataset = load_data(resolved, target=target, sheet=excel_sheet, cancel=cancel,
+                        progress=progress)
     if target is not None and dataset.target != target:
         dataset.select_target(target)
     _check(cancel)
@@ -137,8 +142,9 @@ def _preview_workbook(path: Path, excel_sheet: str | None) -> ImportPreview:
 
 
 class ImportProgress:
-    """Files read so far, written by the worker thread and polled by the dialog's timer
-    (plain ints: no signal needed across threads)."""
+    """How far a background read is: files of an import, or bytes of a dataset load. Written
+    by the worker thread and polled by a GUI timer (plain ints: no signal needed across
+    threads, and the reader never waits for the GUI)."""
 
     def __init__(self) -> None:
         self.done = 0

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QProgressBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -49,7 +50,9 @@ from app.spectra.selection_table import SelectionTable
 from app.spectra.view import SpectraView
 
 DEFAULT_SIZE = (1280, 800)
-DATA_FILTER = "Spectra tables (*.csv *.csv.gz *.txt *.tsv);;All files (*)"
+DATA_FILTER = ("Datasets (*.csv *.csv.gz *.txt *.tsv *.npz *.npy);;"
+               "Spectra tables (*.csv *.csv.gz *.txt *.tsv);;NumPy arrays (*.npz *.npy);;"
+               "All files (*)")
 # Help > Keyboard shortcuts: (what it does, the actions whose keys it lists). The keys are read
 # from the actions themselves, so the help cannot drift from the real shortcuts; the names are
 # the window's actions, "project_*" the project's, "editor_*" the editor's, "run"/"cancel" the
@@ -150,6 +153,8 @@ class MainWindow(QMainWindow):
         sp.pipeline_loaded.connect(self.pipeline_loaded)
         sp.preprocessing_failed.connect(self.preprocessing_failed)
         sp.busy_changed.connect(self._on_busy)
+        sp.load_progress.connect(self._on_load_progress)
+        sp.load_ended.connect(self._on_load_ended)
         b.raise_dock.connect(self.raise_dock)
         b.pipeline_edited.connect(sp.pipeline_edited)
         b.project_dataset.connect(sp.show_dataset)
@@ -192,9 +197,11 @@ class MainWindow(QMainWindow):
         self.actions: dict[str, QAction] = {}
         a = self._action
         a("open_dataset", "&Open dataset\u2026", self._ask_open_file, "Ctrl+O",
-          tip="Open a CSV file, or X.csv / Xcal.csv inside a dataset folder")
+          tip="Open a CSV file, a NumPy .npz file, or X.csv / X.npy / Xcal.csv inside a "
+              "dataset folder")
         a("open_folder", "Open dataset &folder\u2026", self._ask_open_folder, "Ctrl+Shift+O",
-          tip="Open a folder holding X.csv + y.csv, or nirs4all Xcal/Ycal/Xval/Yval files")
+          tip="Open a folder holding X.csv + y.csv, X.npy + y.npy, or nirs4all "
+              "Xcal/Ycal/Xval/Yval files")
         a("import", "&Import spectra\u2026", lambda: self.open_import(), "Ctrl+I",
           tip="Open instrument files (OPUS, JCAMP-DX, SPC, Excel, MATLAB) or a folder of "
               "spectrum files with its reference sheet, previewed before loading")
@@ -345,10 +352,20 @@ class MainWindow(QMainWindow):
         self.busy.setRange(0, 0)  # indeterminate: moving bar while work runs
         self.busy.setFixedWidth(110)
         self.busy.setMaximumHeight(14)
+        # a dataset load running over a second turns the moving bar into its progress, with a
+        # Cancel beside it (DatasetController.load_progress)
+        self.load_cancel = QToolButton()
+        self.load_cancel.setObjectName("loadCancel")
+        self.load_cancel.setText("Cancel")
+        self.load_cancel.setToolTip("Stop loading this dataset (the open one stays open)")
+        self.load_cancel.setAutoRaise(True)
+        self.load_cancel.clicked.connect(self.spectra.cancel_load)
         status.addPermanentWidget(self.busy_label)
         status.addPermanentWidget(self.busy)
+        status.addPermanentWidget(self.load_cancel)
         self.busy.hide()
         self.busy_label.hide()
+        self.load_cancel.hide()
 
     # -- start-up and layout ----------------------------------------------------------------
     def start(self, data: str | None = None, target: str | None = None,
@@ -586,6 +603,19 @@ class MainWindow(QMainWindow):
         self.busy.setVisible(busy)
         self.busy_label.setVisible(busy)
         self.busy_label.setText(label)
+
+    def _on_load_progress(self, done: int, total: int) -> None:
+        """A long load: the busy bar shows how far it is (per mille: Qt's ints stop at 2**31,
+        a byte count need not) and Cancel appears beside it."""
+        self.busy.setRange(0, 1000)
+        self.busy.setValue(int(1000 * done / total) if total else 0)
+        self.busy.show()
+        self.busy_label.show()
+        self.load_cancel.show()
+
+    def _on_load_ended(self) -> None:
+        self.busy.setRange(0, 0)          # back to the moving bar of other background work
+        self.load_cancel.hide()
 
     # -- state reactions --------------------------------------------------------------------
     def _toggle_preprocessed(self, on: bool) -> None:

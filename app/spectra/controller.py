@@ -16,13 +16,20 @@ and its controller never know the window).
 A newer request of the same kind supersedes an older one (app.common.workers.Jobs), so
 opening B while A still loads ends with B shown. Failures go to the notifier as one line
 (file, row, column) and what is open stays open.
+
+A load that is still running after SHOW_PROGRESS_AFTER_MS reports how far it is
+(``load_progress``, polled from the reader's plain counters like the Import dialog's, so the
+reading thread never waits for the GUI) until it ends (``load_ended``); ``cancel_load`` stops
+it at the reader's next block, the open dataset stays and the status bar says "Loading
+cancelled". A quick load shows no bar: one that flashes for 0.3 s only distracts.
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.common import dialogs
 from app.common.notify import Notifier
@@ -33,6 +40,7 @@ from app.model.state import PREPROCESSED, RAW, WorkbenchState
 KEPT_DATASET = "The dataset already open stays open."
 KEPT_PIPELINE = "The pipeline already open stays open."
 CACHE_SIZE = 4  # preprocessed versions of the open dataset kept for instant switching
+LOAD_CANCELLED = "Loading cancelled"
 
 
 class DatasetController(QObject):
@@ -46,6 +54,8 @@ class DatasetController(QObject):
         pipeline_loaded(ExpandedPipeline)   the state's pipeline changed (file or editor)
         preprocessing_failed(line)          the branch does not suit the data: raw shown
         busy_changed(busy, label)           for the busy indicator
+        load_progress(done, total)          a long load's progress (ints; bytes may pass 2**31)
+        load_ended()                        that load finished, failed or was cancelled
     ``by_user`` is False for what the window opened by itself at start-up (not an unsaved
     change of the project).
     """
@@ -57,6 +67,12 @@ class DatasetController(QObject):
     pipeline_loaded = Signal(object)
     preprocessing_failed = Signal(str)
     busy_changed = Signal(bool, str)
+    load_progress = Signal(object, object)
+    load_ended = Signal()
+
+    #: a load shows its progress (and Cancel) once it has run this long
+    SHOW_PROGRESS_AFTER_MS = 1000
+    POLL_MS = 100
 
     def __init__(self, state: WorkbenchState, notifier: Notifier,
                  parent: QObject | None = None) -> None:
@@ -67,6 +83,14 @@ class DatasetController(QObject):
         self.jobs.busy_changed.connect(self.busy_changed)
         self._cache: dict[tuple, Any] = {}
         self._closed = False
+        self._load: Handle | None = None          # the load being followed
+        self._load_progress = tasks.ImportProgress()
+        self._load_started = 0.0
+        self._load_shown = False                   # its progress is on show
+        self._load_cancelled_by_user = False
+        self._poll = QTimer(self)
+        self._poll.setInterval(self.POLL_MS)
+        self._poll.timeout.connect(self._poll_load)
         state.events.connect("dataset", self._on_dataset)
         state.events.connect("target", self._on_target)
         state.events.connect("exclusions", self._on_target)  # the fit leaves them out
@@ -78,11 +102,26 @@ class DatasetController(QObject):
         """Load a dataset in the background; the open one stays until the new one is ready."""
         name = Path(path).name or str(path)
         self.notifier.status(f"Loading {name}\u2026")
-        handle = self.jobs.submit("load", tasks.load, str(path), target,
+        progress = tasks.ImportProgress()
+        handle = self.jobs.submit("load", tasks.load, str(path), target, progress=progress,
                                   label=f"Loading {name}\u2026")
+        self._follow_load(handle, progress)
         handle.finished.connect(lambda loaded: self._dataset_ready(loaded, by_user))
         handle.failed.connect(self._load_failed)
+        handle.cancelled.connect(lambda: self._load_cancelled(handle))
         return handle
+
+    def cancel_load(self) -> bool:
+        """Stop the dataset load in progress (the open dataset stays); False when none runs."""
+        handle = self._load
+        if handle is None or handle.done():
+            return False
+        self._load_cancelled_by_user = True
+        handle.cancel()
+        return True
+
+    def load_running(self) -> bool:
+        return self._load is not None and not self._load.done()
 
     def open_pipeline(self, path: str | Path, *, by_user: bool = True) -> Handle:
         """Parse a pipeline file in the background; its branches become the choices to show."""
@@ -116,6 +155,46 @@ class DatasetController(QObject):
     def accept_loaded(self, loaded: tasks.LoadedDataset, by_user: bool = True) -> None:
         """A dataset loaded elsewhere (the Import dialog) becomes the open one."""
         self._dataset_ready(loaded, by_user)
+
+    # -- following a load -------------------------------------------------------------------
+    def _follow_load(self, handle: Handle, progress: tasks.ImportProgress) -> None:
+        """Poll ``progress`` while ``handle`` runs (a newer load replaces an older one)."""
+        if self._load_shown:
+            self._load_shown = False
+            self.load_ended.emit()
+        self._load, self._load_progress = handle, progress
+        self._load_started = time.monotonic()
+        self._load_cancelled_by_user = False
+        for signal in (handle.finished, handle.failed, handle.cancelled):
+            signal.connect(lambda *_args: self._end_load(handle))
+        self._poll.start()
+
+    def _poll_load(self) -> None:
+        handle, p = self._load, self._load_progress
+        if handle is None or handle.done():
+            self._poll.stop()
+            return
+        waited_ms = (time.monotonic() - self._load_started) * 1000
+        if waited_ms >= self.SHOW_PROGRESS_AFTER_MS and p.total > 0:
+            self._load_shown = True
+            self.load_progress.emit(p.done, p.total)
+
+    def _end_load(self, handle: Handle) -> None:
+        if handle is not self._load:
+            return            # an older load, superseded: the newer one is followed
+        self._poll.stop()
+        self._load = None
+        if self._load_shown:
+            self._load_shown = False
+            self.load_ended.emit()
+
+    def _load_cancelled(self, handle: Handle) -> None:
+        """Say so only when the user cancelled (a load superseded by a newer one is not news)."""
+        if self._closed or not self._load_cancelled_by_user:
+            return
+        if handle is self._load or self._load is None:
+            self._load_cancelled_by_user = False
+            self.notifier.status(LOAD_CANCELLED, 8000)
 
     # -- background results -----------------------------------------------------------------
     def _dataset_ready(self, loaded: tasks.LoadedDataset, by_user: bool) -> None:
@@ -220,4 +299,5 @@ class DatasetController(QObject):
         if self._closed:
             return
         self._closed = True
+        self._poll.stop()
         self.jobs.shutdown()

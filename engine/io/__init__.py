@@ -1,7 +1,7 @@
 """Loading spectra + reference values from files into a SpectralDataset.
 
-    load_dataset(path, target=None) -> SpectralDataset
-    detect_layout(path) -> "folder" | "nirs4all" | "single-csv"
+    load_dataset(path, target=None, cancel=None, progress=None) -> SpectralDataset
+    detect_layout(path) -> "folder" | "nirs4all" | "single-csv" | "npz" | "npy-folder"
     resolve_dataset_path(path) -> the folder, for a file of a folder layout (X.csv, Ycal.csv)
     load_data(path, reference=..., task=...) -> SpectralDataset: every kind of input the CLI's
         --data takes: a layout above, one instrument file (engine.io.formats), or a spectrum
@@ -9,8 +9,11 @@
 
 Layouts (docs/design.md "Dataset input"): a folder with X.csv / y.csv / split.csv; a nirs4all folder
 (Xcal/Ycal/Xval/Yval or Xtrain/Ytrain/Xtest/Ytest, .csv or .csv.gz, header optional); one CSV
-with wavelength columns and target columns. Every unusable input raises ONE
-``engine.errors.InputError`` that names the file, the 1-based line and the column.
+with wavelength columns and target columns; one .npz file or a folder of .npy arrays
+(engine.io.binary). Every unusable input raises ONE ``engine.errors.InputError`` that names
+the file, the 1-based line and the column (for an array: the array, its row and column).
+A load that takes a while reports ``progress(done, total)`` and stops at its next block when
+``cancel`` is set (engine.io.meter; ``engine.errors.Cancelled``).
 """
 from __future__ import annotations
 
@@ -23,9 +26,12 @@ import numpy as np
 
 from engine.dataset import SpectralDataset
 from engine.errors import InputError
+from engine.io.binary import load_npy_folder, load_npz
 from engine.io.layouts import (
     LAYOUT_FOLDER,
     LAYOUT_NIRS4ALL,
+    LAYOUT_NPY_FOLDER,
+    LAYOUT_NPZ,
     LAYOUT_SINGLE_CSV,
     detect_layout,
     load_folder,
@@ -33,8 +39,10 @@ from engine.io.layouts import (
     load_single_csv,
     resolve_dataset_path,
 )
+from engine.io.meter import Meter
 
-__all__ = ["LAYOUT_FOLDER", "LAYOUT_INSTRUMENT_FILE", "LAYOUT_NIRS4ALL", "LAYOUT_SINGLE_CSV",
+__all__ = ["LAYOUT_FOLDER", "LAYOUT_INSTRUMENT_FILE", "LAYOUT_NIRS4ALL", "LAYOUT_NPY_FOLDER",
+           "LAYOUT_NPZ", "LAYOUT_SINGLE_CSV",
            "detect_layout", "instrument_suffix", "load_data", "load_dataset",
            "load_instrument_file", "resolve_dataset_path"]
 
@@ -42,26 +50,36 @@ LAYOUT_INSTRUMENT_FILE = "instrument-file"
 #: the tables the CSV layouts read, never taken for an instrument file
 _TABLE_SUFFIXES = (".csv", ".gz", ".txt", ".tsv")
 
-_LOADERS = {LAYOUT_FOLDER: load_folder, LAYOUT_NIRS4ALL: load_nirs4all,
-            LAYOUT_SINGLE_CSV: load_single_csv}
+_LOADERS: dict[str, Callable[[Path, Meter], SpectralDataset]] = {
+    LAYOUT_FOLDER: load_folder, LAYOUT_NIRS4ALL: load_nirs4all,
+    LAYOUT_SINGLE_CSV: load_single_csv, LAYOUT_NPZ: load_npz,
+    LAYOUT_NPY_FOLDER: load_npy_folder}
 
 
 def load_dataset(path: str | os.PathLike[str], target: str | None = None,
-                 split_map: dict[str, str] | None = None) -> SpectralDataset:
+                 split_map: dict[str, str] | None = None, *,
+                 cancel: threading.Event | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> SpectralDataset:
     """Read the dataset at ``path`` (layout detected) and select ``target`` if given.
 
     Nothing is modified on failure: the caller's current dataset stays as it was, since the
     new one only exists once every check has passed. An unknown ``target`` raises an InputError
     listing the targets the file has. ``split_map`` gives partition labels other than
     train/test a role (SpectralDataset.map_partition); unmapped, their rows are excluded.
+    ``progress(done, total)`` hears how far the load is (in bytes of the spectra files; it
+    reaches total at the end) and a set ``cancel`` stops it with engine.errors.Cancelled
+    within a block of work (engine.io.meter).
     """
     layout = detect_layout(path)
-    dataset = _LOADERS[layout](Path(path))
+    meter = Meter(progress, cancel)
+    dataset = _LOADERS[layout](Path(path), meter)
+    meter.check()
     dataset.ascending()
     if split_map:
         dataset.map_partition(split_map)
     if target is not None:
         dataset.select_target(target)
+    meter.finish()
     return dataset
 
 
@@ -123,9 +141,12 @@ def load_data(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *
     by file-name stem with the sheet's ``id_column`` (engine.io.folder; refused files are in
     ``metadata["refused"]``); ``group_column`` names the sheet column whose equal values mark
     replicate scans of one sample when the sheet has one row per file. Without ``reference``:
-    an instrument file, or a CSV layout. ``task`` ("regression" | "classification") is the
-    user's choice for the selected target. ``sheet`` names the sheet of an Excel workbook.
+    an instrument file, or a dataset layout. ``task`` ("regression" | "classification") is
+    the user's choice for the selected target. ``sheet`` names the sheet of an Excel workbook.
     ``split_map`` maps partition labels other than train/test to train, test or exclude.
+    ``progress(done, total)`` and ``cancel`` follow the load (a spectrum folder: files; a
+    dataset layout: bytes, see load_dataset); an instrument file only checks ``cancel`` once
+    it is read.
     """
     if reference is not None:
         from engine.io.folder import load_folder_import, plan_folder_import
@@ -150,6 +171,7 @@ def load_data(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *
                                  file=str(path))
         if instrument_suffix(path) is not None:
             dataset = load_instrument_file(path, sheet=sheet)
+            Meter(progress, cancel).check()
             if split_map:
                 dataset.map_partition(split_map)
             if target is not None:
@@ -158,7 +180,8 @@ def load_data(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *
             if sheet is not None:
                 raise InputError("--sheet is for an Excel workbook", file=str(path))
             _refuse_bare_spectrum_folder(Path(path))
-            dataset = load_dataset(path, target=target, split_map=split_map)
+            dataset = load_dataset(path, target=target, split_map=split_map, cancel=cancel,
+                                   progress=progress)
     _check_range(dataset)
     if task is not None:
         if dataset.target is None:
@@ -171,18 +194,19 @@ def load_data(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *
 def _check_range(dataset: SpectralDataset) -> None:
     """Refuse values nirdesk cannot compute with (engine.io.ranges) whatever format they came
     from (the CSV readers already name the cell); NaN is a gap some formats allow in targets."""
-    from engine.io.ranges import first_out_of_range, out_of_range_message
+    from engine.io.ranges import MAX_ABS_VALUE, first_out_of_range, out_of_range_message
 
     where = str(dataset.metadata.get("x_file") or dataset.metadata.get("path") or dataset.name)
     X = np.asarray(dataset.X)
-    all_finite = X.size == 0 or bool(np.isfinite(X.max()) and np.isfinite(X.min()))
+    hi, lo = (float(X.max()), float(X.min())) if X.size else (0.0, 0.0)
+    all_finite = bool(np.isfinite(hi) and np.isfinite(lo))
     bad = None if all_finite else ~np.isfinite(X)   # (two reductions: no block-sized mask)
     if bad is not None and bad.any():
         i, j = (int(k) for k in np.argwhere(bad)[0])
         raise InputError(f"spectrum {i + 1} ({dataset.sample_ids[i]}) has {float(X[i, j])!r} at "
                          f"{dataset.wavelengths[j]:g} (NaN and infinity are not allowed)",
                          file=where)
-    big = first_out_of_range(X)
+    big = None if lo >= -MAX_ABS_VALUE and hi <= MAX_ABS_VALUE else first_out_of_range(X)
     if big is not None:
         i, j = big
         raise InputError(f"spectrum {i + 1} ({dataset.sample_ids[i]}) at "

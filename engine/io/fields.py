@@ -349,13 +349,15 @@ def partition_of(values: list[str]) -> Partition:
     return Partition(test, other)
 
 
-def read_split(table: CsvTable, n_expected: int, x_table: CsvTable, x_first: int) -> Partition:
+def read_split(table: CsvTable, n_expected: int, x_table: CsvTable | None, x_first: int,
+               x_name: str = "X") -> Partition:
     """The partition of a one-column split file with an optional header.
 
     Row 1 is a header when it reads split/set/partition, or when the file has one row more than
     X has spectra and row 1 is not a partition value (train/cal/test/val...). Rows reading
     test/val/validation are held out, train/cal rows train, other labels are kept apart
-    (see Partition).
+    (see Partition). ``x_table`` is the X file's table; None when X is an array (named
+    ``x_name`` in the row-count message: an .npy folder).
     """
     if table.n_cols != 1:
         raise table.error(f"the split file must have exactly one column (found {table.n_cols})",
@@ -364,8 +366,15 @@ def read_split(table: CsvTable, n_expected: int, x_table: CsvTable, x_first: int
     header = first_value.lower() in SPLIT_NAMES or (
         table.n_rows == n_expected + 1 and first_value.lower() not in PARTITION_VALUES)
     first = 1 if header else 0
-    check_same_rows(x_table, x_first, n_expected, table, first, table.n_rows - first,
-                    b_what=("split value", "split values"))
+    n = table.n_rows - first
+    if x_table is not None:
+        check_same_rows(x_table, x_first, n_expected, table, first, n,
+                        b_what=("split value", "split values"))
+    elif n != n_expected:
+        raise InputError(f"{table.name} has {n} split value{'s' if n != 1 else ''} but "
+                         f"{x_name} has {n_expected} spectra; rows must pair one to one",
+                         file=table.file,
+                         row=table.line(first + n_expected) if n > n_expected else None)
     return partition_of([str(s) for s in table.column(0, first)])
 
 

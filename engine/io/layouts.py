@@ -1,15 +1,19 @@
-"""The three dataset layouts nirdesk reads, and how a path is recognised as one of them.
+"""The dataset layouts nirdesk reads, and how a path is recognised as one of them.
 
 1. "folder":    X.csv (+ y.csv, + optional split.csv) in a folder;
 2. "nirs4all":  Xcal/Ycal/Xval/Yval or Xtrain/Ytrain/Xtest/Ytest, .csv or .csv.gz, in a folder;
-3. "single-csv": one CSV with wavelength columns (numeric headers) plus target/id/split columns.
+3. "single-csv": one CSV with wavelength columns (numeric headers) plus target/id/split columns;
+4. "npz":       one .npz file of named arrays (engine.io.binary);
+5. "npy-folder": X.npy (+ wavelengths.npy, y.npy or y.csv, ...) in a folder (engine.io.binary).
 
-Each loader reads its files with ``csvtable``, gives the cells meaning with ``fields`` and returns
-one SpectralDataset; anything unusable raises one InputError naming file, row and column.
+Each CSV loader reads its files with ``csvtable``, gives the cells meaning with ``fields`` and
+returns one SpectralDataset; anything unusable raises one InputError naming file, row and column.
+A ``meter`` (engine.io.meter) passed to a loader hears its progress and may cancel it.
 """
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -33,15 +37,19 @@ from engine.io.fields import (
     read_y,
     type_target,
 )
+from engine.io.meter import Meter
 from engine.io.paths import kind_of
 
 LAYOUT_FOLDER = "folder"
 LAYOUT_NIRS4ALL = "nirs4all"
 LAYOUT_SINGLE_CSV = "single-csv"
+LAYOUT_NPZ = "npz"
+LAYOUT_NPY_FOLDER = "npy-folder"
 
 EXPECTED = ("expected X.csv with y.csv (and optionally split.csv); or nirs4all files "
             "Xcal/Ycal/Xval/Yval or Xtrain/Ytrain/Xtest/Ytest (.csv or .csv.gz); "
-            "or the path of one CSV file with wavelength columns and target columns")
+            "or the path of one CSV file with wavelength columns and target columns; "
+            "or X.npy (with wavelengths.npy, y.npy ...); or one .npz file")
 NIRS4ALL_ROLES = {"x_train": ("xcal", "xtrain"), "y_train": ("ycal", "ytrain"),
                   "x_test": ("xval", "xtest"), "y_test": ("yval", "ytest")}
 
@@ -56,16 +64,33 @@ def _csv_stem(name: str) -> str | None:
     return None
 
 
-def _index(folder: Path) -> dict[str, list[Path]]:
+def _npy_stem(name: str) -> str | None:
+    """Lower-case name without .npy, or None for other files."""
+    low = name.lower()
+    return low[:-4] if low.endswith(".npy") and len(low) > 4 else None
+
+
+def csv_index(folder: Path) -> dict[str, list[Path]]:
+    """The folder's CSV files by lower-case stem (X.csv and x.csv.gz both under "x")."""
+    return _index(folder, _csv_stem)
+
+
+def npy_index(folder: Path) -> dict[str, list[Path]]:
+    """The folder's .npy files by lower-case stem."""
+    return _index(folder, _npy_stem)
+
+
+def _index(folder: Path, stem_of: Callable[[str], str | None] = _csv_stem
+           ) -> dict[str, list[Path]]:
     index: dict[str, list[Path]] = {}
     for entry in sorted(folder.iterdir()):
-        stem = _csv_stem(entry.name)
+        stem = stem_of(entry.name)
         if stem is not None and entry.is_file():
             index.setdefault(stem, []).append(entry)
     return index
 
 
-def _pick(index: dict[str, list[Path]], stems: tuple[str, ...], folder: Path) -> Path | None:
+def pick(index: dict[str, list[Path]], stems: tuple[str, ...], folder: Path) -> Path | None:
     """The one file answering to any of ``stems``; two candidates are an ambiguity error."""
     found = [p for s in stems for p in index.get(s, [])]
     if len(found) > 1:
@@ -75,16 +100,24 @@ def _pick(index: dict[str, list[Path]], stems: tuple[str, ...], folder: Path) ->
 
 
 def detect_layout(path: str | os.PathLike[str]) -> str:
-    """Which layout ``path`` holds: "folder", "nirs4all" or "single-csv".
+    """Which layout ``path`` holds: "folder", "nirs4all", "single-csv", "npz" or "npy-folder".
 
-    A file is read as one CSV table; a folder must hold X.csv (folder layout) or nirs4all
-    Xcal/Xtrain/Xval/Xtest files, not both. Anything else is an InputError listing what was
-    expected.
+    A .npz file is the binary layout, any other file is read as one CSV table (a lone .npy
+    file is refused: it holds one array, X without its targets); a folder must hold X.csv
+    (folder layout), X.npy (npy folder) or nirs4all Xcal/Xtrain/Xval/Xtest files, only one
+    of them. Anything else is an InputError listing what was expected.
     """
     p = Path(path)
     if not p.exists():
         raise InputError("no such file or folder", file=str(path))
     if p.is_file():
+        suffix = p.suffix.lower()
+        if suffix == ".npz":
+            return LAYOUT_NPZ
+        if suffix == ".npy":
+            raise InputError("a lone .npy file holds one array; put the spectra in a folder "
+                             "as X.npy (with wavelengths.npy, y.npy ...), or save all the "
+                             "arrays in one .npz file (docs/formats.md)", file=str(path))
         return LAYOUT_SINGLE_CSV
     if not p.is_dir():
         raise InputError(f"this is {kind_of(p)}, not a data file or folder (nirdesk reads "
@@ -97,14 +130,21 @@ def detect_layout(path: str | os.PathLike[str]) -> str:
     folder_layout = "x" in index
     nirs4all = [s for stems in (NIRS4ALL_ROLES["x_train"], NIRS4ALL_ROLES["x_test"])
                 for s in stems if s in index]
+    npy = npy_index(p).get("x", [])
     if folder_layout and nirs4all:
         raise InputError("the folder holds both X.csv and nirs4all files ("
                          + ", ".join(index[s][0].name for s in nirs4all)
                          + "); keep one layout per folder", file=str(path))
+    if npy and (folder_layout or nirs4all):
+        other = index["x"][0].name if folder_layout else index[nirs4all[0]][0].name
+        raise InputError(f"the folder holds both {npy[0].name} and {other}; keep one layout "
+                         "per folder", file=str(path))
     if folder_layout:
         return LAYOUT_FOLDER
     if nirs4all:
         return LAYOUT_NIRS4ALL
+    if npy:
+        return LAYOUT_NPY_FOLDER
     present = sorted(e.name for e in p.iterdir())
     shown = (", ".join(present[:12]) + (", ..." if len(present) > 12 else "")) or "nothing"
     raise InputError(f"no dataset found in this folder ({EXPECTED}); it holds: {shown}",
@@ -118,13 +158,14 @@ LAYOUT_FILE_STEMS = frozenset({"x", "y", "split"}
 
 def resolve_dataset_path(path: str | Path) -> Path:
     """The path to load for ``path``: a file that is part of a folder layout (X.csv,
-    Ycal.csv.gz, ...) stands for its folder, so a user who picks X.csv in a file dialog (or
-    on a command line) gets the dataset, not a lone table without its y.csv; anything else
-    is returned as given."""
+    Ycal.csv.gz, X.npy, ...) stands for its folder, so a user who picks X.csv in a file
+    dialog (or on a command line) gets the dataset, not a lone table without its y.csv;
+    anything else is returned as given."""
     p = Path(path)
-    if p.is_file() and _csv_stem(p.name) in LAYOUT_FILE_STEMS:
+    in_layout = _csv_stem(p.name) in LAYOUT_FILE_STEMS or _npy_stem(p.name) is not None
+    if p.is_file() and in_layout:
         try:
-            if detect_layout(p.parent) in (LAYOUT_FOLDER, LAYOUT_NIRS4ALL):
+            if detect_layout(p.parent) in (LAYOUT_FOLDER, LAYOUT_NIRS4ALL, LAYOUT_NPY_FOLDER):
                 return p.parent
         except InputError:
             pass
@@ -136,17 +177,20 @@ def dataset_name(path: Path) -> str:
 
 
 # -- layout 1: X.csv / y.csv / split.csv -------------------------------------------------------
-def load_folder(folder: Path) -> SpectralDataset:
+def load_folder(folder: Path, meter: Meter | None = None) -> SpectralDataset:
     """X.csv (header = wavelengths, optional leading id column), y.csv (header = target names;
-    a headerless numeric y.csv is accepted), optional split.csv."""
+    a headerless numeric y.csv is accepted), optional split.csv. ``meter`` hears X.csv's
+    progress (the small y.csv and split.csv are read after it)."""
+    meter = meter or Meter()
     index = _index(folder)
-    x_path = _pick(index, ("x",), folder)
-    y_path = _pick(index, ("y",), folder)
-    split_path = _pick(index, ("split",), folder)
+    x_path = pick(index, ("x",), folder)
+    y_path = pick(index, ("y",), folder)
+    split_path = pick(index, ("split",), folder)
     assert x_path is not None  # detect_layout guarantees it
-    xt = read_table(x_path)
+    xt = read_table(x_path, span=meter.start(_size(x_path)))
     xb = read_x(xt, header_required=True,
                 hint=f"; row 1 of {x_path.name} must hold the wavelengths")
+    meter.check()
     targets: dict[str, np.ndarray] = {}
     if y_path is not None:
         yb = read_y(read_table(y_path, delimiter_hint=xt.delimiter), n_expected=xb.n)
@@ -158,18 +202,27 @@ def load_folder(folder: Path) -> SpectralDataset:
         part = read_split(st, xb.n, xt, xb.first_row)
     meta = _metadata(folder, LAYOUT_FOLDER, xb, x_path, y_path)
     meta["split_file"] = None if split_path is None else str(split_path)
-    _note_partition(meta, part, split_path.name if split_path is not None else "")
+    note_partition(meta, part, split_path.name if split_path is not None else "")
     return SpectralDataset(X=xb.X, wavelengths=xb.wavelengths, targets=targets,
                            sample_ids=_ids(xb), test_mask=part.test_mask,
                            excluded=part.excluded, name=dataset_name(folder), metadata=meta)
 
 
-def _note_partition(meta: dict, part: Partition, where: str) -> None:
+def note_partition(meta: dict, part: Partition, where: str) -> None:
     """Keep the rows of labels that are neither train nor test (for --split-map) and say so."""
     if part.other:
         meta["partition_other"] = part.other
         meta["partition_source"] = where
         meta["notes"].append(part.note(where))
+
+
+def _size(path: Path) -> int:
+    """Bytes of a file for the progress scale (0 when it cannot be told: the reader then
+    names the problem)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _check_xy(xb: XBlock, yb: YBlock) -> None:
@@ -190,14 +243,16 @@ def _metadata(path: Path, layout: str, xb: XBlock, x_path: Path, y_path: Path | 
 
 
 # -- layout 2: nirs4all ------------------------------------------------------------------------
-def load_nirs4all(folder: Path) -> SpectralDataset:
+def load_nirs4all(folder: Path, meter: Meter | None = None) -> SpectralDataset:
     """Xcal/Ycal (train) and Xval/Yval (test), or the Xtrain/.../Ytest spelling.
 
     Headers are optional (see fields.read_x / read_y for the detection rules); cal rows come
     first, then val rows (test_mask True). The X parts must share their wavelengths.
+    ``meter`` hears the X files' progress, each its share by size.
     """
+    meter = meter or Meter()
     index = _index(folder)
-    files = {role: _pick(index, stems, folder) for role, stems in NIRS4ALL_ROLES.items()}
+    files = {role: pick(index, stems, folder) for role, stems in NIRS4ALL_ROLES.items()}
     x_train, x_test, y_train, y_test = (files[r] for r in ("x_train", "x_test", "y_train",
                                                            "y_test"))
     if x_train is None:
@@ -214,11 +269,15 @@ def load_nirs4all(folder: Path) -> SpectralDataset:
     hint = None
     parts: list[XBlock] = []
     y_parts: list[YBlock] = []
+    sizes = {role: _size(p) if p is not None else 0 for role, p in files.items()}
+    whole = meter.start(sizes["x_train"] + sizes["x_test"])
+    shares = {"x_train": (0.0, sizes["x_train"] / max(1, whole.meter.total)),
+              "x_test": (sizes["x_train"] / max(1, whole.meter.total), 1.0)}
     for x_role, y_role in (("x_train", "y_train"), ("x_test", "y_test")):
         x_file, y_file = files[x_role], files[y_role]
         if x_file is None:
             continue
-        xt = read_table(x_file, delimiter_hint=hint)
+        xt = read_table(x_file, delimiter_hint=hint, span=whole.part(*shares[x_role]))
         hint = hint or xt.delimiter
         xb = read_x(xt, header_required=False)
         if y_file is not None:
@@ -233,6 +292,7 @@ def load_nirs4all(folder: Path) -> SpectralDataset:
             _check_xy(xb, yb)
             y_parts.append(yb)
         parts.append(xb)
+        meter.check()
     xb = parts[0]
     if len(parts) > 1:
         wavelengths, known = _same_wavelengths(xb, parts[1])
@@ -303,11 +363,12 @@ def _same_targets(parts: list[YBlock]) -> list[RawColumn]:
 
 
 # -- layout 3: one CSV -------------------------------------------------------------------------
-def load_single_csv(path: Path) -> SpectralDataset:
+def load_single_csv(path: Path, meter: Meter | None = None) -> SpectralDataset:
     """One table: wavelength columns (numeric headers, contiguous) plus target columns, and
     optionally an id column (id/sample/sample_id/name) and a partition column (split/set/
-    partition; test/val/validation rows are held out)."""
-    t = read_table(path)
+    partition; test/val/validation rows are held out). ``meter`` hears its progress."""
+    meter = meter or Meter()
+    t = read_table(path, span=meter.start(_size(path)))
     header = t.row(0)
     if t.n_rows == 1:
         raise t.error("the file has a header row but no data rows", 0)
@@ -340,6 +401,7 @@ def load_single_csv(path: Path) -> SpectralDataset:
                       hint="; row 1 must be the header (wavelengths as numbers, other "
                            "columns named)")
     X = t.numbers(1, None, c0, c1, header, what="a spectrum")
+    meter.check()
     targets = {header[j]: type_target(RawColumn.from_table(t, header[j], 1, j, header))
                for j in target_cols}
     id_cols = [j for j, k in enumerate(kinds) if k == "id"]
@@ -353,7 +415,7 @@ def load_single_csv(path: Path) -> SpectralDataset:
             "wavelengths_unknown": False, "has_id_column": bool(id_cols),
             "partition_column": header[split_cols[0]] if split_cols else None, "notes": []}
     if split_cols:
-        _note_partition(meta, part, f"{path.name}, column {header[split_cols[0]]!r}")
+        note_partition(meta, part, f"{path.name}, column {header[split_cols[0]]!r}")
     return SpectralDataset(X=X, wavelengths=wavelengths, targets=targets, sample_ids=ids,
                            test_mask=part.test_mask, excluded=part.excluded,
                            name=dataset_name(path), metadata=meta)

@@ -64,7 +64,7 @@ def _independent(path: Path, d: str, decimal_comma: bool, id_column: bool
 
 
 def _precise(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(csvtable, "plain_rows", lambda raw, detect, hint: None)
+    monkeypatch.setattr(csvtable, "plain_rows", lambda raw, detect, hint, check=None: None)
 
 
 def _load_both(folder: Path, monkeypatch: pytest.MonkeyPatch):
