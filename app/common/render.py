@@ -11,9 +11,8 @@ at its next spectrum.
 """
 from __future__ import annotations
 
-import time
-
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 

@@ -78,13 +78,29 @@ class ExploreResult:
         return int(self.scores.shape[0])
 
 
-def compute(request: ExploreRequest, cancel: threading.Event | None = None) -> ExploreResult:
+class PcaProgress:
+    """How far a PCA is (rows gone through / all passes' rows), written by the worker thread
+    and polled by the controller's timer: plain ints, so the PCA never waits for the GUI."""
+
+    def __init__(self) -> None:
+        self.done = 0
+        self.total = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        self.done, self.total = done, total
+
+    def percent(self) -> int | None:
+        return None if self.total <= 0 else int(100 * self.done / self.total)
+
+
+def compute(request: ExploreRequest, cancel: threading.Event | None = None,
+            progress: PcaProgress | None = None) -> ExploreResult:
     """Run engine.diagnostics.explore_pca for ``request`` (on the Explore view's thread)."""
     from engine.diagnostics.pca import explore_pca
 
     start = time.perf_counter()
     result, axis = explore_pca(request.dataset, request.branch, request.n_components,
-                               cancel=cancel)
+                               cancel=cancel, progress=progress)
     model = result.model
     n = np.asarray(request.dataset.X).shape[0]
     fit_rows = result.fit_rows if result.fit_rows is not None else np.arange(n)

@@ -10,6 +10,9 @@ supersedes an older one, and a request whose key equals the result on screen is 
 
 While the view is hidden (its dock behind Results) nothing is computed: the 2-core machine
 has better things to do; the first show computes what is missing.
+
+A long PCA (100,000 spectra take seconds) says how far it is: ``progress(percent)`` every
+200 ms from the worker's plain counters (compute.PcaProgress), none for one that ends sooner.
 """
 from __future__ import annotations
 
@@ -19,19 +22,22 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.common import dialogs
 from app.common.workers import Jobs
-from app.explore.compute import ExploreRequest, ExploreResult, compute
+from app.explore.compute import ExploreRequest, ExploreResult, PcaProgress, compute
 from app.model.state import PREPROCESSED, WorkbenchState
 
 DEBOUNCE_MS = 200
+PROGRESS_MS = 200   # how often a running PCA's progress is read
 TRIGGERS = ("dataset", "exclusions", "display", "pipeline", "target", "task")
 
 
 class ExploreController(QObject):
-    """Signals (GUI thread): result_ready(ExploreResult), failed(one line), busy(bool)."""
+    """Signals (GUI thread): result_ready(ExploreResult), failed(one line), busy(bool),
+    progress(percent of the running PCA)."""
 
     result_ready = Signal(object)
     failed = Signal(str)
     busy = Signal(bool)
+    progress = Signal(int)
 
     def __init__(self, state: WorkbenchState, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -47,6 +53,10 @@ class ExploreController(QObject):
         self.timer.setSingleShot(True)
         self.timer.setInterval(DEBOUNCE_MS)
         self.timer.timeout.connect(self.start)
+        self._progress = PcaProgress()
+        self.progress_timer = QTimer(self)
+        self.progress_timer.setInterval(PROGRESS_MS)
+        self.progress_timer.timeout.connect(self._poll_progress)
         for event in TRIGGERS:
             state.events.connect(event, self.schedule)
         state.events.connect("dataset", self._drop_result)
@@ -101,7 +111,10 @@ class ExploreController(QObject):
             return False
         self._pending_key = request.key
         self.busy.emit(True)
-        handle = self.jobs.submit("pca", compute, request, label="Computing the PCA\u2026")
+        self._progress = PcaProgress()
+        handle = self.jobs.submit("pca", compute, request, progress=self._progress,
+                                  label="Computing the PCA\u2026")
+        self.progress_timer.start()
         handle.finished.connect(self._finished)
         handle.failed.connect(lambda exc, _tb: self._failed(request, exc))
         handle.cancelled.connect(lambda: self._ended(request))
@@ -111,9 +124,18 @@ class ExploreController(QObject):
         """Nothing scheduled or computing (tests and screenshots wait for it)."""
         return not self.timer.isActive() and not self.jobs.is_busy()
 
+    def _poll_progress(self) -> None:
+        if not self.jobs.is_busy("pca"):
+            self.progress_timer.stop()
+            return
+        percent = self._progress.percent()
+        if percent is not None:
+            self.progress.emit(percent)
+
     def _ended(self, request: ExploreRequest) -> None:
         if self._pending_key == request.key:
             self._pending_key = None
+            self.progress_timer.stop()
         self.busy.emit(self.jobs.is_busy())
 
     def _finished(self, result: ExploreResult) -> None:
@@ -136,4 +158,5 @@ class ExploreController(QObject):
         if not self._closed:
             self._closed = True
             self.timer.stop()
+            self.progress_timer.stop()
             self.jobs.shutdown()

@@ -166,6 +166,7 @@ class ExploreView(QWidget):
         self.controller.result_ready.connect(self._on_result)
         self.controller.failed.connect(self._on_failed)
         self.controller.busy.connect(self._on_busy)
+        self.controller.progress.connect(self._on_progress)
         for event in ("pipeline", "display", "dataset"):
             state.events.connect(event, self._sync_source)
         for event in ("colour_mode", "target", "task", "exclusions"):
@@ -285,6 +286,14 @@ class ExploreView(QWidget):
     def _on_busy(self, busy: bool) -> None:
         if busy and self.controller.result is None:
             self._show_message("Computing the PCA\u2026")
+
+    def _on_progress(self, percent: int) -> None:
+        """A long PCA: how far it is, where the plots will be (or under the old ones)."""
+        text = f"Computing the PCA\u2026 {percent} %"
+        if self.controller.result is None:
+            self._show_message(text)
+        else:
+            self.status.set_full(text, HINT)
 
     def _on_failed(self, line: str) -> None:
         self._show_message(line)

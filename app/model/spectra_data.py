@@ -21,6 +21,35 @@ AXIS_LABELS = {"nm": UNIT_LABEL, "cm-1": WAVENUMBER_LABEL, "": UNKNOWN_UNITS_LAB
 N_COLOUR_BINS = 32  # colour-by-target levels; one drawing group per level
 
 
+#: rows of spectra checked or summed at once: the statistics of 100,000 x 1,000 spectra then
+#: need a few MB of temporaries instead of a mask and a deviation matrix as big as the data
+STATS_ROWS = 4096
+
+
+def _rows_not_finite(Y: np.ndarray) -> np.ndarray:
+    """Indices of the rows holding NaN or inf, checked a block of rows at a time."""
+    bad = [start + np.flatnonzero(~np.isfinite(Y[start:start + STATS_ROWS]).all(axis=1))
+           for start in range(0, Y.shape[0], STATS_ROWS)]
+    return np.concatenate(bad) if bad else np.zeros(0, dtype=np.intp)
+
+
+def _column_mean_std(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each column's mean and standard deviation (ddof 1; 0 for one row), in two passes over
+    blocks of rows: no temporary as large as Y (np.std makes one)."""
+    n, p = Y.shape
+    total = np.zeros(p)
+    for start in range(0, n, STATS_ROWS):
+        total += Y[start:start + STATS_ROWS].sum(axis=0)
+    mean = total / n
+    if n < 2:
+        return mean, np.zeros(p)
+    squares = np.zeros(p)
+    for start in range(0, n, STATS_ROWS):
+        block = Y[start:start + STATS_ROWS] - mean
+        squares += np.einsum("ij,ij->j", block, block)
+    return mean, np.sqrt(squares / (n - 1))
+
+
 @dataclass(frozen=True)
 class SpectraData:
     """Y (n, p) as drawn; x (p,) strictly monotonic; stats over all rows."""
@@ -43,11 +72,10 @@ class SpectraData:
         Y = np.ascontiguousarray(Y, dtype=np.float64)
         if Y.ndim != 2 or Y.shape[0] == 0 or Y.shape[1] == 0:
             raise ValueError(f"expected a non-empty 2-D matrix of spectra, got shape {Y.shape}")
-        bad = ~np.isfinite(Y)
-        if bad.any():
-            rows = np.flatnonzero(bad.any(axis=1))
-            raise ValueError(f"{rows.size} spectra hold NaN or infinite values (first: row "
-                             f"{rows[0] + 1}); they cannot be drawn")
+        bad_rows = _rows_not_finite(Y)
+        if bad_rows.size:
+            raise ValueError(f"{bad_rows.size} spectra hold NaN or infinite values (first: row "
+                             f"{bad_rows[0] + 1}); they cannot be drawn")
         p = Y.shape[1]
         if x is None or len(x) != p or not wavelengths_known:
             x, label = np.arange(1, p + 1, dtype=np.float64), COLUMN_LABEL
@@ -57,8 +85,7 @@ class SpectraData:
             d = np.diff(x)
             if not (np.all(d > 0) or np.all(d < 0)):
                 x, label = np.arange(1, p + 1, dtype=np.float64), COLUMN_LABEL
-        mean = Y.mean(axis=0)
-        std = Y.std(axis=0, ddof=1) if Y.shape[0] > 1 else np.zeros(p)
+        mean, std = _column_mean_std(Y)
         return cls(Y=Y, x=x, x_label=label, title=title, mean=mean, std=std,
                    y_min=float(Y.min()), y_max=float(Y.max()))
 

@@ -13,10 +13,17 @@ routes to the same numbers:
   an absolute rounding error of ~1e-16 of the largest one: the leading components and the
   explained variance are exact to ~1e-12, the tiny trailing eigenvalues that only enter θ2
   and θ3 far more accurately than the limits need; θ1 is summed from the residuals directly.
+
+Many spectra (n >= p on the cross-product route): every pass over the data (mean, Z'Z,
+scores and residuals) goes a block of rows at a time, so a PCA of 100,000 x 1,000 spectra
+(800 MB) needs a few tens of MB besides its input instead of three matrices as big as it
+(centred data, reconstruction, residuals), reports its progress and can be cancelled between
+blocks (issue 20).
 """
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,50 +110,80 @@ def _decompose(zc: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, bool]:
     return eigen, v * np.where(biggest < 0, -1.0, 1.0), exact
 
 
-def fit_pca(Z: np.ndarray, n_components: int | None = None, *,
-            wavelengths: np.ndarray | None = None, max_components: int = 20) -> PCAResult:
-    """PCA of the rows of ``Z`` (mean-centred, not scaled: spectra share one unit).
+BLOCK_VALUES = 2**22
+"""Values (rows x columns) per block on the streamed route: 32 MB of float64."""
 
-    ``n_components`` None chooses automatically (:func:`auto_components`: the fewest
-    components reaching 99 % cumulative explained variance, capped at min(10, n - 1, p)).
-    ``explained_variance_ratio`` covers max(a, min(max_components, rank bound)) components for
-    the scree plot. T² and Q use Jackson's (1991) and Jackson & Mudholkar's (1979) definitions
-    (see engine.diagnostics.latent); θ_i = Σ λ_j^i over the left-out eigenvalues
-    λ_j = s_j² / (n - 1).
+Progress = Callable[[int, int], None]
 
-    Raises ValueError for fewer than 2 rows, spectra that do not vary, or a number of
-    components outside 1..min(n - 1, p).
-    """
-    Z = np.asarray(Z, dtype=np.float64)
-    if Z.ndim != 2 or Z.shape[0] < 2 or Z.shape[1] < 1:
-        raise ValueError(f"PCA needs at least 2 spectra with at least 1 value each; got shape "
-                         f"{Z.shape}")
-    if not np.all(np.isfinite(Z)):
-        raise ValueError("PCA cannot use spectra with missing or infinite values")
-    n, p = Z.shape
-    limit = min(n - 1, p)
-    if n_components is not None and not 1 <= int(n_components) <= limit:
-        raise ValueError(f"the number of PCA components must be between 1 and {limit} "
-                         f"(n - 1 = {n - 1}, p = {p}); got {n_components}")
-    axis = (np.arange(p, dtype=np.float64) if wavelengths is None
-            else np.asarray(wavelengths, dtype=np.float64))
-    if axis.shape != (p,):
-        raise ValueError(f"wavelengths has {axis.size} values but the spectra have {p} columns")
-    mean = Z.mean(axis=0)
-    centred = Z - mean
-    k_max = max(1, min(int(max_components), limit))
-    if n_components is not None:
-        k_max = max(k_max, int(n_components))
-    eigen, right, exact = _decompose(centred, k_max)
-    total = float(eigen.sum())
-    if total <= 0.0:
+
+def _streamed(n: int, p: int) -> bool:
+    """Whether fit_pca goes over the rows in blocks (the cross-product route with n >= p)."""
+    return n >= p and n * p * min(n, p) > _EXACT_BELOW
+
+
+def _blocks(n: int, p: int) -> list[slice]:
+    rows = max(1, BLOCK_VALUES // max(p, 1))
+    return [slice(start, min(n, start + rows)) for start in range(0, n, rows)]
+
+
+def _fit_pca_streamed(Z: np.ndarray, rows: np.ndarray | None, k_max: int,
+                      n_components: int | None, axis: np.ndarray, max_components: int,
+                      progress: Progress | None, cancel: threading.Event | None) -> PCAResult:
+    """fit_pca's cross-product route, a block of rows at a time (module docstring)."""
+    n = Z.shape[0] if rows is None else rows.size
+    p = Z.shape[1]
+    blocks = _blocks(n, p)
+    done, total = 0, 3 * n
+
+    def block(part: slice) -> np.ndarray:
+        return np.asarray(Z[part] if rows is None else Z[rows[part]], dtype=np.float64)
+
+    def step(part: slice) -> None:
+        nonlocal done
+        _check(cancel)
+        done += part.stop - part.start
+        if progress is not None:
+            progress(done, total)
+
+    sums = np.zeros(p)
+    for part in blocks:
+        values = block(part)
+        if not np.all(np.isfinite(values)):
+            raise ValueError("PCA cannot use spectra with missing or infinite values")
+        sums += values.sum(axis=0)
+        step(part)
+    mean = sums / n
+    gram = np.zeros((p, p))
+    for part in blocks:
+        centred = block(part) - mean
+        gram += centred.T @ centred
+        step(part)
+    lam, vec = np.linalg.eigh(gram)
+    eigen = np.clip(lam[::-1], 0.0, None)
+    v = vec[:, ::-1][:, :k_max]
+    v = v / np.where((norm := np.linalg.norm(v, axis=0)) > 0, norm, 1.0)
+    biggest = v[np.argmax(np.abs(v), axis=0), np.arange(v.shape[1])]
+    right = v * np.where(biggest < 0, -1.0, 1.0)
+    total_var = float(eigen.sum())
+    if total_var <= 0.0:
         raise ValueError("the spectra do not vary (every row is the same): nothing for PCA")
-    ratio = eigen / total
+    ratio = eigen / total_var
     a = (auto_components(ratio, n, p) if n_components is None else int(n_components))
     loadings = right[:, :a].copy()
-    scores = centred @ loadings
-    residual = centred - scores @ loadings.T
-    q = np.einsum("ij,ij->i", residual, residual)
+    scores, q = np.empty((n, a)), np.empty(n)
+    for part in blocks:
+        centred = block(part) - mean
+        scores[part] = centred @ loadings
+        centred -= scores[part] @ loadings.T
+        q[part] = np.einsum("ij,ij->i", centred, centred)
+        step(part)
+    return _result(mean, loadings, scores, q, eigen, ratio, a, n, p, k_max, axis, exact=False)
+
+
+def _result(mean: np.ndarray, loadings: np.ndarray, scores: np.ndarray, q: np.ndarray,
+            eigen: np.ndarray, ratio: np.ndarray, a: int, n: int, p: int, k_max: int,
+            axis: np.ndarray, *, exact: bool) -> PCAResult:
+    """The model and the rows' statistics from the decomposition (both routes)."""
     lam = eigen[a:] / (n - 1)
     theta1 = float(lam.sum()) if exact else float(q.sum()) / (n - 1)
     theta = np.array([theta1, (lam**2).sum(), (lam**3).sum()], dtype=np.float64)
@@ -161,6 +198,69 @@ def fit_pca(Z: np.ndarray, n_components: int | None = None, *,
                      leverage=1.0 / n + t2 / (n - 1))
 
 
+def fit_pca(Z: np.ndarray, n_components: int | None = None, *,
+            wavelengths: np.ndarray | None = None, max_components: int = 20,
+            rows: np.ndarray | None = None, progress: Progress | None = None,
+            cancel: threading.Event | None = None) -> PCAResult:
+    """PCA of the rows of ``Z`` (mean-centred, not scaled: spectra share one unit).
+
+    ``n_components`` None chooses automatically (:func:`auto_components`: the fewest
+    components reaching 99 % cumulative explained variance, capped at min(10, n - 1, p)).
+    ``explained_variance_ratio`` covers max(a, min(max_components, rank bound)) components for
+    the scree plot. T² and Q use Jackson's (1991) and Jackson & Mudholkar's (1979) definitions
+    (see engine.diagnostics.latent); θ_i = Σ λ_j^i over the left-out eigenvalues
+    λ_j = s_j² / (n - 1).
+
+    ``rows`` fits on those rows of Z only (no copy of them on the streamed route);
+    ``progress(done, total)`` and ``cancel`` (engine.errors.Cancelled) are served between
+    blocks on the streamed route (many spectra), and at its end otherwise.
+
+    Raises ValueError for fewer than 2 rows, spectra that do not vary, or a number of
+    components outside 1..min(n - 1, p).
+    """
+    if not isinstance(Z, np.ndarray) or Z.dtype != np.float64:
+        Z = np.asarray(Z, dtype=np.float64)
+    if Z.ndim != 2 or (Z.shape[0] if rows is None else np.size(rows)) < 2 or Z.shape[1] < 1:
+        raise ValueError(f"PCA needs at least 2 spectra with at least 1 value each; got shape "
+                         f"{Z.shape if rows is None else (np.size(rows), Z.shape[-1])}")
+    n, p = Z.shape if rows is None else (np.size(rows), Z.shape[1])
+    streamed = _streamed(n, p)
+    if not streamed:
+        if rows is not None:
+            Z = Z[np.asarray(rows)]
+        if not np.all(np.isfinite(Z)):
+            raise ValueError("PCA cannot use spectra with missing or infinite values")
+    limit = min(n - 1, p)
+    if n_components is not None and not 1 <= int(n_components) <= limit:
+        raise ValueError(f"the number of PCA components must be between 1 and {limit} "
+                         f"(n - 1 = {n - 1}, p = {p}); got {n_components}")
+    axis = (np.arange(p, dtype=np.float64) if wavelengths is None
+            else np.asarray(wavelengths, dtype=np.float64))
+    if axis.shape != (p,):
+        raise ValueError(f"wavelengths has {axis.size} values but the spectra have {p} columns")
+    k_max = max(1, min(int(max_components), limit))
+    if n_components is not None:
+        k_max = max(k_max, int(n_components))
+    if streamed:
+        return _fit_pca_streamed(Z, None if rows is None else np.asarray(rows), k_max,
+                                 n_components, axis, max_components, progress, cancel)
+    mean = Z.mean(axis=0)
+    centred = Z - mean
+    eigen, right, exact = _decompose(centred, k_max)
+    total = float(eigen.sum())
+    if total <= 0.0:
+        raise ValueError("the spectra do not vary (every row is the same): nothing for PCA")
+    ratio = eigen / total
+    a = (auto_components(ratio, n, p) if n_components is None else int(n_components))
+    loadings = right[:, :a].copy()
+    scores = centred @ loadings
+    residual = centred - scores @ loadings.T
+    q = np.einsum("ij,ij->i", residual, residual)
+    if progress is not None:
+        progress(1, 1)
+    return _result(mean, loadings, scores, q, eigen, ratio, a, n, p, k_max, axis, exact=exact)
+
+
 def _check(cancel: threading.Event | None) -> None:
     if cancel is not None and cancel.is_set():
         raise Cancelled()
@@ -168,7 +268,8 @@ def _check(cancel: threading.Event | None) -> None:
 
 def explore_pca(dataset: Any, steps: Any = None, n_components: int | None = None, *,
                 cancel: threading.Event | None = None, seed: int = 0,
-                best_params: dict[str, Any] | None = None) -> tuple[PCAResult, np.ndarray]:
+                best_params: dict[str, Any] | None = None,
+                progress: Progress | None = None) -> tuple[PCAResult, np.ndarray]:
     """PCA of a dataset after a branch's preprocessing, for the Explore view.
 
     ``steps`` is what engine.pipeline.preprocess_branch accepts (a ConcreteBranch, a branch's
@@ -182,7 +283,9 @@ def explore_pca(dataset: Any, steps: Any = None, n_components: int | None = None
     ALL rows of the dataset (``result.fit_rows`` = the rows fitted), and the x axis of the
     preprocessed spectra.
 
-    ``cancel`` is checked between the steps; once set, engine.errors.Cancelled is raised.
+    ``cancel`` is checked between the steps (and between blocks of rows on many spectra);
+    once set, engine.errors.Cancelled is raised. ``progress(done, total)`` follows the PCA's
+    passes over the rows (fit_pca).
     """
     _check(cancel)
     X = np.asarray(dataset.X, dtype=np.float64)
@@ -211,7 +314,8 @@ def explore_pca(dataset: Any, steps: Any = None, n_components: int | None = None
         Z = np.asarray(Z, dtype=np.float64)
     _check(cancel)
     everything = fit_rows.size == n
-    fitted = fit_pca(Z if everything else Z[fit_rows], n_components, wavelengths=axis)
+    fitted = fit_pca(Z, n_components, wavelengths=axis, rows=None if everything else fit_rows,
+                     progress=progress, cancel=cancel)
     _check(cancel)
     model = fitted.model
     scores = np.empty((n, model.n_components))

@@ -127,10 +127,10 @@ def test_branch_preprocessing_and_choices_recompute_off_the_gui_thread(qtbot, te
     threads: list[str] = []
     original = C.compute
 
-    def spy(request, cancel=None):
+    def spy(request, cancel=None, **kwargs):
         main = threading.current_thread() is threading.main_thread()
         threads.append("main" if main else QThread.currentThread().objectName())
-        return original(request, cancel=cancel)
+        return original(request, cancel=cancel, **kwargs)
 
     monkeypatch.setattr("app.explore.controller.compute", spy)
     ds = load_dataset(tecator_dir)
@@ -529,3 +529,51 @@ def _mouse_drag(qtbot, plot, a: QPoint, b: QPoint, mods=Qt.KeyboardModifier.NoMo
         qtbot.wait(12)
         send(QEvent.Type.MouseMove, a + (b - a) * (k / 6), none, left)
     send(QEvent.Type.MouseButtonRelease, b, left, none)
+
+
+def test_a_long_pca_shows_its_progress_then_its_result(qtbot, monkeypatch):
+    """Many spectra go through the PCA a block at a time: the view says how far it is (the
+    percentages grow) until the scores replace the message."""
+    from app.explore import controller as explore_controller
+    from engine.diagnostics import pca as engine_pca
+
+    monkeypatch.setattr(engine_pca, "BLOCK_VALUES", 400 * 50)      # 50 rows a block
+    monkeypatch.setattr(explore_controller, "PROGRESS_MS", 5)
+    slow_fit = engine_pca._fit_pca_streamed
+
+    def slowed(*args, **kwargs):
+        progress = args[6]
+
+        def slow_progress(done: int, total: int) -> None:
+            time.sleep(0.01)                    # the engine's pace, slowed for the poll
+            if progress is not None:
+                progress(done, total)
+        return slow_fit(*args[:6], slow_progress, *args[7:], **kwargs)
+
+    monkeypatch.setattr(engine_pca, "_fit_pca_streamed", slowed)
+    rng = np.random.default_rng(5)
+    n, p = 6000, 400                                # 6000*400*400 = 9.6e8: not streamed...
+    monkeypatch.setattr(engine_pca, "_EXACT_BELOW", 1e8)          # ... unless the bar is lower
+    X = rng.normal(0, 1, (n, 3)) @ rng.normal(0, 1, (3, p)) + rng.normal(0, 0.01, (n, p))
+    ds = SpectralDataset(X=X, wavelengths=np.linspace(1000, 2500, p),
+                         targets={"y": rng.normal(size=n)}, sample_ids=np.arange(n).astype(str),
+                         test_mask=np.zeros(n, bool), name="many")
+    state = _state(ds)
+    view = ExploreView(state)
+    qtbot.addWidget(view)
+    seen: list[int] = []
+    view.controller.progress.connect(seen.append)
+    messages: list[str] = []
+    view.controller.progress.connect(lambda _p: messages.append(view.message.text()))
+    view.resize(1200, 460)
+    view.show()
+    try:
+        _settled(qtbot, view)
+        assert len(seen) >= 3 and seen == sorted(seen) and 0 < seen[-1] <= 100
+        assert all(m.startswith("Computing the PCA\u2026 ") and m.endswith(" %")
+                   for m in messages)
+        assert view.scores.points.x.size == n
+        reference, _ = explore_pca(ds)
+        _same_up_to_sign(view.current().scores, reference.scores, tol=1e-8)
+    finally:
+        view.shutdown()

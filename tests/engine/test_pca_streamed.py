@@ -1,0 +1,84 @@
+"""The PCA of many spectra, a block of rows at a time (issue 20): the same numbers as a plain
+SVD, its progress, cancel, and no temporary as large as the data."""
+from __future__ import annotations
+
+import threading
+import tracemalloc
+
+import numpy as np
+import pytest
+from sklearn.decomposition import PCA
+
+from engine.diagnostics import pca as P
+from engine.errors import Cancelled
+
+
+@pytest.fixture(scope="module")
+def spectra() -> np.ndarray:
+    rng = np.random.default_rng(8)
+    n, p = 5000, 700                  # 5000*700*700 = 2.45e9 > 2e9: the streamed route
+    assert P._streamed(n, p)
+    grid = np.linspace(0, 1, p)
+    conc = rng.uniform(0, 1, (n, 4))
+    bands = np.stack([np.exp(-((grid - c) / 0.05) ** 2) for c in (0.2, 0.4, 0.6, 0.8)])
+    return conc @ bands + rng.normal(0, 1e-3, (n, p))
+
+
+def test_streamed_route_equals_a_plain_svd(spectra, monkeypatch):
+    monkeypatch.setattr(P, "BLOCK_VALUES", 700 * 333)     # several uneven blocks
+    fitted = P.fit_pca(spectra, 4)
+    reference = PCA(n_components=20, svd_solver="full").fit(spectra)
+    np.testing.assert_allclose(fitted.explained_variance_ratio[:20],
+                               reference.explained_variance_ratio_, rtol=1e-8, atol=1e-12)
+    signs = np.sign(np.sum(fitted.loadings * reference.components_[:4].T, axis=0))
+    np.testing.assert_allclose(fitted.loadings, reference.components_[:4].T * signs, atol=1e-8)
+    scores = (spectra - spectra.mean(axis=0)) @ reference.components_[:4].T * signs
+    np.testing.assert_allclose(fitted.scores, scores, atol=1e-8)
+    residual = spectra - spectra.mean(axis=0) - scores @ (reference.components_[:4].T * signs).T
+    np.testing.assert_allclose(fitted.q, np.sum(residual**2, axis=1), rtol=1e-6, atol=1e-12)
+
+
+def test_rows_fit_those_rows_only(spectra):
+    rows = np.flatnonzero(np.arange(spectra.shape[0]) % 7 != 0)
+    by_rows = P.fit_pca(spectra, 3, rows=rows)
+    copied = P.fit_pca(spectra[rows], 3)
+    np.testing.assert_allclose(by_rows.scores, copied.scores, atol=1e-10)
+    np.testing.assert_allclose(by_rows.q, copied.q, rtol=1e-9, atol=1e-14)
+    assert by_rows.model.n_samples == rows.size
+
+
+def test_progress_reaches_its_total_and_cancel_stops(spectra, monkeypatch):
+    monkeypatch.setattr(P, "BLOCK_VALUES", 700 * 500)
+    seen: list[tuple[int, int]] = []
+    P.fit_pca(spectra, 2, progress=lambda done, total: seen.append((done, total)))
+    assert len(seen) == 3 * 10 and seen[-1] == (3 * 5000, 3 * 5000)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    cancel = threading.Event()
+
+    def stop_half_way(done: int, total: int) -> None:
+        if done >= total // 2:
+            cancel.set()
+
+    with pytest.raises(Cancelled):
+        P.fit_pca(spectra, 2, progress=stop_half_way, cancel=cancel)
+
+
+def test_missing_values_are_refused_on_the_streamed_route(spectra):
+    bad = spectra.copy()
+    bad[4321, 5] = np.nan
+    with pytest.raises(ValueError, match="missing or infinite"):
+        P.fit_pca(bad, 2)
+
+
+def test_no_temporary_as_large_as_the_data(spectra, monkeypatch):
+    monkeypatch.setattr(P, "BLOCK_VALUES", 700 * 500)   # 2.8 MB blocks of a 28 MB matrix
+    tracemalloc.start()
+    try:
+        fitted = P.fit_pca(spectra, 4)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert fitted.scores.shape == (5000, 4)
+    # two blocks, the p x p cross-product and its eigenvectors, the scores; before: three
+    # matrices as large as the data (centred, reconstruction, residuals)
+    assert peak < 0.5 * spectra.nbytes, peak / spectra.nbytes
