@@ -79,21 +79,23 @@ def _nothing() -> None:
 
 
 def _read_in_blocks(path: Path, span: Span) -> Raw:
-    """The file's bytes, read a block at a time straight into one buffer (no copy, no join)."""
+    """The file's bytes, read a block at a time, then joined into one bytes object.
+
+    Why not one ``bytearray(size)`` filled in place: creating it zero-fills (and faults in)
+    the whole buffer while holding the GIL, 0.55 s for an 840 MB file, a pause of the window
+    as long (issue 20). ``bytes.join`` of large buffers copies without the GIL; the blocks and
+    the result coexist only during the join, as the buffer and the array do later anyway.
+    """
+    blocks: list[bytes] = []
     with path.open("rb") as f:
         size = os.fstat(f.fileno()).st_size
-        raw = bytearray(size)
-        view, done = memoryview(raw), 0
-        while done < size and (got := f.readinto(view[done:done + _READ_BLOCK])):
-            done += got
-            span.advance(got, size)
-        view.release()
-        if done < size:             # the file shrank while it was read
-            del raw[done:]
-        elif extra := f.read():     # or grew
-            raw += extra
+        done = 0
+        while block := f.read(_READ_BLOCK):
+            blocks.append(block)
+            done += len(block)
+            span.advance(len(block), max(size, done))
     span.done()
-    return raw
+    return b"".join(blocks)
 
 
 def decode_text(raw: Raw, file: str) -> str:

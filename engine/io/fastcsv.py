@@ -22,7 +22,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -235,6 +235,35 @@ def _decode_header(line: Raw) -> str:
         return line.decode("latin-1")
 
 
+#: bytes scanned by one bytes method call: such calls hold the GIL, and the window's thread
+#: must not wait more than a few ms for it while a file loads (issue 20)
+_GIL_SLICE = 1 << 23
+
+
+def _slices(raw: Raw, overlap: int = 0, begin: int = 0) -> Iterator[bytes]:
+    """``raw[begin:]`` in pieces of _GIL_SLICE bytes (each overlapping the next by
+    ``overlap``)."""
+    for start in range(begin, max(len(raw), begin + 1), _GIL_SLICE):
+        yield raw[start:start + _GIL_SLICE + overlap]
+
+
+def _holds(raw: Raw, needle: bytes) -> bool:
+    """``needle in raw``, a slice at a time (a needle across two slices is found too)."""
+    return any(needle in piece for piece in _slices(raw, len(needle) - 1))
+
+
+def _count(raw: Raw, needle: bytes) -> int:
+    """``raw.count(needle)``, a slice at a time: each slice reaches ``len(needle) - 1`` bytes
+    into the next, so an occurrence is counted once, in the slice where it starts (the bytes
+    beyond a slice are too few to hold one that starts there)."""
+    return sum(piece.count(needle) for piece in _slices(raw, len(needle) - 1))
+
+
+def _ascii(raw: Raw, begin: int = 0) -> bool:
+    """``raw[begin:].isascii()``, a slice at a time."""
+    return all(piece.isascii() for piece in _slices(raw, 0, begin))
+
+
 def plain_rows(raw: Raw, detect: Callable[[list[str], str | None], str],
                hint: str | None, check: Callable[[], None] = lambda: None
                ) -> tuple[ByteRows, bool] | None:
@@ -242,20 +271,21 @@ def plain_rows(raw: Raw, detect: Callable[[list[str], str | None], str],
     the file is not plain (see the module docstring); ``detect`` is the precise reader's
     delimiter detection, given the first non-blank lines and ``hint``. ``check`` runs between
     the steps of the whole-file scans (a cancel check: it may raise Cancelled)."""
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b'"' in raw:
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _holds(raw, b'"'):
         return None
     check()
     newlines = _line_ends(raw, check)
     first_end = int(newlines[0]) if newlines.size else len(raw)
-    if not raw.isascii() and not raw[first_end:].isascii():
+    if not _ascii(raw, first_end):
         return None                                     # non-ASCII below row 0
-    if b"\x00" in raw or (b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n")):
+    carriage = _holds(raw, b"\r")
+    if _holds(raw, b"\x00") or (carriage and _count(raw, b"\r") != _count(raw, b"\r\n")):
         return None
     starts = np.concatenate(([0], newlines + 1))
     stops = np.concatenate((newlines, [len(raw)]))
     if starts[-1] == len(raw):                          # the file ends with a line end
         starts, stops = starts[:-1], stops[:-1]
-    crlf = b"\r" in raw
+    crlf = carriage
     if crlf:
         chars = np.frombuffer(raw, dtype=np.uint8)
         has_cr = stops > starts
@@ -310,7 +340,7 @@ def plain_rows(raw: Raw, detect: Callable[[list[str], str | None], str],
     header_plain = (head_bytes[bom:].isascii() and strip_head == strip_body
                     and head_bytes[bom:].decode("ascii") == header)
     starts[0] += bom
-    decimal_comma = d != "," and (b"," in raw) and bool(_DECIMAL_COMMA_HINT.search(raw)
+    decimal_comma = d != "," and _holds(raw, b",") and bool(_DECIMAL_COMMA_HINT.search(raw)
                                                         or re.search(r"\d,\d", header))
     rows = ByteRows(raw=raw, starts=starts, ends=ends, stops=stops, header=header,
                     header_plain=header_plain, delimiter=d, n_cols=n_cols, crlf=crlf)

@@ -204,12 +204,14 @@ def read_npy_stream(blob: Any, length: int, what: str, file: str | None = None,
     if digest is not None:
         digest.begin(label, length)
         digest.update(prefix)
-    target = memoryview(array.reshape(-1)).cast("B")
+    # numpy's copy, not a memoryview slice assignment: that one holds the GIL while it
+    # faults in the new pages (100+ ms per 16 MiB piece seen by the window's thread)
+    target = array.reshape(-1).view(np.uint8)
     for start in range(0, array.nbytes, CHUNK_BYTES):
         piece = blob.read(min(CHUNK_BYTES, array.nbytes - start))
         if len(piece) != min(CHUNK_BYTES, array.nbytes - start):
             raise fail("the data ends early")
-        target[start:start + len(piece)] = piece
+        target[start:start + len(piece)] = np.frombuffer(piece, dtype=np.uint8)
         if digest is not None:
             digest.update(piece)
     return array
