@@ -239,7 +239,9 @@ class WorkingCopy:
         self.folder = folder
         self.target = target            # the user's file (None: untitled)
         self.session = session
-        self.project = project          # engine.store.Project on session.work, once written
+        # engine.store.Project on session.work once written; before that, after Open, the
+        # user's file opened read-only
+        self.project = project
         self.migrated_from = migrated_from
         self.started: str | None = None
         # (dataset object, stored id, its user choices when stored)
@@ -252,13 +254,20 @@ class WorkingCopy:
         self.session.write_owner(owner)
 
     def ensure(self) -> Any:
-        """The working copy's Project, creating an empty one for untitled work."""
-        if self.project is None:
-            from engine.store import Project
+        """The working copy's Project, made at the first write: an empty one for untitled
+        work, or the copy of the user's file that was opened read-only (open_copy)."""
+        from engine.store import Project
 
+        if self.project is None:
             self.session = self.session or Session.new(self.folder)
             self._owner(dirty=True)   # the record first: a working copy never lacks one
             self.project = Project.create(self.session.work, overwrite=True)
+        elif self.project.readonly:   # an opened file, not written to yet: copy it now
+            source = self.project
+            self._owner(dirty=True)
+            source.save_as(self.session.work, switch=False)
+            source.close()
+            self.project = Project.open(self.session.work)
         return self.project
 
     def discard(self) -> None:
@@ -390,21 +399,24 @@ class WorkingCopy:
 
 
 def open_copy(path: str, folder: Path) -> tuple[WorkingCopy, LoadedProject]:
-    """Open the user's file read-only (every check, migration in memory), copy it into a new
-    working copy, read its workspace. Nothing is written to ``path``."""
+    """Open the user's file read-only (every check, migration in memory) and read its
+    workspace. Nothing is written to ``path``.
+
+    The working copy is made at the first write (WorkingCopy.ensure), not here: a project of
+    100,000 spectra is an 800 MB file, and copying it before showing it doubled the time to
+    open and the disk it takes, for a project the user may only look at (issue 20). Until
+    then the session's owner record exists without a working copy, which a later start
+    treats as nothing to restore.
+    """
     from engine.store import Project
 
     source = Project.open(path, readonly=True)
-    copy = WorkingCopy(folder, target=str(path), session=Session.new(folder),
+    copy = WorkingCopy(folder, target=str(path), session=Session.new(folder), project=source,
                        migrated_from=source.migrated_from)
     try:
         copy._owner(dirty=False)
-        source.save_as(copy.session.work, switch=False)
-        source.close()
-        copy.project = Project.open(copy.session.work)
         return copy, copy.read()
     except BaseException:
-        source.close()
         copy.discard()
         raise
 

@@ -535,3 +535,34 @@ def test_history_lists_runs_and_compares_two(env, tecator, two_runs, qtbot):
         assert table.value(branch.name, "\u0394 RMSEP") == pytest.approx(rmsep(b) - rmsep(a),
                                                                           abs=1e-12)
     assert table.table.rowCount() == len(a.branches)
+
+
+def test_opening_copies_nothing_until_the_first_write(env, tecator, two_runs, qtbot):
+    """Open reads the user's file in place (a 100,000-spectra project is 800 MB: no copy
+    before it is shown); the working copy appears at the first write, with everything the
+    file held, and the user's file still changes only on Save."""
+    result = two_runs[0]
+    host = env(dataset=tecator, spec=SPEC)
+    with qtbot.waitSignal(host.ctrl.runs_changed, timeout=WAIT):
+        host.ctrl.record_run(result, tecator, SPEC)
+    saved = env.tmp / "lazy.nirdesk"
+    assert host.ctrl.save_as(saved)
+    before = saved.read_bytes()
+
+    again = env()
+    assert again.ctrl.open_project(saved)
+    assert again.ctrl.working_file is None                   # nothing copied to open it
+    [summary] = again.ctrl.runs()
+    with qtbot.waitSignal(again.ctrl.run_loaded, timeout=WAIT):
+        again.ctrl.load_run(summary.id)                       # reads from the user's file
+
+    with qtbot.waitSignal(again.ctrl.runs_changed, timeout=WAIT):
+        again.ctrl.record_run(two_runs[1], tecator, SPEC)     # the first write
+    work = again.ctrl.working_file
+    assert work is not None and work.parent == env.folder
+    with Project.open(work, readonly=True) as p:
+        assert len(p.runs()) == 2                             # the file's run + the new one
+    assert saved.read_bytes() == before                       # untouched until Save
+    assert again.ctrl.save()
+    with Project.open(saved, readonly=True) as p:
+        assert len(p.runs()) == 2
