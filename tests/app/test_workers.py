@@ -171,3 +171,29 @@ def test_busy_changed_and_shutdown(qtbot):
     with pytest.raises(RuntimeError):
         jobs.submit("c", square, 1)
     assert jobs.shutdown()                        # twice is harmless
+
+
+def big_result(cancel=None):
+    import numpy as np
+
+    return np.ones(1000)
+
+
+def test_a_finished_handle_and_its_result_can_be_freed(jobs, qtbot):
+    """A slot that captures its handle must not keep the handle (and a dataset it returned)
+    alive once the job is over: the Qt connection hides that cycle from the collector."""
+    import gc
+    import weakref
+
+    got = []
+    handle = jobs.submit("big", big_result)
+    handle.finished.connect(lambda value, h=handle: got.append((h.kind, value.size)))
+    handle.failed.connect(lambda *_a, h=handle: got.append(h.kind))
+    with qtbot.waitSignal(handle._resolved, timeout=5000):
+        pass
+    assert got == [("big", 1000)]
+    result_ref = weakref.ref(handle.result)
+    handle_ref = weakref.ref(handle)
+    del handle
+    gc.collect()
+    assert handle_ref() is None and result_ref() is None
