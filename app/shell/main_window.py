@@ -36,6 +36,7 @@ from app.common import dialogs, gc_guard
 from app.common.notify import Notifier
 from app.common.recent_menu import fill_recent_menu
 from app.common.settings import AppSettings
+from app.common.warmup import start_import_warmup
 from app.common.workers import Handle
 from app.model.state import PREPROCESSED, RAW, WorkbenchState
 from app.run.toolbar import ESC
@@ -745,6 +746,7 @@ class MainWindow(QMainWindow):
         self._hide_stale_tab_bars_later()
         if not self._closed:
             self.bench.start()   # the Resources gauges poll while the window is up
+            start_import_warmup()   # what the first open, save and run import, off this thread
 
     def closeEvent(self, event) -> None:
         if not self._closed and not self.bench.confirm_close():

@@ -25,3 +25,28 @@ def test_the_window_is_built_without_importing_scikit_learn():
                           env=env, timeout=120, cwd=Path(__file__).resolve().parents[2])
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_showing_the_window_imports_later_needs_off_the_gui_thread():
+    """Once shown, the window imports what the first open, save and run need on a daemon
+    thread (app.common.warmup), so those first uses do not pause the GUI thread."""
+    code = ("import sys, threading, time\n"
+            "from PySide6.QtWidgets import QApplication\n"
+            "app = QApplication([])\n"
+            "from app.shell.main_window import MainWindow\n"
+            "from app.common.settings import AppSettings\n"
+            "from app.common import warmup\n"
+            "w = MainWindow(AppSettings(persistent=False), quiet=True)\n"
+            "before = [m for m in warmup.MODULES if m in sys.modules]\n"
+            "w.show()\n"
+            "app.processEvents()\n"
+            "t = next(t for t in threading.enumerate() if t.name == 'nirdesk-import-warmup')\n"
+            "t.join(60)\n"
+            "print('engine.store.check' in before, all(m in sys.modules for m in "
+            "warmup.MODULES))\n"
+            "w.shutdown()\n")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=120, cwd=Path(__file__).resolve().parents[2])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().splitlines()[-1] == "False True"

@@ -1,0 +1,50 @@
+"""Import, on a background thread, the modules the window will first need in the middle of
+the user's work.
+
+Why: several modules are imported lazily at their first use on the GUI thread (numpy.ma by the
+first np.unique, the project store at the first Save, the results code at the first run), and
+under PySide6 every import is slowed by shiboken's import hook, which reads each new module's
+source to see whether it uses Qt: bench/scale.py traced GUI pauses of 50-100 ms to such first
+imports (issue 20). Imported once the window is on screen, on a daemon thread, they cost the
+GUI thread nothing later; a module the user reaches first is simply imported where it was.
+Start-up is not slowed: the window shows first (tests/app/test_startup_imports.py).
+"""
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Sequence
+
+#: imported in this order; none may import Qt widgets (a thread must not create them)
+MODULES: tuple[str, ...] = (
+    "numpy.ma",
+    "engine.store",
+    "engine.store.check",
+    "engine.results",
+    "engine.diagnostics",
+    "engine.diagnostics.pca",
+    "engine.io",
+    "engine.io.fastcsv",
+    "engine.io.binary",
+)
+
+_started = False
+
+
+def start_import_warmup(modules: Sequence[str] = MODULES) -> threading.Thread | None:
+    """Start the warm-up once per process (later calls do nothing); the thread, or None."""
+    global _started
+    if _started:
+        return None
+    _started = True
+
+    def run() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - a module that fails here fails at its use too
+                continue
+
+    thread = threading.Thread(target=run, name="nirdesk-import-warmup", daemon=True)
+    thread.start()
+    return thread
