@@ -240,7 +240,7 @@ def _decode_header(line: Raw) -> str:
 _GIL_SLICE = 1 << 23
 
 
-def _slices(raw: Raw, overlap: int = 0, begin: int = 0) -> Iterator[bytes]:
+def _slices(raw: Raw, overlap: int = 0, begin: int = 0) -> Iterator[Raw]:
     """``raw[begin:]`` in pieces of _GIL_SLICE bytes (each overlapping the next by
     ``overlap``)."""
     for start in range(begin, max(len(raw), begin + 1), _GIL_SLICE):

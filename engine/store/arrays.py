@@ -143,7 +143,7 @@ def _streamable(array: np.ndarray) -> np.ndarray:
 
 
 def _pieces(array: np.ndarray) -> Iterator[memoryview]:
-    raw = memoryview(array.reshape(-1)).cast("B")
+    raw = array.reshape(-1).data.cast("B")
     for start in range(0, raw.nbytes, CHUNK_BYTES):
         yield raw[start:start + CHUNK_BYTES]
 

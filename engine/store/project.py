@@ -426,8 +426,8 @@ class Project:
             # (choices, checksum) never rewrite them
             conn.execute("INSERT INTO dataset_spectra(dataset_id, X) VALUES (?, zeroblob(?))",
                          (dataset_id, x_length))
-            with conn.blobopen("dataset_spectra", "X", dataset_id) as blob:
-                arrays.write_npy_stream(X, blob)
+            with conn.blobopen("dataset_spectra", "X", dataset_id) as spectra:
+                arrays.write_npy_stream(X, spectra)
             _seal(conn, "datasets", "id = ?", (dataset_id,))
             return dataset_id
 
