@@ -137,7 +137,7 @@ def wait_until(app: Any, done: Any, timeout: float) -> float:
     t0 = time.perf_counter()
     while not done():
         app.processEvents()
-        time.sleep(0.002)
+        time.sleep(0.01)      # polling the view costs the GUI thread too: not too often
         if time.perf_counter() - t0 > timeout:
             raise SystemExit(f"timed out after {timeout:.0f} s")
     return time.perf_counter() - t0

@@ -3,6 +3,7 @@ for the train/test partition, and line opacity that falls with the number of spe
 dense regions read as density instead of a solid block."""
 from __future__ import annotations
 
+import functools
 import math
 
 import pyqtgraph as pg
@@ -20,7 +21,10 @@ HOVER = "#e000e0"
 MEAN = "#202020"
 
 
+@functools.cache
 def colour_map() -> pg.ColorMap:
+    """The target colour map (one object, built once: building it took ~10 ms, paid on the
+    GUI thread at every recolour; callers only read it)."""
     cmap = pg.colormap.get(COLOUR_MAP)
     return cmap.getSubset(MAP_SPAN[0], MAP_SPAN[1] - MAP_SPAN[0])
 

@@ -46,6 +46,7 @@ class SpectraView(QWidget):
         self.state = state
         self.hovered: int | None = None
         self._generation = 0
+        self._groups: tuple | None = None   # (key, colour groups, the arrays they came from)
         self._layer_selection = False  # the layer draws the selection (too big for overlay)
 
         self.graphics = pg.GraphicsLayoutWidget()
@@ -191,7 +192,11 @@ class SpectraView(QWidget):
             self.layer.set_content(None)
             return
         mode, y = state.colour_mode, state.y
-        groups = colour_groups(mode, y, state.dataset.test_mask)
+        key = (mode, id(y), np.size(y), id(state.dataset.test_mask))
+        if self._groups is None or self._groups[0] != key:   # not again for the same colours
+            self._groups = (key, colour_groups(mode, y, state.dataset.test_mask), y,
+                            state.dataset.test_mask)        # (arrays kept: ids stay unique)
+        groups = self._groups[1]
         alpha = colours.alpha_for(data.n_samples)
         cmap = colours.colour_map()
         excluded = state.excluded
