@@ -10,7 +10,9 @@ The real MainWindow (offscreen unless a display is set) does what a user does wi
   2. recolour by partition, until drawn again;
   3. File > Save As a project, until the save has landed;
   4. File > Open that project (a fresh start: New project first), until drawn;
-  5. Explore: the PCA of the raw spectra, until its scores are shown.
+  5. Explore: the PCA of the raw spectra, until its scores are shown;
+  6. Run (F5) two PLS(10) branches (SNV and raw) on the worker pool, until the results show
+     (task progress on the way).
 
 A 5 ms QTimer on the GUI thread records the gaps between its ticks; a gap over 5 ms is time the
 event loop could not serve (the "pause"). A sampling thread records the main process's RSS
@@ -38,7 +40,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-STEPS = ("open", "recolour", "save", "reopen", "explore")
+STEPS = ("open", "recolour", "save", "reopen", "explore", "run")
+#: the run step: two PLS branches on the worker pool (12 tasks, progress per task)
+RUN_SPEC = [{"branch": [["SNV", {"class": "PLSRegression", "params": {"n_components": 10}}],
+                        [{"class": "PLSRegression", "params": {"n_components": 10}}]],
+             "n_jobs": 2}]
 
 
 def write_data(folder: Path, n: int, p: int) -> None:
@@ -238,6 +244,21 @@ def main() -> None:
             step("explore", lambda: control.set_active(True), lambda: bool(got))
             if "error" in got:
                 print(f"            PCA failed: {got['error']}")
+        if "run" in args.steps:
+            bench = window.bench
+            runner = bench.run_controller
+            ran: dict[str, Any] = {"tasks": 0}
+            runner.task_done.connect(lambda _e: ran.__setitem__("tasks", ran["tasks"] + 1))
+            runner.finished.connect(lambda result: ran.setdefault("result", result))
+            runner.failed.connect(lambda message: ran.setdefault("error", message))
+            bench.editor.set_spec(RUN_SPEC)
+            bench.flush_edits()
+            step("run", bench.start_run, lambda: "result" in ran or "error" in ran)
+            result = ran.get("result")
+            print(f"            {ran['tasks']} task events; "
+                  + (f"error {ran['error']}" if result is None else
+                     "RMSECV " + ", ".join(f"{b.metrics['cv']['rmse']:.3f}"
+                                          for b in result.branches)))
     finally:
         probe.stop()
         worst = max((r[2] for r in rows), default=0.0)
