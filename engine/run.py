@@ -155,6 +155,10 @@ def merge_branch(prep: PreparedBranch, results: list[FoldResult],
     return out
 
 
+#: values (rows x columns) of calibration spectra predicted at once (RMSEC)
+CAL_BLOCK_VALUES = 2**22
+
+
 def calibration_metrics(model: Any, dataset: SpectralDataset) -> dict[str, float | None]:
     """The refitted model's figures on its own calibration rows (RMSEC, R2 cal, ...).
 
@@ -166,8 +170,10 @@ def calibration_metrics(model: Any, dataset: SpectralDataset) -> dict[str, float
     from threadpoolctl import threadpool_limits
 
     train = dataset.train_indices
-    with threadpool_limits(limits=1):
-        predicted = np.asarray(model.predict(dataset.X[train]))
+    step = max(1, CAL_BLOCK_VALUES // max(dataset.n_wavelengths, 1))
+    with threadpool_limits(limits=1):   # a block of rows at a time: no copy of all of them
+        predicted = np.concatenate([np.asarray(model.predict(dataset.X[train[i:i + step]]))
+                                    for i in range(0, max(train.size, 1), step)])
     if predicted.ndim == 2 and predicted.shape[1] == 1:
         predicted = predicted[:, 0]
     return M.score(dataset.y[train], predicted, dataset.is_classification)
@@ -185,18 +191,19 @@ def attach_diagnostics(result: BranchResult, dataset: SpectralDataset) -> None:
         return
     from threadpoolctl import threadpool_limits
 
-    from engine.diagnostics import assess_raw, latent_for_model, outliers
+    from engine.diagnostics import assess, latent_from_preprocessed, outliers, preprocessed_rows
 
     start = time.perf_counter()
     train = dataset.train_indices
     try:
         with threadpool_limits(limits=1):
-            X_cal = dataset.X[train]
-            latent = latent_for_model(result.model, X_cal, dataset.wavelengths)
+            # the calibration spectra through the model's preprocessing once, a block of rows
+            # at a time (no copy of the raw rows), for both the latent space and the outliers
+            Z, axis = preprocessed_rows(result.model, dataset.X, train, dataset.wavelengths)
+            latent = latent_from_preprocessed(result.model, Z, axis)
             found = None
             if latent is not None:
-                found = outliers(assess_raw(result.model, latent, X_cal), dataset.sample_ids,
-                                 train)
+                found = outliers(assess(latent, Z), dataset.sample_ids, train)
     except Exception as exc:  # noqa: BLE001 - diagnostics are extra; the branch stands
         result.warnings.append(f"diagnostics (T2/Q outliers) could not be computed: "
                                f"{error_text(exc)}")

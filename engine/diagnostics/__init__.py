@@ -14,8 +14,10 @@ from engine.diagnostics.assess import (
     assess,
     assess_raw,
     latent_for_model,
+    latent_from_preprocessed,
     level_label,
     outliers,
+    preprocessed_rows,
 )
 from engine.diagnostics.latent import LatentModel
 from engine.diagnostics.limits import LEVELS, q_limit, residual_theta, t2_limit
@@ -37,8 +39,10 @@ __all__ = [
     "interpret_pls",
     "is_pls_family",
     "latent_for_model",
+    "latent_from_preprocessed",
     "level_label",
     "outliers",
+    "preprocessed_rows",
     "q_limit",
     "residual_theta",
     "t2_limit",

@@ -28,6 +28,14 @@ _KEYS = ("format", "kind", "mean", "scale", "rotations", "loadings", "score_var"
          "theta", "wavelengths")
 
 
+#: above this many values (rows x columns) spectra are projected a block of rows at a time
+ROWS_AT_ONCE_VALUES = 2**24
+
+
+def _block_rows(p: int) -> int:
+    return max(1, 2**22 // max(p, 1))
+
+
 @dataclass
 class LatentModel:
     """What T², Q and leverage of ANY sample need, as arrays only (saved with each model).
@@ -153,11 +161,31 @@ class LatentModel:
     def project(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(scores, T², Q, leverage) of Z in one pass: what a scores plot and an influence
         plot of the same samples need."""
+        Z = np.asarray(Z, dtype=np.float64)
+        if Z.ndim == 2 and Z.size > ROWS_AT_ONCE_VALUES:
+            return self._project_in_blocks(Z)
         zs = self._centred(Z)
         t = zs @ self.rotations
         residual = zs - t @ self.loadings.T
         t2 = self.t2_of_scores(t)
         q = np.einsum("ij,ij->i", residual, residual)
+        return t, t2, q, 1.0 / self.n_samples + t2 / (self.n_samples - 1)
+
+    def _project_in_blocks(self, Z: np.ndarray
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`project` a block of rows at a time: the centred spectra and their residuals
+        of 100,000 spectra are never held whole (issue 20); each row's numbers are computed
+        as in one pass."""
+        n = Z.shape[0]
+        t = np.empty((n, self.n_components))
+        q = np.empty(n)
+        for start in range(0, n, _block_rows(Z.shape[1])):
+            part = slice(start, min(n, start + _block_rows(Z.shape[1])))
+            zs = self._centred(Z[part])
+            t[part] = zs @ self.rotations
+            zs -= t[part] @ self.loadings.T
+            q[part] = np.einsum("ij,ij->i", zs, zs)
+        t2 = self.t2_of_scores(t)
         return t, t2, q, 1.0 / self.n_samples + t2 / (self.n_samples - 1)
 
     # -- limits ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.diagnostics.latent import LatentModel
+from engine.diagnostics.latent import ROWS_AT_ONCE_VALUES, LatentModel
 from engine.diagnostics.limits import LEVELS, residual_theta
 
 __all__ = ["PLSInterpretation", "final_estimator", "interpret_pls", "is_pls_family",
@@ -129,14 +129,42 @@ def _pls_space(pls: Any, Z: np.ndarray, wavelengths: np.ndarray
     if Z.ndim != 2 or Z.shape[1] != mean.size:
         raise ValueError(f"the calibration spectra have {Z.shape[-1]} columns after "
                          f"preprocessing but the PLS model has {mean.size}")
-    zs = (Z - mean) / scale
-    cal_scores = zs @ rotations
-    residual = zs - cal_scores @ loadings.T
+    n, p = Z.shape
+    if Z.size > ROWS_AT_ONCE_VALUES and n >= p:
+        cal_scores, q, theta = _pls_residuals_in_blocks(Z, mean, scale, rotations, loadings)
+    else:
+        zs = (Z - mean) / scale
+        cal_scores = zs @ rotations
+        residual = zs - cal_scores @ loadings.T
+        theta = residual_theta(residual)
+        q = np.einsum("ij,ij->i", residual, residual)
     latent = LatentModel(kind="pls", mean=mean, scale=scale, rotations=rotations,
                          loadings=loadings, score_var=np.var(cal_scores, axis=0, ddof=1),
-                         n_samples=Z.shape[0], theta=residual_theta(residual),
-                         wavelengths=wavelengths)
-    return latent, cal_scores, np.einsum("ij,ij->i", residual, residual)
+                         n_samples=Z.shape[0], theta=theta, wavelengths=wavelengths)
+    return latent, cal_scores, q
+
+
+def _pls_residuals_in_blocks(Z: np.ndarray, mean: np.ndarray, scale: np.ndarray,
+                             rotations: np.ndarray, loadings: np.ndarray
+                             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(scores, Q, θ) of many calibration spectra, a block of rows at a time: E'E is summed
+    over the blocks (engine.diagnostics.limits.residual_theta's cross-product), so the
+    residual matrix of 100,000 spectra is never held whole (issue 20)."""
+    n, p = Z.shape
+    rows = max(1, 2**22 // p)
+    scores = np.empty((n, rotations.shape[1]))
+    q = np.empty(n)
+    gram = np.zeros((p, p))
+    for start in range(0, n, rows):
+        part = slice(start, min(n, start + rows))
+        zs = (Z[part] - mean) / scale
+        scores[part] = zs @ rotations
+        zs -= scores[part] @ loadings.T
+        q[part] = np.einsum("ij,ij->i", zs, zs)
+        gram += zs.T @ zs
+    lam = np.clip(np.linalg.eigvalsh(gram), 0.0, None) / (n - 1)
+    theta = np.array([float(q.sum()) / (n - 1), np.sum(lam**2), np.sum(lam**3)])
+    return scores, q, theta
 
 
 def regression_coefficients(pls: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -82,3 +82,37 @@ def test_no_temporary_as_large_as_the_data(spectra, monkeypatch):
     # two blocks, the p x p cross-product and its eigenvectors, the scores; before: three
     # matrices as large as the data (centred, reconstruction, residuals)
     assert peak < 0.5 * spectra.nbytes, peak / spectra.nbytes
+
+
+def test_block_paths_of_the_run_diagnostics_equal_one_pass(spectra, monkeypatch):
+    """PLS latent space, projection and preprocessing of many calibration rows, a block of
+    rows at a time (run.attach_diagnostics on 100,000 spectra) == the one-pass numbers."""
+    import importlib
+
+    from sklearn.cross_decomposition import PLSRegression
+    from sklearn.pipeline import Pipeline
+
+    # (the package's names ``assess``... are functions: the modules by their full names)
+    assess_module = importlib.import_module("engine.diagnostics.assess")
+    latent_module = importlib.import_module("engine.diagnostics.latent")
+    pls_module = importlib.import_module("engine.diagnostics.pls")
+    from engine.diagnostics import latent_from_preprocessed, preprocessed_rows
+    from engine.operators import SNV
+
+    rng = np.random.default_rng(3)
+    y = spectra[:, 100] * 3 + rng.normal(0, 0.01, spectra.shape[0])
+    model = Pipeline([("snv", SNV()), ("pls", PLSRegression(n_components=4))]).fit(spectra, y)
+    rows = np.flatnonzero(np.arange(spectra.shape[0]) % 4 != 0)
+    axis = np.arange(spectra.shape[1], dtype=float)
+    z_once, _ = assess_module.preprocessed(model, spectra[rows], axis)
+    latent_once = latent_from_preprocessed(model, z_once, axis)
+    projected_once = latent_once.project(z_once)
+    for module in (latent_module, pls_module, assess_module):
+        monkeypatch.setattr(module, "ROWS_AT_ONCE_VALUES", 1000)   # every path in blocks
+    Z, _ = preprocessed_rows(model, spectra, rows, axis)
+    np.testing.assert_allclose(Z, z_once, rtol=0, atol=1e-12)
+    latent = latent_from_preprocessed(model, Z, axis)
+    np.testing.assert_allclose(latent.theta, latent_once.theta, rtol=1e-9)
+    np.testing.assert_allclose(latent.score_var, latent_once.score_var, rtol=1e-12)
+    for got, expected in zip(latent.project(Z), projected_once, strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-14)
