@@ -43,6 +43,7 @@ from engine.pipeline.datacheck import check_branch_against_data
 from engine.pipeline.preprocess import build_pipeline
 from engine.policy import GroupPlan, decide, estimate_task_seconds
 from engine.results import BranchResult, RunResult
+from engine.splitters import needs_spectra
 from engine.tasks import REFIT, FoldResult, execute_task
 
 if TYPE_CHECKING:
@@ -86,7 +87,9 @@ def make_folds(branch: ConcreteBranch, dataset: SpectralDataset,
         raise InputError(f"only {train.size} training samples for {branch.splitter.label()} "
                          f"({n_splits} folds); use fewer folds or more samples",
                          file=dataset.metadata.get("path", dataset.name))
-    X_train, y_train = dataset.X[train], dataset.y[train]
+    y_train = dataset.y[train]
+    # a splitter that only counts rows gets a one-column stand-in, not a copy of the spectra
+    X_train = dataset.X[train] if needs_spectra(splitter) else np.zeros((train.size, 1))
     # only group-aware splitters get groups (others warn that they ignore them)
     all_groups = dataset.groups if dataset.groups is not None else dataset.sample_ids
     groups = all_groups[train] if "Group" in type(splitter).__name__ else None
