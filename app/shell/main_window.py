@@ -90,6 +90,9 @@ SHORTCUT_HELP: tuple[tuple[str, tuple[str, ...] | str], ...] = (
 )
 
 
+WARMUP_DELAY_MS = 4000   # app.common.warmup starts this long after the window first shows
+
+
 class MainWindow(QMainWindow):
     dataset_loaded = Signal(object)     # the SpectralDataset now open
     load_failed = Signal(str)           # one line naming file, row, column
@@ -746,7 +749,9 @@ class MainWindow(QMainWindow):
         self._hide_stale_tab_bars_later()
         if not self._closed:
             self.bench.start()   # the Resources gauges poll while the window is up
-            start_import_warmup()   # what the first open, save and run import, off this thread
+            # what the first open, save and run import, off this thread; once start-up is over
+            # (started at the first show, it slowed the first paint and the demo's load)
+            QTimer.singleShot(WARMUP_DELAY_MS, start_import_warmup)
 
     def closeEvent(self, event) -> None:
         if not self._closed and not self.bench.confirm_close():
