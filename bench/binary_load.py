@@ -38,6 +38,19 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from csv_load import write_dataset  # noqa: E402  (a sibling script, not a package)
 
+#: the floor under every reader: the file's bytes read into one preallocated numpy buffer
+RAW_READ = """
+t0 = time.perf_counter()
+import numpy as np
+t_import = time.perf_counter()
+path = sys.argv[1] + "{file}"
+X = np.empty(os.path.getsize(path), dtype=np.uint8)
+with open(path, "rb", buffering=0) as f:
+    view, done = memoryview(X), 0
+    while done < X.size:
+        done += f.readinto(view[done:])
+"""
+
 CHILD = {
     "nirdesk npz": """
 t0 = time.perf_counter()
@@ -64,28 +77,8 @@ import numpy as np
 t_import = time.perf_counter()
 X = np.load(sys.argv[1] + "/npy/X.npy")
 """,
-    "raw read npz": """
-t0 = time.perf_counter()
-import numpy as np
-t_import = time.perf_counter()
-path = sys.argv[1] + "/data.npz"
-X = np.empty(os.path.getsize(path), dtype=np.uint8)
-with open(path, "rb", buffering=0) as f:
-    view, done = memoryview(X), 0
-    while done < X.size:
-        done += f.readinto(view[done:])
-""",
-    "raw read X.npy": """
-t0 = time.perf_counter()
-import numpy as np
-t_import = time.perf_counter()
-path = sys.argv[1] + "/npy/X.npy"
-X = np.empty(os.path.getsize(path), dtype=np.uint8)
-with open(path, "rb", buffering=0) as f:
-    view, done = memoryview(X), 0
-    while done < X.size:
-        done += f.readinto(view[done:])
-""",
+    "raw read npz": RAW_READ.format(file="/data.npz"),
+    "raw read X.npy": RAW_READ.format(file="/npy/X.npy"),
     "nirdesk csv": """
 t0 = time.perf_counter()
 from engine.io import load_dataset

@@ -60,7 +60,9 @@ def spec_for(case: str, n_jobs: int) -> list:
             {"class": "PLSRegression", "params": {"n_components": 10}}]
 
 
-def dataset_for(case: str):
+def dataset_for(case: str, split_map: dict[str, str] | None = None):
+    """``split_map`` gives the tablet's partition labels other than train/test a role
+    (bench/parallel_floor.py maps its 30 'trans' rows to train: 3,440 training rows)."""
     from engine.dataset import SpectralDataset
     from engine.io import load_dataset
 
@@ -70,7 +72,7 @@ def dataset_for(case: str):
                                {"y": rng.normal(size=60)}, np.arange(60), np.zeros(60, bool),
                                name="tiny")
     if case in ("a", "b"):
-        base = load_dataset(REPO / "tests" / "data" / "tablet")
+        base = load_dataset(REPO / "tests" / "data" / "tablet", split_map=split_map)
         train = base.train_indices
         rng = np.random.default_rng(0)
         reps = 8

@@ -54,19 +54,9 @@ SPEC = [{"branch": [
 
 
 def dataset():
-    from engine.dataset import SpectralDataset
-    from engine.io import load_dataset
+    from parallel import dataset_for  # bench/parallel.py's case-a data (tablet x8)
 
-    base = load_dataset(REPO / "tests" / "data" / "tablet", split_map={"trans": "train"})
-    train = base.train_indices
-    rng = np.random.default_rng(0)
-    reps = 8
-    X = np.vstack([base.X[train] + rng.normal(0, 1e-4, (train.size, base.n_wavelengths))
-                   for _ in range(reps)] + [base.X[base.test_indices]])
-    y = np.concatenate([base.y[train]] * reps + [base.y[base.test_indices]])
-    test = np.r_[np.zeros(train.size * reps, bool), np.ones(base.n_test, bool)]
-    return SpectralDataset(X, base.wavelengths, {"api_mg": y}, np.arange(y.size), test,
-                           name="tablet x8")
+    return dataset_for("a", split_map={"trans": "train"})
 
 
 def plain_pipelines() -> list[Any]:

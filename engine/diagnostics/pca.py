@@ -84,7 +84,8 @@ _EXACT_BELOW = 2e9
 
 def _decompose(zc: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, bool]:
     """(all eigenvalues of zc'zc in decreasing order, the first k eigenvectors as (p, k)
-    columns, whether they came from the QR + SVD route) of the centred matrix zc."""
+    columns, whether they came from the QR + SVD route) of the centred matrix zc. (Many rows
+    and not exact: fit_pca streams them through :func:`_eigen_of_gram` instead.)"""
     n, p = zc.shape
     exact = n * p * min(n, p) <= _EXACT_BELOW
     if exact and n >= p:
@@ -97,17 +98,38 @@ def _decompose(zc: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, bool]:
         u, s, _ = np.linalg.svd(r.T, full_matrices=False)
         eigen, v = s**2, (zc.T @ u[:, :k]) / s[:k]
     elif n >= p:
-        lam, vec = np.linalg.eigh(zc.T @ zc)
-        eigen, v = np.clip(lam[::-1], 0.0, None), vec[:, ::-1][:, :k]
+        return (*_eigen_of_gram(zc.T @ zc, k), False)
     else:
         lam, vec = np.linalg.eigh(zc @ zc.T)
         eigen = np.clip(lam[::-1], 0.0, None)
         v = (zc.T @ vec[:, ::-1][:, :k]) / np.sqrt(np.where(eigen[:k] > 0, eigen[:k], 1.0))
-    if not exact or n < p:
+    return eigen, _unit_signed(v, normalise=not exact or n < p), exact
+
+
+def _eigen_of_gram(gram: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(eigenvalues in decreasing order, the first k unit, signed eigenvectors) of Z'Z."""
+    lam, vec = np.linalg.eigh(gram)
+    return np.clip(lam[::-1], 0.0, None), _unit_signed(vec[:, ::-1][:, :k], normalise=True)
+
+
+def _unit_signed(v: np.ndarray, *, normalise: bool) -> np.ndarray:
+    """Unit columns (when ``normalise``) with a deterministic sign: each loading's largest
+    |value| is positive (sklearn's convention)."""
+    if normalise:
         v = v / np.where((norm := np.linalg.norm(v, axis=0)) > 0, norm, 1.0)
-    # a deterministic sign: each loading's largest |value| is positive (sklearn's convention)
     biggest = v[np.argmax(np.abs(v), axis=0), np.arange(v.shape[1])]
-    return eigen, v * np.where(biggest < 0, -1.0, 1.0), exact
+    return v * np.where(biggest < 0, -1.0, 1.0)
+
+
+def _components(eigen: np.ndarray, right: np.ndarray, n: int, p: int,
+                n_components: int | None) -> tuple[np.ndarray, int, np.ndarray]:
+    """(explained variance ratio, number of components, loadings) from the decomposition."""
+    total = float(eigen.sum())
+    if total <= 0.0:
+        raise ValueError("the spectra do not vary (every row is the same): nothing for PCA")
+    ratio = eigen / total
+    a = auto_components(ratio, n, p) if n_components is None else int(n_components)
+    return ratio, a, right[:, :a].copy()
 
 
 BLOCK_VALUES = 2**22
@@ -127,7 +149,7 @@ def _blocks(n: int, p: int) -> list[slice]:
 
 
 def _fit_pca_streamed(Z: np.ndarray, rows: np.ndarray | None, k_max: int,
-                      n_components: int | None, axis: np.ndarray, max_components: int,
+                      n_components: int | None, axis: np.ndarray,
                       progress: Progress | None, cancel: threading.Event | None) -> PCAResult:
     """fit_pca's cross-product route, a block of rows at a time (module docstring)."""
     n = Z.shape[0] if rows is None else rows.size
@@ -158,18 +180,8 @@ def _fit_pca_streamed(Z: np.ndarray, rows: np.ndarray | None, k_max: int,
         centred = block(part) - mean
         gram += centred.T @ centred
         step(part)
-    lam, vec = np.linalg.eigh(gram)
-    eigen = np.clip(lam[::-1], 0.0, None)
-    v = vec[:, ::-1][:, :k_max]
-    v = v / np.where((norm := np.linalg.norm(v, axis=0)) > 0, norm, 1.0)
-    biggest = v[np.argmax(np.abs(v), axis=0), np.arange(v.shape[1])]
-    right = v * np.where(biggest < 0, -1.0, 1.0)
-    total_var = float(eigen.sum())
-    if total_var <= 0.0:
-        raise ValueError("the spectra do not vary (every row is the same): nothing for PCA")
-    ratio = eigen / total_var
-    a = (auto_components(ratio, n, p) if n_components is None else int(n_components))
-    loadings = right[:, :a].copy()
+    eigen, right = _eigen_of_gram(gram, k_max)
+    ratio, a, loadings = _components(eigen, right, n, p, n_components)
     scores, q = np.empty((n, a)), np.empty(n)
     for part in blocks:
         centred = block(part) - mean
@@ -243,16 +255,11 @@ def fit_pca(Z: np.ndarray, n_components: int | None = None, *,
         k_max = max(k_max, int(n_components))
     if streamed:
         return _fit_pca_streamed(Z, None if rows is None else np.asarray(rows), k_max,
-                                 n_components, axis, max_components, progress, cancel)
+                                 n_components, axis, progress, cancel)
     mean = Z.mean(axis=0)
     centred = Z - mean
     eigen, right, exact = _decompose(centred, k_max)
-    total = float(eigen.sum())
-    if total <= 0.0:
-        raise ValueError("the spectra do not vary (every row is the same): nothing for PCA")
-    ratio = eigen / total
-    a = (auto_components(ratio, n, p) if n_components is None else int(n_components))
-    loadings = right[:, :a].copy()
+    ratio, a, loadings = _components(eigen, right, n, p, n_components)
     scores = centred @ loadings
     residual = centred - scores @ loadings.T
     q = np.einsum("ij,ij->i", residual, residual)

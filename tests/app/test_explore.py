@@ -542,13 +542,13 @@ def test_a_long_pca_shows_its_progress_then_its_result(qtbot, monkeypatch):
     slow_fit = engine_pca._fit_pca_streamed
 
     def slowed(*args, **kwargs):
-        progress = args[6]
+        progress = args[5]
 
         def slow_progress(done: int, total: int) -> None:
             time.sleep(0.01)                    # the engine's pace, slowed for the poll
             if progress is not None:
                 progress(done, total)
-        return slow_fit(*args[:6], slow_progress, *args[7:], **kwargs)
+        return slow_fit(*args[:5], slow_progress, *args[6:], **kwargs)
 
     monkeypatch.setattr(engine_pca, "_fit_pca_streamed", slowed)
     rng = np.random.default_rng(5)

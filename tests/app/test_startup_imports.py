@@ -6,36 +6,39 @@ import subprocess
 import sys
 from pathlib import Path
 
+#: the start of each child: a QApplication and the main window's module
+WINDOW = ("from PySide6.QtWidgets import QApplication\n"
+          "app = QApplication([])\n"
+          "from app.shell.main_window import MainWindow\n"
+          "from app.common.settings import AppSettings\n")
+
+
+def _last_line(code: str) -> str:
+    """Run ``code`` in a fresh offscreen interpreter (imports are per process); its last line."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=120, cwd=Path(__file__).resolve().parents[2])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout.strip().splitlines()[-1]
+
 
 def test_the_window_is_built_without_importing_scikit_learn():
     """scikit-learn takes ~0.8 s to import: building the window (every panel) must not pull it
     onto the GUI thread before the window shows; it loads with the first dataset, in the
     background. (The editor's model, the run controller and the task code once did.)"""
-    code = ("import sys\n"
-            "from PySide6.QtWidgets import QApplication\n"
-            "app = QApplication([])\n"
-            "from app.shell.main_window import MainWindow\n"
-            "from app.common.settings import AppSettings\n"
+    code = ("import sys\n" + WINDOW +
             "w = MainWindow(AppSettings(persistent=False), quiet=True)\n"
             "print(sorted(m for m in sys.modules\n"
             "             if m == 'sklearn' or m.startswith('sklearn.'))[:3])\n"
             "w.shutdown()\n")
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=env, timeout=120, cwd=Path(__file__).resolve().parents[2])
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.strip().splitlines()[-1] == "[]"
+    assert _last_line(code) == "[]"
 
 
 def test_showing_the_window_imports_later_needs_off_the_gui_thread():
     """Once shown (and its start-up over: MainWindow.WARMUP_DELAY_MS), the window imports what
     the first open, save and run need on a daemon thread (app.common.warmup), so those first
     uses do not pause the GUI thread."""
-    code = ("import sys, threading, time\n"
-            "from PySide6.QtWidgets import QApplication\n"
-            "app = QApplication([])\n"
-            "from app.shell.main_window import MainWindow\n"
-            "from app.common.settings import AppSettings\n"
+    code = ("import sys, threading, time\n" + WINDOW +
             "from app.common import warmup\n"
             "w = MainWindow(AppSettings(persistent=False), quiet=True)\n"
             "before = [m for m in warmup.MODULES if m in sys.modules]\n"
@@ -50,8 +53,4 @@ def test_showing_the_window_imports_later_needs_off_the_gui_thread():
             "print('engine.store.check' in before, all(m in sys.modules for m in "
             "warmup.MODULES))\n"
             "w.shutdown()\n")
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=env, timeout=120, cwd=Path(__file__).resolve().parents[2])
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.strip().splitlines()[-1] == "False True"
+    assert _last_line(code) == "False True"
