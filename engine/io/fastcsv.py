@@ -20,6 +20,7 @@ once when the user cancels, so a load stops within a few tens of milliseconds.
 from __future__ import annotations
 
 import codecs
+import mmap
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -34,9 +35,9 @@ from engine.io.meter import Span
 
 __all__ = ["ByteRows", "Raw", "plain_rows"]
 
-#: a file's bytes: ``bytes``, or the ``bytearray`` a file read with progress fills in place
-#: (one buffer, no join of blocks; nothing here ever writes to it)
-Raw = bytes | bytearray
+#: a file's bytes: ``bytes``, or the anonymous ``mmap`` a file read with progress fills in
+#: place (csvtable.read_bytes: one buffer, freed without the GIL); nothing here writes to it
+Raw = bytes | bytearray | mmap.mmap
 
 _SNIFF_LINES = 5
 _SCAN = 1 << 22            # bytes per step when scanning the whole file
@@ -227,7 +228,7 @@ def _counts(raw: Raw, starts: np.ndarray, stops: np.ndarray, delimiter: str,
     return out
 
 
-def _decode_header(line: Raw) -> str:
+def _decode_header(line: bytes | bytearray) -> str:
     """Row 0 as the precise reader decodes the whole file when the rest is ASCII."""
     try:
         return line.decode("utf-8-sig")
@@ -240,7 +241,7 @@ def _decode_header(line: Raw) -> str:
 _GIL_SLICE = 1 << 23
 
 
-def _slices(raw: Raw, overlap: int = 0, begin: int = 0) -> Iterator[Raw]:
+def _slices(raw: Raw, overlap: int = 0, begin: int = 0) -> Iterator[bytes | bytearray]:
     """``raw[begin:]`` in pieces of _GIL_SLICE bytes (each overlapping the next by
     ``overlap``)."""
     for start in range(begin, max(len(raw), begin + 1), _GIL_SLICE):
@@ -271,7 +272,7 @@ def plain_rows(raw: Raw, detect: Callable[[list[str], str | None], str],
     the file is not plain (see the module docstring); ``detect`` is the precise reader's
     delimiter detection, given the first non-blank lines and ``hint``. ``check`` runs between
     the steps of the whole-file scans (a cancel check: it may raise Cancelled)."""
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _holds(raw, b'"'):
+    if raw[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or _holds(raw, b'"'):
         return None
     check()
     newlines = _line_ends(raw, check)
