@@ -8,6 +8,14 @@ a window is open, automatic collection is off and a 1 s GUI-thread timer collect
 (the pattern of pyqtgraph.util.garbage_collector, credited there to Erik Janssens). When the
 last window has shut down (its threads stopped) collection runs once more on the GUI thread
 and the automatic collector is restored.
+
+What exists when the guard starts (the modules imported before the first window: Qt,
+numpy, pyqtgraph, the app) is frozen (``gc.freeze``: kept out of every later collection).
+Those objects live as long as the process, and tracing them again and again made the GUI
+thread's collections slow. Nothing of the user's exists yet at that point, so nothing that
+could later become garbage in a cycle is kept by it; the modules the warm-up imports later
+are not frozen for that reason (a dataset held in a cycle at that moment would stay). When
+the last window closes everything is unfrozen and collected.
 """
 from __future__ import annotations
 
@@ -23,6 +31,7 @@ _state = {"users": 0, "timer": None, "was_enabled": True}
 def acquire() -> None:
     if _state["users"] == 0:
         _install_engine_hook()
+        gc.freeze()
         _state["was_enabled"] = gc.isenabled()
         gc.disable()
         timer = QTimer()
@@ -41,6 +50,7 @@ def release() -> None:
         _state["timer"].stop()
         _state["timer"] = None
         _remove_engine_hook()
+        gc.unfreeze()       # what the window's life froze may be garbage now (tests open many)
         gc.collect()
         if _state["was_enabled"]:
             gc.enable()

@@ -21,6 +21,7 @@ from pyqtgraph import functions as fn
 from PySide6.QtCore import QObject, QRectF, QThread, Signal, Slot
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 
+from app.common.priority import start_in_background
 from app.model.spectra_data import SpectraData
 
 ROWS_PER_BLOCK = 256  # spectra converted to pixel coordinates at once
@@ -220,7 +221,7 @@ class Renderer(QObject):
         self._worker.moveToThread(self._thread)
         self._submit.connect(self._worker.run)
         self._worker.done.connect(self._on_done)
-        self._thread.start()
+        start_in_background(self._thread)
         self._token = 0
         self._stopped = False
 

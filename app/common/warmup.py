@@ -15,6 +15,8 @@ import importlib
 import threading
 from collections.abc import Sequence
 
+from app.common.priority import lower_this_thread
+
 #: imported in this order; none may import Qt widgets (a thread must not create them)
 MODULES: tuple[str, ...] = (
     "numpy.ma",
@@ -26,6 +28,19 @@ MODULES: tuple[str, ...] = (
     "engine.io",
     "engine.io.fastcsv",
     "engine.io.binary",
+    # the first pipeline parsed (the editor) or run: the operator registry's classes and
+    # what they import (scikit-learn, scipy.signal: ~1 s), and the worker pool's machinery
+    "engine.operators",
+    "engine.models",
+    "sklearn.model_selection",
+    "engine.executor",
+    "joblib.externals.loky",
+    "joblib.externals.loky.reusable_executor",
+    "joblib.externals.loky.backend.popen_loky_posix",     # not on Windows: skipped there
+    "joblib.externals.loky.backend.synchronize",
+    "joblib.externals.loky.backend.fork_exec",            # imported by a function, on use
+    "joblib._memmapping_reducer",
+    "cloudpickle",
 )
 
 _started = False
@@ -39,6 +54,7 @@ def start_import_warmup(modules: Sequence[str] = MODULES) -> threading.Thread | 
     _started = True
 
     def run() -> None:
+        lower_this_thread()
         for name in modules:
             try:
                 importlib.import_module(name)

@@ -37,6 +37,7 @@ from typing import Any
 
 from PySide6.QtCore import QEventLoop, QObject, QThread, QTimer, Signal, Slot
 
+from app.common.priority import start_in_background
 from app.model.tasks import Cancelled
 
 __all__ = ["Cancelled", "Handle", "Jobs"]
@@ -197,7 +198,7 @@ class Jobs(QObject):
         self._worker.moveToThread(self._thread)
         self._submit.connect(self._worker.run)
         self._worker.done.connect(self._on_done)
-        self._thread.start()
+        start_in_background(self._thread)
         self._next = 0
         self._latest: dict[str, Handle] = {}
         self._pending: dict[int, Handle] = {}

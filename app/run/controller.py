@@ -21,6 +21,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QThread, QTimer, Signal, Slot
 
 from app.common import gc_guard
+from app.common.priority import start_in_background
 from app.run.worker import RunJob, RunWorker
 from engine.executor import TaskPool, default_pool
 
@@ -62,7 +63,7 @@ class RunController(QObject):
         w.log_line.connect(self.log_line)
         w.done.connect(self._on_done)
         w.failed.connect(self._on_failed)
-        self._thread.start()
+        start_in_background(self._thread)
         self._running = False
         self._job: RunJob | None = None
         self._cancel: threading.Event | None = None

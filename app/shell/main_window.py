@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from app.common import dialogs, gc_guard
 from app.common.notify import Notifier
+from app.common.priority import favour_the_gui_thread
 from app.common.recent_menu import fill_recent_menu
 from app.common.settings import AppSettings
 from app.common.warmup import start_import_warmup
@@ -105,6 +106,7 @@ class MainWindow(QMainWindow):
         stderr, no dialog, no question (app.common.notify)."""
         super().__init__(parent)
         gc_guard.acquire()  # before any thread starts: collections stay on this thread
+        favour_the_gui_thread()
         self.setObjectName("nirdeskMainWindow")
         self.settings = settings or AppSettings(persistent=False)
         self.notifier = Notifier(self, quiet=quiet)

@@ -1,6 +1,7 @@
 """What building the window imports: nothing slow before it shows (start-up cost guard)."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -54,3 +55,35 @@ def test_showing_the_window_imports_later_needs_off_the_gui_thread():
             "warmup.MODULES))\n"
             "w.shutdown()\n")
     assert _last_line(code) == "False True"
+
+
+def test_after_the_warm_up_a_pipeline_and_a_pool_import_nothing_on_the_gui_thread():
+    """The first pipeline the editor parses imports the operator registry's classes
+    (scikit-learn, scipy.signal: ~1 s) and the first run the worker pool's machinery (joblib,
+    loky, cloudpickle); done on the GUI thread that was a freeze of the window at the user's
+    first edit or run. After the warm-up they are already there: a meta-path spy sees no
+    import on the GUI thread while the demo pipeline is parsed and a pool starts (optional
+    modules looked for and not installed do not count: a failed lookup is cheap)."""
+    code = ("import sys, threading, json\n" + WINDOW +
+            "from app.common import warmup\n"
+            "w = MainWindow(AppSettings(persistent=False), quiet=True)\n"
+            "t = warmup.start_import_warmup()\n"
+            "while t.is_alive():\n"
+            "    app.processEvents()\n"
+            "    t.join(0.01)\n"
+            "seen = []\n"
+            "class Spy:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if threading.current_thread() is threading.main_thread():\n"
+            "            seen.append(name)\n"
+            "sys.meta_path.insert(0, Spy())\n"
+            "from pathlib import Path\n"
+            "from engine.pipeline import parse_pipeline\n"
+            "parse_pipeline(Path('resources/demo/pipeline.json'))\n"
+            "from engine.executor import TaskPool\n"
+            "pool = TaskPool()\n"
+            "pool._get_executor(1, 1).submit(int, 1).result(timeout=60)\n"
+            "pool.shutdown()\n"
+            "print(json.dumps(sorted(set(n for n in seen if n in sys.modules))))\n"
+            "w.shutdown()\n")
+    assert json.loads(_last_line(code)) == []
