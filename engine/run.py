@@ -194,7 +194,7 @@ def attach_diagnostics(result: BranchResult, dataset: SpectralDataset) -> None:
         return
     from threadpoolctl import threadpool_limits
 
-    from engine.diagnostics import assess, latent_from_preprocessed, outliers, preprocessed_rows
+    from engine.diagnostics import calibration_assessment, outliers
 
     start = time.perf_counter()
     train = dataset.train_indices
@@ -202,11 +202,11 @@ def attach_diagnostics(result: BranchResult, dataset: SpectralDataset) -> None:
         with threadpool_limits(limits=1):
             # the calibration spectra through the model's preprocessing once, a block of rows
             # at a time (no copy of the raw rows), for both the latent space and the outliers
-            Z, axis = preprocessed_rows(result.model, dataset.X, train, dataset.wavelengths)
-            latent = latent_from_preprocessed(result.model, Z, axis)
+            latent, judged = calibration_assessment(result.model, dataset.X, train,
+                                                    dataset.wavelengths)
             found = None
-            if latent is not None:
-                found = outliers(assess(latent, Z), dataset.sample_ids, train)
+            if judged is not None:
+                found = outliers(judged, dataset.sample_ids, train)
     except Exception as exc:  # noqa: BLE001 - diagnostics are extra; the branch stands
         result.warnings.append(f"diagnostics (T2/Q outliers) could not be computed: "
                                f"{error_text(exc)}")

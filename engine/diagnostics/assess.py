@@ -7,7 +7,7 @@ words; the words are ASCII ("T2>99%", "Q>99%") because they go into CSV and JSON
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,13 +15,14 @@ import numpy as np
 
 from engine.diagnostics.latent import ROWS_AT_ONCE_VALUES, LatentModel
 from engine.diagnostics.pca import fit_pca
-from engine.diagnostics.pls import pls_latent, pls_of, preprocessed
+from engine.diagnostics.pls import pls_latent, pls_of, pls_space_of_blocks, preprocessed
 
 __all__ = [
     "FLAG_LEVEL",
     "Assessment",
     "assess",
     "assess_raw",
+    "calibration_assessment",
     "latent_for_model",
     "latent_from_preprocessed",
     "level_label",
@@ -31,6 +32,9 @@ __all__ = [
 
 FLAG_LEVEL = 0.99
 """A sample beyond the T² or Q limit at this confidence level is flagged."""
+
+BLOCK_VALUES = 2**22
+"""Values per block of rows preprocessed at a time when there are many rows (32 MB)."""
 
 
 def level_label(level: float) -> str:
@@ -82,7 +86,7 @@ def preprocessed_rows(model: Any, X: np.ndarray, rows: np.ndarray,
     p = X.shape[1]
     if rows.size * p <= ROWS_AT_ONCE_VALUES:
         return preprocessed(model, X[rows], wavelengths)
-    step = max(1, 2**22 // p)
+    step = max(1, BLOCK_VALUES // p)
     first, axis = preprocessed(model, X[rows[:step]], wavelengths)
     Z = np.empty((rows.size, first.shape[1]))
     Z[:first.shape[0]] = first
@@ -90,6 +94,42 @@ def preprocessed_rows(model: Any, X: np.ndarray, rows: np.ndarray,
         part = rows[start:start + step]
         Z[start:start + part.size] = preprocessed(model, X[part], wavelengths)[0]
     return Z, axis
+
+
+def calibration_assessment(model: Any, X: np.ndarray, rows: np.ndarray,
+                           wavelengths: np.ndarray | None, level: float = FLAG_LEVEL
+                           ) -> tuple[LatentModel | None, Assessment | None]:
+    """A fitted model's latent space (:func:`latent_for_model`) from its calibration rows
+    ``X[rows]``, and those rows judged in it (:func:`assess`): what a run keeps of its refit.
+
+    For a PLS model on many rows (over ROWS_AT_ONCE_VALUES values) the preprocessed rows are
+    made a block at a time and used at once, never held whole: the PLS pass already gives
+    each calibration row's scores and Q, from which T² and the leverage follow as
+    :meth:`LatentModel.project` computes them (issue 20: the 640 MB of 80,000 preprocessed
+    calibration spectra were the largest array of a run's main process). Other models keep
+    the preprocessed rows for their PCA."""
+    rows = np.asarray(rows, dtype=np.intp)
+    p = X.shape[1]
+    pls = pls_of(model)
+    step = max(1, BLOCK_VALUES // p)
+    if pls is None or rows.size < 3 or rows.size * p <= ROWS_AT_ONCE_VALUES or rows.size < p:
+        Z, axis = preprocessed_rows(model, X, rows, wavelengths)
+        latent = latent_from_preprocessed(model, Z, axis)
+        return latent, None if latent is None else assess(latent, Z, level)
+    first, axis = preprocessed(model, X[rows[:step]], wavelengths)
+
+    def blocks() -> Iterator[np.ndarray]:
+        yield first
+        for start in range(step, rows.size, step):
+            yield preprocessed(model, X[rows[start:start + step]], wavelengths)[0]
+
+    try:
+        latent, scores, q = pls_space_of_blocks(pls, blocks(), rows.size, axis)
+    except ValueError:
+        return None, None
+    t2 = latent.t2_of_scores(scores)
+    leverage = 1.0 / latent.n_samples + t2 / (latent.n_samples - 1)
+    return latent, _judge(latent, t2, q, leverage, level)
 
 
 @dataclass
@@ -125,7 +165,12 @@ def assess(latent: LatentModel, Z: np.ndarray, level: float = FLAG_LEVEL) -> Ass
     A model that reconstructs its calibration exactly (as many components as the calibration
     has dimensions) has the Q limit 0; rounding then leaves Q ~1e-30 on its own samples, so a
     Q below 1e-10 of the calibration's score variance total is never flagged."""
-    t2, q, leverage = latent.statistics(Z)
+    return _judge(latent, *latent.statistics(Z), level)
+
+
+def _judge(latent: LatentModel, t2: np.ndarray, q: np.ndarray, leverage: np.ndarray,
+           level: float) -> Assessment:
+    """:func:`assess` from the statistics already computed."""
     t2_lim = latent.t2_limit(level)
     q_lim = latent.q_limit(level)
     label = level_label(level)

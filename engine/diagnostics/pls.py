@@ -10,6 +10,7 @@ on the fitted Pipeline: no second way of preprocessing).
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,48 +124,63 @@ def _pls_space(pls: Any, Z: np.ndarray, wavelengths: np.ndarray
     """(LatentModel, calibration scores, calibration Q) in one pass over Z."""
     Z = np.asarray(Z, dtype=np.float64)
     mean = np.asarray(pls._x_mean, dtype=np.float64)
-    scale = np.asarray(pls._x_std, dtype=np.float64)
-    rotations = np.asarray(pls.x_rotations_, dtype=np.float64)
-    loadings = np.asarray(pls.x_loadings_, dtype=np.float64)
     if Z.ndim != 2 or Z.shape[1] != mean.size:
         raise ValueError(f"the calibration spectra have {Z.shape[-1]} columns after "
                          f"preprocessing but the PLS model has {mean.size}")
     n, p = Z.shape
     if Z.size > ROWS_AT_ONCE_VALUES and n >= p:
-        cal_scores, q, theta = _pls_residuals_in_blocks(Z, mean, scale, rotations, loadings)
-    else:
-        zs = (Z - mean) / scale
-        cal_scores = zs @ rotations
-        residual = zs - cal_scores @ loadings.T
-        theta = residual_theta(residual)
-        q = np.einsum("ij,ij->i", residual, residual)
+        step = max(1, 2**22 // p)
+        return pls_space_of_blocks(pls, (Z[i:i + step] for i in range(0, n, step)), n,
+                                   wavelengths)
+    scale = np.asarray(pls._x_std, dtype=np.float64)
+    rotations = np.asarray(pls.x_rotations_, dtype=np.float64)
+    loadings = np.asarray(pls.x_loadings_, dtype=np.float64)
+    zs = (Z - mean) / scale
+    cal_scores = zs @ rotations
+    residual = zs - cal_scores @ loadings.T
+    theta = residual_theta(residual)
+    q = np.einsum("ij,ij->i", residual, residual)
     latent = LatentModel(kind="pls", mean=mean, scale=scale, rotations=rotations,
                          loadings=loadings, score_var=np.var(cal_scores, axis=0, ddof=1),
-                         n_samples=Z.shape[0], theta=theta, wavelengths=wavelengths)
+                         n_samples=n, theta=theta, wavelengths=wavelengths)
     return latent, cal_scores, q
 
 
-def _pls_residuals_in_blocks(Z: np.ndarray, mean: np.ndarray, scale: np.ndarray,
-                             rotations: np.ndarray, loadings: np.ndarray
-                             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(scores, Q, θ) of many calibration spectra, a block of rows at a time: E'E is summed
-    over the blocks (engine.diagnostics.limits.residual_theta's cross-product), so the
-    residual matrix of 100,000 spectra is never held whole (issue 20)."""
-    n, p = Z.shape
-    rows = max(1, 2**22 // p)
+def pls_space_of_blocks(pls: Any, blocks: Iterable[np.ndarray], n: int,
+                        wavelengths: np.ndarray) -> tuple[LatentModel, np.ndarray, np.ndarray]:
+    """:func:`pls_latent` with the calibration scores and Q, from the n preprocessed
+    calibration rows given as consecutive ``blocks`` of rows: E'E is summed over the blocks
+    (engine.diagnostics.limits.residual_theta's cross-product), so neither the residuals nor
+    the spectra themselves need to be held whole; the blocks may be made on the fly
+    (engine.diagnostics.assess.calibration_assessment: 100,000 spectra, issue 20)."""
+    mean = np.asarray(pls._x_mean, dtype=np.float64)
+    scale = np.asarray(pls._x_std, dtype=np.float64)
+    rotations = np.asarray(pls.x_rotations_, dtype=np.float64)
+    loadings = np.asarray(pls.x_loadings_, dtype=np.float64)
+    p = mean.size
     scores = np.empty((n, rotations.shape[1]))
     q = np.empty(n)
     gram = np.zeros((p, p))
-    for start in range(0, n, rows):
-        part = slice(start, min(n, start + rows))
-        zs = (Z[part] - mean) / scale
+    start = 0
+    for block in blocks:
+        if block.ndim != 2 or block.shape[1] != p:
+            raise ValueError(f"the calibration spectra have {block.shape[-1]} columns after "
+                             f"preprocessing but the PLS model has {p}")
+        part = slice(start, start + block.shape[0])
+        start = part.stop
+        zs = (block - mean) / scale
         scores[part] = zs @ rotations
         zs -= scores[part] @ loadings.T
         q[part] = np.einsum("ij,ij->i", zs, zs)
         gram += zs.T @ zs
+    if start != n:
+        raise ValueError(f"{start} calibration rows were given for {n}")
     lam = np.clip(np.linalg.eigvalsh(gram), 0.0, None) / (n - 1)
     theta = np.array([float(q.sum()) / (n - 1), np.sum(lam**2), np.sum(lam**3)])
-    return scores, q, theta
+    latent = LatentModel(kind="pls", mean=mean, scale=scale, rotations=rotations,
+                         loadings=loadings, score_var=np.var(scores, axis=0, ddof=1),
+                         n_samples=n, theta=theta, wavelengths=wavelengths)
+    return latent, scores, q
 
 
 def regression_coefficients(pls: Any) -> tuple[np.ndarray, np.ndarray]:

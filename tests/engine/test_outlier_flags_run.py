@@ -100,7 +100,7 @@ def test_failing_diagnostics_never_fail_the_branch_nor_change_its_metrics(monkey
     def broken(*args, **kwargs):
         raise np.linalg.LinAlgError("SVD did not converge")
 
-    monkeypatch.setattr(engine.diagnostics, "latent_from_preprocessed", broken)
+    monkeypatch.setattr(engine.diagnostics, "calibration_assessment", broken)
     result = run(PIPELINE, _dataset(), verbose=0, parallel_branches=1)
     for a, b in zip(result.branches, plain.branches, strict=True):
         assert a.status == "ok" and a.outliers is None and a.diagnostics is None

@@ -116,3 +116,48 @@ def test_block_paths_of_the_run_diagnostics_equal_one_pass(spectra, monkeypatch)
     np.testing.assert_allclose(latent.score_var, latent_once.score_var, rtol=1e-12)
     for got, expected in zip(latent.project(Z), projected_once, strict=True):
         np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-14)
+
+
+def test_a_run_s_pls_diagnostics_of_many_rows_never_hold_the_preprocessed_rows(spectra,
+                                                                               monkeypatch):
+    """run.attach_diagnostics on many calibration rows: the PLS latent space and the rows'
+    T², Q, leverage and flags from blocks preprocessed on the fly equal the one-pass numbers
+    (preprocess all rows, latent space, assess), and no array as large as the preprocessed
+    rows is made (issue 20: 640 MB of a run's 100,000 x 1,000)."""
+    import importlib
+
+    from sklearn.cross_decomposition import PLSRegression
+    from sklearn.pipeline import Pipeline
+
+    from engine.diagnostics import assess, calibration_assessment, latent_from_preprocessed
+    from engine.operators import SNV
+
+    assess_module = importlib.import_module("engine.diagnostics.assess")
+    rng = np.random.default_rng(5)
+    y = spectra[:, 300] * 2 + rng.normal(0, 0.01, spectra.shape[0])
+    model = Pipeline([("snv", SNV()), ("pls", PLSRegression(n_components=5))]).fit(spectra, y)
+    rows = np.flatnonzero(np.arange(spectra.shape[0]) % 50 != 0)
+    axis = np.arange(spectra.shape[1], dtype=float)
+    z_once, _ = assess_module.preprocessed(model, spectra[rows], axis)
+    latent_once = latent_from_preprocessed(model, z_once, axis)
+    judged_once = assess(latent_once, z_once)
+
+    monkeypatch.setattr(assess_module, "ROWS_AT_ONCE_VALUES", 1000)    # the streamed route
+    monkeypatch.setattr(assess_module, "BLOCK_VALUES", 700 * 300)      # in 300-row blocks
+    tracemalloc.start()
+    try:
+        latent, judged = calibration_assessment(model, spectra, rows, axis)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_allclose(latent.theta, latent_once.theta, rtol=1e-9)
+    np.testing.assert_allclose(latent.score_var, latent_once.score_var, rtol=1e-12)
+    for name in ("t2", "q", "leverage"):
+        np.testing.assert_allclose(getattr(judged, name), getattr(judged_once, name),
+                                   rtol=1e-9, atol=1e-14)
+    assert judged.flags == judged_once.flags and judged.n_flagged > 0
+    assert (judged.t2_limit, judged.q_limit) == pytest.approx(
+        (judged_once.t2_limit, judged_once.q_limit), rel=1e-9)
+    # a few 300-row blocks, and the p x p cross-product with its eigenvalue workspace (14 MB
+    # of the 27 MB here; 8 MB of the 640 MB at 80,000 x 1,000). One pass holds all of Z.
+    assert peak < 0.7 * z_once.nbytes, peak / z_once.nbytes
