@@ -18,6 +18,12 @@ A 5 ms QTimer on the GUI thread records the gaps between its ticks; a gap over 5
 event loop could not serve (the "pause"). A sampling thread records the main process's RSS
 every 10 ms. Targets: longest pause < 50 ms; peak RSS < 2.5 x the dataset's bytes.
 
+``--trace`` says where the pauses come from: each pause over 50 ms with the GUI thread's time
+in it on the CPU and waiting for a CPU (/proc schedstat; the rest it was blocked, mostly on
+the GIL), every event delivery over 20 ms (receiver, its parents, event type), the garbage
+collections, the GUI thread's stack sampled during pauses (the other threads' when it is
+outside Python), and what the other threads were doing when the RSS peaked.
+
     .venv/bin/python bench/scale.py [--n 100000] [--p 1000] [--data /tmp/nirdesk-scale]
                                     [--steps open recolour save reopen explore] [--shot PNG]
 
@@ -32,7 +38,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -86,6 +92,11 @@ class Probe:
 
         self.proc = psutil.Process()
         self.gaps: list[float] = []
+        self.ends: list[float] = []          # when each gap ended (perf_counter)
+        # the GUI thread's (on-CPU ns, runnable-but-waiting ns) at each tick: a pause spent
+        # waiting for a CPU is the scheduler's, one spent on the CPU is the GUI thread's work
+        self._schedstat = Path(f"/proc/self/task/{threading.get_native_id()}/schedstat")
+        self.sched: list[tuple[int, int]] = []
         self.peak_rss = 0
         self._last = time.perf_counter()
         self._timer = QTimer()
@@ -96,17 +107,29 @@ class Probe:
         self.trace = trace
         self.stalls: dict[str, int] = {}     # GUI-thread stack during a pause -> samples
         self._gui = threading.get_ident()
+        self.peak_stacks: dict[str, str] = {}
 
     def _tick(self) -> None:
         now = time.perf_counter()
         self.gaps.append(now - self._last)
+        self.ends.append(now)
+        if self.trace:
+            run_ns, wait_ns, _ = self._schedstat.read_text().split()
+            self.sched.append((int(run_ns), int(wait_ns)))
         self._last = now
 
     def _sample(self) -> None:
         import traceback
 
         while not self._stop.is_set():
-            self.peak_rss = max(self.peak_rss, self.proc.memory_info().rss)
+            rss = self.proc.memory_info().rss
+            if rss > self.peak_rss and self.trace:     # what every thread does at a new peak
+                names = {t.ident: t.name for t in threading.enumerate()}
+                self.peak_stacks = {
+                    names.get(ident, str(ident)): "".join(traceback.format_stack(f, limit=6))
+                    for ident, f in sys._current_frames().items()
+                    if ident not in (self._gui, threading.get_ident())}
+            self.peak_rss = max(self.peak_rss, rss)
             if self.trace and time.perf_counter() - self._last > 0.03:
                 frames = sys._current_frames()
                 frame = frames.get(self._gui)
@@ -122,14 +145,29 @@ class Probe:
                         key = "  (GUI thread outside Python; other threads:)\n" + \
                             "\n".join(others) + "\n"
                     self.stalls[key] = self.stalls.get(key, 0) + 1
+                del frames, frame      # a kept frame would keep its thread's locals alive
             time.sleep(0.01)
 
+    def _gc_timing(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_start = time.perf_counter()
+        else:
+            self.collections.append((self._gc_start, time.perf_counter() - self._gc_start,
+                                     info["generation"], info["collected"]))
+
     def start(self) -> None:
+        if self.trace:
+            import gc
+
+            self.collections: list[tuple[float, float, int, int]] = []
+            gc.callbacks.append(self._gc_timing)
         self._timer.start()
         self._sampler.start()
 
     def reset(self) -> None:
         self.gaps.clear()
+        self.ends.clear()
+        self.sched.clear()
         self._last = time.perf_counter()
         self.peak_rss = self.proc.memory_info().rss
 
@@ -178,7 +216,29 @@ def main() -> None:
     from app.common.settings import AppSettings
     from app.shell.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication([])
+    if args.trace:
+        class TimingApp(QApplication):
+            """Every event delivery timed: the slow ones say which widget and event."""
+
+            slow: ClassVar[list[tuple[float, float, str]]] = []
+
+            def notify(self, receiver: Any, event: Any) -> bool:
+                t = time.perf_counter()
+                kind = event.type()
+                done = super().notify(receiver, event)
+                seconds = time.perf_counter() - t
+                if seconds > 0.02 and threading.current_thread() is threading.main_thread():
+                    chain, obj = [], receiver
+                    while obj is not None and len(chain) < 3:
+                        name = obj.objectName() if hasattr(obj, "objectName") else ""
+                        chain.append(type(obj).__name__ + (f"({name})" if name else ""))
+                        obj = obj.parent() if hasattr(obj, "parent") else None
+                    TimingApp.slow.append((t, seconds, "<".join(chain) + " " + kind.name))
+                return done
+
+        app = TimingApp([])
+    else:
+        app = QApplication.instance() or QApplication([])
     window = MainWindow(AppSettings(persistent=False), quiet=True)
     window.resize(1280, 800)
     window.show()
@@ -208,6 +268,32 @@ def main() -> None:
         pause = max(probe.gaps, default=0.0) * 1000 - 5
         over = sum(1 for g in probe.gaps if g * 1000 - 5 > 50)
         rows.append((name, seconds, pause, over, probe.peak_rss))
+        if args.trace:
+            print("    pauses over 50 ms at (s after the step's start: ms, of which on CPU / "
+                  "waiting for a CPU): " + ", ".join(
+                      f"{end - gap - t0:.1f}: {gap * 1000 - 5:.0f} "
+                      f"({(probe.sched[i][0] - probe.sched[i - 1][0]) / 1e6:.0f}/"
+                      f"{(probe.sched[i][1] - probe.sched[i - 1][1]) / 1e6:.0f})"
+                      for i, (gap, end) in enumerate(zip(probe.gaps, probe.ends, strict=True))
+                      if i and gap * 1000 - 5 > 50))
+        if args.trace:
+            slow = [(start - t0, sec, gen, n) for start, sec, gen, n in probe.collections
+                    if start >= t0]
+            print(f"    garbage collections: {len(slow)}, {sum(c[1] for c in slow):.2f} s; "
+                  "over 10 ms (s after start: ms, generation, collected): " + ", ".join(
+                      f"{at:.1f}: {sec * 1000:.0f} g{gen} {n}" for at, sec, gen, n in slow
+                      if sec > 0.01))
+            probe.collections.clear()
+            events = [e for e in app.slow if e[0] >= t0]
+            print("    slow event deliveries (s after start: ms what): " + ", ".join(
+                f"{at - t0:.1f}: {sec * 1000:.0f} {what}" for at, sec, what in events))
+            app.slow.clear()
+        if args.trace and probe.peak_stacks:
+            print("    at the peak RSS, the other threads were in:")
+            for name, stack in probe.peak_stacks.items():
+                if "wait" not in stack.splitlines()[-1] and "select" not in stack:
+                    print(f"      [{name}]\n{stack}")
+            probe.peak_stacks = {}
         if args.trace and probe.stalls:
             for stack, count in sorted(probe.stalls.items(), key=lambda kv: -kv[1])[:4]:
                 print(f"    --- {count} x 10 ms in:\n{stack}")
@@ -247,14 +333,22 @@ def main() -> None:
         if "run" in args.steps:
             bench = window.bench
             runner = bench.run_controller
-            ran: dict[str, Any] = {"tasks": 0}
-            runner.task_done.connect(lambda _e: ran.__setitem__("tasks", ran["tasks"] + 1))
+            ran: dict[str, Any] = {"tasks": 0, "times": []}
+
+            def task_done(_event: Any) -> None:
+                ran["tasks"] += 1
+                ran["times"].append(time.perf_counter())
+            runner.task_done.connect(task_done)
             runner.finished.connect(lambda result: ran.setdefault("result", result))
             runner.failed.connect(lambda message: ran.setdefault("error", message))
             bench.editor.set_spec(RUN_SPEC)
             bench.flush_edits()
+            started = time.perf_counter()
             step("run", bench.start_run, lambda: "result" in ran or "error" in ran)
             result = ran.get("result")
+            if args.trace:
+                print("            task events at (s): "
+                      + ", ".join(f"{t - started:.1f}" for t in ran["times"]))
             print(f"            {ran['tasks']} task events; "
                   + (f"error {ran['error']}" if result is None else
                      "RMSECV " + ", ".join(f"{b.metrics['cv']['rmse']:.3f}"
