@@ -290,9 +290,9 @@ def main() -> None:
             app.slow.clear()
         if args.trace and probe.peak_stacks:
             print("    at the peak RSS, the other threads were in:")
-            for name, stack in probe.peak_stacks.items():
+            for thread, stack in probe.peak_stacks.items():
                 if "wait" not in stack.splitlines()[-1] and "select" not in stack:
-                    print(f"      [{name}]\n{stack}")
+                    print(f"      [{thread}]\n{stack}")
             probe.peak_stacks = {}
         if args.trace and probe.stalls:
             for stack, count in sorted(probe.stalls.items(), key=lambda kv: -kv[1])[:4]:

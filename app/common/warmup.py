@@ -12,6 +12,7 @@ Start-up is not slowed: the window shows first (tests/app/test_startup_imports.p
 from __future__ import annotations
 
 import importlib
+import linecache
 import threading
 from collections.abc import Sequence
 
@@ -60,6 +61,11 @@ def start_import_warmup(modules: Sequence[str] = MODULES) -> threading.Thread | 
                 importlib.import_module(name)
             except Exception:  # noqa: BLE001 - a module that fails here fails at its use too
                 continue
+            finally:
+                # shiboken's import hook reads every new module's source through linecache,
+                # which keeps it: ~20 MB of lines for these modules, needed by no one (a
+                # traceback reads its lines again); dropped as we go, the memory is reused
+                linecache.clearcache()
 
     thread = threading.Thread(target=run, name="nirdesk-import-warmup", daemon=True)
     thread.start()
