@@ -68,7 +68,12 @@ class SpectraData:
               title: str, units: str = "nm") -> SpectraData:
         """Check Y and compute the statistics. A Y whose width no longer matches ``x`` (an
         operator changed the number of columns without telling the new axis) is drawn against
-        column numbers. ``units`` ("nm", "cm-1", "" unknown) names the x axis."""
+        column numbers. ``units`` ("nm", "cm-1", "" unknown) names the x axis.
+
+        Built off the GUI thread; it also imports numpy.ma there, which numpy's set routines
+        (np.unique) import at their first call: on the GUI thread that was 20 ms of the first
+        dataset's display, or a wait on the import lock while the warm-up thread held it."""
+        import numpy.ma  # noqa: F401
         Y = np.ascontiguousarray(Y, dtype=np.float64)
         if Y.ndim != 2 or Y.shape[0] == 0 or Y.shape[1] == 0:
             raise ValueError(f"expected a non-empty 2-D matrix of spectra, got shape {Y.shape}")

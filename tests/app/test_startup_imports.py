@@ -91,3 +91,33 @@ def test_after_the_warm_up_a_pipeline_and_a_pool_import_nothing_on_the_gui_threa
             "print(json.dumps(sorted(set(n for n in seen if n in sys.modules))))\n"
             "w.shutdown()\n")
     assert json.loads(_last_line(code)) == []
+
+
+def test_the_first_dataset_shown_imports_nothing_on_the_gui_thread():
+    """Even before the warm-up (a dataset opened at once), showing the first dataset imports
+    nothing on the GUI thread: the loader thread imports what the display needs (numpy.ma,
+    which np.unique imports at its first call) while it prepares the spectra."""
+    code = ("import sys, threading, json, time\n" + WINDOW +
+            "import app.shell.main_window as mw\n"
+            "mw.WARMUP_DELAY_MS = 10**8\n"
+            "w = MainWindow(AppSettings(persistent=False), quiet=True)\n"
+            "w.show()\n"
+            "seen = []\n"
+            "class Spy:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if threading.current_thread() is threading.main_thread():\n"
+            "            seen.append(name)\n"
+            "sys.meta_path.insert(0, Spy())\n"
+            "w.open_dataset('resources/demo/tecator')\n"
+            "end = time.monotonic() + 60\n"
+            "while time.monotonic() < end and not (w.state.dataset is not None\n"
+            "                                      and w.view.is_drawn()):\n"
+            "    app.processEvents()\n"
+            "    time.sleep(0.01)\n"
+            "for _ in range(50):\n"
+            "    app.processEvents()\n"
+            "    time.sleep(0.01)\n"
+            "print(w.state.dataset is not None,\n"
+            "      json.dumps(sorted(set(n for n in seen if n in sys.modules))))\n"
+            "w.shutdown()\n")
+    assert _last_line(code) == "True []"
