@@ -92,6 +92,7 @@ SHORTCUT_HELP: tuple[tuple[str, tuple[str, ...] | str], ...] = (
 
 
 WARMUP_DELAY_MS = 4000   # app.common.warmup starts this long after the window first shows
+WARMUP_RETRY_MS = 500    # ... or, the window busy then, as soon as it is settled
 
 
 class MainWindow(QMainWindow):
@@ -727,6 +728,18 @@ class MainWindow(QMainWindow):
         self.info_box = dialogs.show_about(self, ver)
 
     # -- settled / closing ------------------------------------------------------------------
+    def _warm_up_when_settled(self) -> None:
+        """Start the import warm-up once nothing loads, draws or computes: its imports hold
+        the GIL in long stretches (SciPy's and scikit-learn's extension modules), which
+        bench/scale.py saw as 80-200 ms pauses when they overlapped a first dataset's display;
+        a busy window asks again WARMUP_RETRY_MS later."""
+        if self._closed:
+            return
+        if self.is_settled():
+            start_import_warmup()
+        else:
+            QTimer.singleShot(WARMUP_RETRY_MS, self._warm_up_when_settled)
+
     def is_settled(self) -> bool:
         """Nothing loading or computing, and the spectra on screen are up to date."""
         return (not self.spectra.is_busy() and self.view.is_drawn()
@@ -753,7 +766,7 @@ class MainWindow(QMainWindow):
             self.bench.start()   # the Resources gauges poll while the window is up
             # what the first open, save and run import, off this thread; once start-up is over
             # (started at the first show, it slowed the first paint and the demo's load)
-            QTimer.singleShot(WARMUP_DELAY_MS, start_import_warmup)
+            QTimer.singleShot(WARMUP_DELAY_MS, self._warm_up_when_settled)
 
     def closeEvent(self, event) -> None:
         if not self._closed and not self.bench.confirm_close():
