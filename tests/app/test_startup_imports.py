@@ -12,6 +12,16 @@ WINDOW = ("from PySide6.QtWidgets import QApplication\n"
           "app = QApplication([])\n"
           "from app.shell.main_window import MainWindow\n"
           "from app.common.settings import AppSettings\n")
+#: records what the GUI thread imports from here on; ``gui_imports()`` the modules it loaded
+#: (an optional module looked for and not installed does not count: a failed lookup is cheap)
+GUI_IMPORT_SPY = ("seen = []\n"
+                  "class Spy:\n"
+                  "    def find_spec(self, name, path=None, target=None):\n"
+                  "        if threading.current_thread() is threading.main_thread():\n"
+                  "            seen.append(name)\n"
+                  "sys.meta_path.insert(0, Spy())\n"
+                  "def gui_imports():\n"
+                  "    return sorted(set(n for n in seen if n in sys.modules))\n")
 
 
 def _last_line(code: str) -> str:
@@ -75,12 +85,7 @@ def test_after_the_warm_up_a_pipeline_and_a_pool_import_nothing_on_the_gui_threa
             "while t.is_alive():\n"
             "    app.processEvents()\n"
             "    t.join(0.01)\n"
-            "seen = []\n"
-            "class Spy:\n"
-            "    def find_spec(self, name, path=None, target=None):\n"
-            "        if threading.current_thread() is threading.main_thread():\n"
-            "            seen.append(name)\n"
-            "sys.meta_path.insert(0, Spy())\n"
+            + GUI_IMPORT_SPY +
             "from pathlib import Path\n"
             "from engine.pipeline import parse_pipeline\n"
             "parse_pipeline(Path('resources/demo/pipeline.json'))\n"
@@ -88,7 +93,7 @@ def test_after_the_warm_up_a_pipeline_and_a_pool_import_nothing_on_the_gui_threa
             "pool = TaskPool()\n"
             "pool._get_executor(1, 1).submit(int, 1).result(timeout=60)\n"
             "pool.shutdown()\n"
-            "print(json.dumps(sorted(set(n for n in seen if n in sys.modules))))\n"
+            "print(json.dumps(gui_imports()))\n"
             "w.shutdown()\n")
     assert json.loads(_last_line(code)) == []
 
@@ -102,12 +107,7 @@ def test_the_first_dataset_shown_imports_nothing_on_the_gui_thread():
             "mw.WARMUP_DELAY_MS = 10**8\n"
             "w = MainWindow(AppSettings(persistent=False), quiet=True)\n"
             "w.show()\n"
-            "seen = []\n"
-            "class Spy:\n"
-            "    def find_spec(self, name, path=None, target=None):\n"
-            "        if threading.current_thread() is threading.main_thread():\n"
-            "            seen.append(name)\n"
-            "sys.meta_path.insert(0, Spy())\n"
+            + GUI_IMPORT_SPY +
             "w.open_dataset('resources/demo/tecator')\n"
             "end = time.monotonic() + 60\n"
             "while time.monotonic() < end and not (w.state.dataset is not None\n"
@@ -118,6 +118,6 @@ def test_the_first_dataset_shown_imports_nothing_on_the_gui_thread():
             "    app.processEvents()\n"
             "    time.sleep(0.01)\n"
             "print(w.state.dataset is not None,\n"
-            "      json.dumps(sorted(set(n for n in seen if n in sys.modules))))\n"
+            "      json.dumps(gui_imports()))\n"
             "w.shutdown()\n")
     assert _last_line(code) == "True []"

@@ -84,28 +84,39 @@ def test_no_temporary_as_large_as_the_data(spectra, monkeypatch):
     assert peak < 0.5 * spectra.nbytes, peak / spectra.nbytes
 
 
+def _snv_pls_on(spectra: np.ndarray, column: int, components: int, every: int, seed: int):
+    """(model, rows, axis, z_once, latent_once): SNV + PLS fitted on a target made from one
+    column, the calibration rows (all but every ``every``-th) and their one-pass preprocessed
+    spectra and latent space, the reference the block routes are compared with."""
+    from sklearn.cross_decomposition import PLSRegression
+    from sklearn.pipeline import Pipeline
+
+    from engine.diagnostics import latent_from_preprocessed
+    from engine.diagnostics.pls import preprocessed
+    from engine.operators import SNV
+
+    rng = np.random.default_rng(seed)
+    y = spectra[:, column] * 3 + rng.normal(0, 0.01, spectra.shape[0])
+    model = Pipeline([("snv", SNV()),
+                      ("pls", PLSRegression(n_components=components))]).fit(spectra, y)
+    rows = np.flatnonzero(np.arange(spectra.shape[0]) % every != 0)
+    axis = np.arange(spectra.shape[1], dtype=float)
+    z_once, _ = preprocessed(model, spectra[rows], axis)
+    return model, rows, axis, z_once, latent_from_preprocessed(model, z_once, axis)
+
+
 def test_block_paths_of_the_run_diagnostics_equal_one_pass(spectra, monkeypatch):
     """PLS latent space, projection and preprocessing of many calibration rows, a block of
     rows at a time (run.attach_diagnostics on 100,000 spectra) == the one-pass numbers."""
     import importlib
-
-    from sklearn.cross_decomposition import PLSRegression
-    from sklearn.pipeline import Pipeline
 
     # (the package's names ``assess``... are functions: the modules by their full names)
     assess_module = importlib.import_module("engine.diagnostics.assess")
     latent_module = importlib.import_module("engine.diagnostics.latent")
     pls_module = importlib.import_module("engine.diagnostics.pls")
     from engine.diagnostics import latent_from_preprocessed, preprocessed_rows
-    from engine.operators import SNV
 
-    rng = np.random.default_rng(3)
-    y = spectra[:, 100] * 3 + rng.normal(0, 0.01, spectra.shape[0])
-    model = Pipeline([("snv", SNV()), ("pls", PLSRegression(n_components=4))]).fit(spectra, y)
-    rows = np.flatnonzero(np.arange(spectra.shape[0]) % 4 != 0)
-    axis = np.arange(spectra.shape[1], dtype=float)
-    z_once, _ = assess_module.preprocessed(model, spectra[rows], axis)
-    latent_once = latent_from_preprocessed(model, z_once, axis)
+    model, rows, axis, z_once, latent_once = _snv_pls_on(spectra, 100, 4, every=4, seed=3)
     projected_once = latent_once.project(z_once)
     for module in (latent_module, pls_module, assess_module):
         monkeypatch.setattr(module, "ROWS_AT_ONCE_VALUES", 1000)   # every path in blocks
@@ -126,20 +137,10 @@ def test_a_run_s_pls_diagnostics_of_many_rows_never_hold_the_preprocessed_rows(s
     rows is made (issue 20: 640 MB of a run's 100,000 x 1,000)."""
     import importlib
 
-    from sklearn.cross_decomposition import PLSRegression
-    from sklearn.pipeline import Pipeline
-
-    from engine.diagnostics import assess, calibration_assessment, latent_from_preprocessed
-    from engine.operators import SNV
+    from engine.diagnostics import assess, calibration_assessment
 
     assess_module = importlib.import_module("engine.diagnostics.assess")
-    rng = np.random.default_rng(5)
-    y = spectra[:, 300] * 2 + rng.normal(0, 0.01, spectra.shape[0])
-    model = Pipeline([("snv", SNV()), ("pls", PLSRegression(n_components=5))]).fit(spectra, y)
-    rows = np.flatnonzero(np.arange(spectra.shape[0]) % 50 != 0)
-    axis = np.arange(spectra.shape[1], dtype=float)
-    z_once, _ = assess_module.preprocessed(model, spectra[rows], axis)
-    latent_once = latent_from_preprocessed(model, z_once, axis)
+    model, rows, axis, z_once, latent_once = _snv_pls_on(spectra, 300, 5, every=50, seed=5)
     judged_once = assess(latent_once, z_once)
 
     monkeypatch.setattr(assess_module, "ROWS_AT_ONCE_VALUES", 1000)    # the streamed route
